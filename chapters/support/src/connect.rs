@@ -1,0 +1,139 @@
+//! A small client for the Kafka Connect REST API.
+//!
+//! Connect is configured entirely over HTTP: every call here is one documented endpoint,
+//! so the chapters can show the `curl` equivalent next to the Rust.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use reqwest::{Method, StatusCode};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::Env;
+
+/// Every REST call gives up after this long.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A connector plugin installed on the worker (`GET /connector-plugins`).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Plugin {
+    pub class: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub version: String,
+}
+
+/// The Connect REST API of one worker.
+#[derive(Debug, Clone)]
+pub struct ConnectClient {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl ConnectClient {
+    pub fn new(env: &Env) -> Result<ConnectClient> {
+        ConnectClient::for_url(&env.connect_url)
+    }
+
+    pub fn for_url(url: &str) -> Result<ConnectClient> {
+        let http = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(Duration::from_secs(3))
+            .build()
+            .context("building an HTTP client")?;
+        Ok(ConnectClient { base: url.trim_end_matches('/').to_string(), http })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.base
+    }
+
+    /// `GET /connector-plugins`
+    pub async fn plugins(&self) -> Result<Vec<Plugin>> {
+        let value = self.call(Method::GET, "/connector-plugins", None).await?;
+        serde_json::from_value(value).context("reading the plugin list")
+    }
+
+    /// `GET /connectors`
+    pub async fn connectors(&self) -> Result<Vec<String>> {
+        let value = self.call(Method::GET, "/connectors", None).await?;
+        serde_json::from_value(value).context("reading the connector list")
+    }
+
+    /// `PUT /connectors/{name}/config`: creates the connector, or updates it (idempotent).
+    pub async fn put_connector(&self, name: &str, config: &Value) -> Result<Value> {
+        self.call(Method::PUT, &format!("/connectors/{name}/config"), Some(config)).await
+    }
+
+    /// `GET /connectors/{name}/status`: the connector's and each task's state (and a failed task's trace).
+    pub async fn status(&self, name: &str) -> Result<Value> {
+        self.call(Method::GET, &format!("/connectors/{name}/status"), None).await
+    }
+
+    /// `PUT /connector-plugins/{class}/config/validate`: what is wrong with a config, without creating anything.
+    pub async fn validate(&self, class: &str, config: &Value) -> Result<Value> {
+        self.call(Method::PUT, &format!("/connector-plugins/{class}/config/validate"), Some(config)).await
+    }
+
+    /// `PUT /connectors/{name}/pause`
+    pub async fn pause(&self, name: &str) -> Result<()> {
+        self.call(Method::PUT, &format!("/connectors/{name}/pause"), None).await.map(drop)
+    }
+
+    /// `PUT /connectors/{name}/resume`
+    pub async fn resume(&self, name: &str) -> Result<()> {
+        self.call(Method::PUT, &format!("/connectors/{name}/resume"), None).await.map(drop)
+    }
+
+    /// `POST /connectors/{name}/restart?includeTasks=true`
+    pub async fn restart(&self, name: &str) -> Result<()> {
+        self.call(Method::POST, &format!("/connectors/{name}/restart?includeTasks=true"), None).await.map(drop)
+    }
+
+    /// `DELETE /connectors/{name}`
+    pub async fn delete(&self, name: &str) -> Result<()> {
+        self.call(Method::DELETE, &format!("/connectors/{name}"), None).await.map(drop)
+    }
+
+    /// One REST call. A non-2xx answer becomes an error carrying Connect's own message.
+    pub async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value> {
+        let url = format!("{}{path}", self.base);
+        let mut request = self.http.request(method.clone(), &url);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.with_context(|| {
+            format!("no answer from Kafka Connect at {url}. Is the environment up? Try `cargo xtask status`")
+        })?;
+        let status = response.status();
+        let text = response.text().await.with_context(|| format!("reading the answer of {method} {url}"))?;
+        if !status.is_success() {
+            bail!("{method} {path} failed with {status}: {}", error_message(&text));
+        }
+        if status == StatusCode::NO_CONTENT || text.trim().is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_str(&text).with_context(|| format!("{method} {path} answered with invalid JSON: {text}"))
+    }
+}
+
+/// Connect reports errors as `{"error_code": 400, "message": "..."}`; show the message.
+fn error_message(body: &str) -> String {
+    serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_else(|| body.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_message_prefers_connects_message_field() {
+        assert_eq!(error_message(r#"{"error_code":404,"message":"Connector x not found"}"#), "Connector x not found");
+        assert_eq!(error_message("plain text"), "plain text");
+    }
+}

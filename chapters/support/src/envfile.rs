@@ -1,0 +1,84 @@
+//! The `.workbook/env` file: `KEY=value` lines, as dotenv tools read them.
+//!
+//! `cargo xtask up` writes it; [`crate::Env::load`] reads it. Kept deliberately tiny:
+//! no variable expansion, optional single or double quotes, `#` comments.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+
+/// Parses dotenv text into ordered key/value pairs.
+pub fn parse(text: &str) -> Result<BTreeMap<String, String>> {
+    let mut vars = BTreeMap::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((key, value)) = line.split_once('=') else {
+            bail!("line {}: expected KEY=value, found {line:?}", number + 1);
+        };
+        vars.insert(key.trim().to_string(), unquote(value.trim()).to_string());
+    }
+    Ok(vars)
+}
+
+fn unquote(value: &str) -> &str {
+    for quote in ['"', '\''] {
+        if let Some(inner) = value.strip_prefix(quote).and_then(|v| v.strip_suffix(quote)) {
+            return inner;
+        }
+    }
+    value
+}
+
+/// Renders pairs as dotenv text, quoting nothing (our values never contain spaces or `#`).
+pub fn render(header: &str, vars: &BTreeMap<String, String>) -> String {
+    let mut text = String::new();
+    for line in header.lines() {
+        text.push_str("# ");
+        text.push_str(line);
+        text.push('\n');
+    }
+    for (key, value) in vars {
+        text.push_str(&format!("{key}={value}\n"));
+    }
+    text
+}
+
+/// Reads and parses an env file.
+pub fn read(path: &Path) -> Result<BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    parse(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_comments_quotes_and_export() {
+        let vars = parse("# made by xtask\nA=1\nexport B=\"two\"\n\nC='x=y'\n").unwrap();
+        assert_eq!(vars["A"], "1");
+        assert_eq!(vars["B"], "two");
+        assert_eq!(vars["C"], "x=y");
+    }
+
+    #[test]
+    fn rejects_a_line_without_equals() {
+        let err = parse("A=1\noops\n").unwrap_err();
+        assert!(err.to_string().contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn render_then_parse_round_trips() {
+        let mut vars = BTreeMap::new();
+        vars.insert("KAFKA_BOOTSTRAP_SERVERS".to_string(), "127.0.0.1:9092".to_string());
+        vars.insert("DATABASE_URL".to_string(), "mysql://u:p@127.0.0.1:3307/mydb".to_string());
+        let text = render("written by a test", &vars);
+        assert!(text.starts_with("# written by a test\n"));
+        assert_eq!(parse(&text).unwrap(), vars);
+    }
+}

@@ -1,0 +1,126 @@
+//! Kafka clients built from the environment contract, with timeouts that turn
+//! "no broker there" into an error within seconds.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use rdkafka::ClientConfig;
+use rdkafka::admin::AdminClient;
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::metadata::Metadata;
+
+use crate::Env;
+
+/// How long a metadata request may take before we call the broker unreachable.
+pub const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Settings every client shares: where the brokers are, and how fast to give up on them.
+pub fn client_config(env: &Env) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", &env.bootstrap_servers)
+        // A refused or silent TCP connection fails in seconds, not the default 30 s.
+        .set("socket.connection.setup.timeout.ms", "5000")
+        .set("socket.timeout.ms", "10000");
+    config
+}
+
+/// A producer config: a record that cannot be delivered fails after 10 s instead of 5 minutes.
+pub fn producer_config(env: &Env) -> ClientConfig {
+    let mut config = client_config(env);
+    config.set("message.timeout.ms", "10000");
+    config
+}
+
+/// A consumer config for `group`, starting from the earliest record when the group has no offset yet.
+pub fn consumer_config(env: &Env, group: &str) -> ClientConfig {
+    let mut config = client_config(env);
+    config
+        .set("group.id", group)
+        .set("auto.offset.reset", "earliest")
+        .set("session.timeout.ms", "10000");
+    config
+}
+
+/// An admin client (create, describe and delete topics).
+pub fn admin(env: &Env) -> Result<AdminClient<DefaultClientContext>> {
+    client_config(env).create().context("creating a Kafka admin client")
+}
+
+/// A broker as the cluster metadata lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broker {
+    pub id: i32,
+    pub host: String,
+    pub port: i32,
+}
+
+/// One partition of a topic: who leads it, who holds copies, who is in sync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partition {
+    pub id: i32,
+    pub leader: i32,
+    pub replicas: Vec<i32>,
+    pub isr: Vec<i32>,
+}
+
+/// A topic and its partitions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topic {
+    pub name: String,
+    pub partitions: Vec<Partition>,
+}
+
+/// What the cluster says about itself in a metadata response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cluster {
+    pub brokers: Vec<Broker>,
+    pub topics: Vec<Topic>,
+}
+
+/// Asks the cluster for its metadata (all topics, or just `topic`), failing within `timeout`.
+///
+/// This is the blocking call librdkafka makes; call it from `spawn_blocking` inside async code.
+pub fn fetch_cluster(env: &Env, topic: Option<&str>, timeout: Duration) -> Result<Cluster> {
+    let consumer: BaseConsumer = client_config(env).create().context("creating a Kafka client")?;
+    let metadata = consumer.fetch_metadata(topic, timeout).with_context(|| unreachable_message(env, timeout))?;
+    Ok(cluster_from(&metadata))
+}
+
+fn unreachable_message(env: &Env, timeout: Duration) -> String {
+    format!(
+        "no answer from Kafka at {} within {} s. Is the environment up? Try `cargo xtask status`, or `cargo xtask up`",
+        env.bootstrap_servers,
+        timeout.as_secs()
+    )
+}
+
+fn cluster_from(metadata: &Metadata) -> Cluster {
+    let mut brokers: Vec<Broker> = metadata
+        .brokers()
+        .iter()
+        .map(|b| Broker { id: b.id(), host: b.host().to_string(), port: b.port() })
+        .collect();
+    brokers.sort_by_key(|b| b.id);
+    let mut topics: Vec<Topic> = metadata
+        .topics()
+        .iter()
+        .map(|t| {
+            let mut partitions: Vec<Partition> = t
+                .partitions()
+                .iter()
+                .map(|p| Partition {
+                    id: p.id(),
+                    leader: p.leader(),
+                    replicas: p.replicas().to_vec(),
+                    isr: p.isr().to_vec(),
+                })
+                .collect();
+            partitions.sort_by_key(|p| p.id);
+            Topic { name: t.name().to_string(), partitions }
+        })
+        .collect();
+    topics.sort_by(|a, b| a.name.cmp(&b.name));
+    Cluster { brokers, topics }
+}

@@ -1,0 +1,1 @@
+//! Workbook-level tests live in `tests/tests/*.rs`.

@@ -1,0 +1,199 @@
+//! `up` and `down`: one contract, three backends.
+//!
+//! Whatever runs the services, `up` ends the same way: a `.workbook/state.json` that says
+//! what is ours, and a `.workbook/env` with the three addresses every chapter reads.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+use clap::Args;
+use workbook_support::env as contract;
+
+use crate::layout::Layout;
+use crate::state::{Backend, Component, State};
+use crate::{docker, external, local, process};
+
+/// Flags of `cargo xtask up`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct UpOptions {
+    /// Which backend runs the services; default: docker if a Docker daemon answers, else local.
+    #[arg(long, value_enum)]
+    pub backend: Option<Backend>,
+    /// Kafka brokers: 1 for learning, 3 to see replication and a controller quorum.
+    #[arg(long, default_value_t = 1, value_parser = clap::builder::TypedValueParser::map(clap::builder::PossibleValuesParser::new(["1", "3"]), |s: String| s.parse::<u32>().expect("1 or 3")))]
+    pub brokers: u32,
+    /// Do not start Kafka Connect (faster, less memory; chapters 07-12 need it).
+    #[arg(long)]
+    pub no_connect: bool,
+    /// Port of the first broker (default 9092, or a free one if 9092 is taken).
+    #[arg(long)]
+    pub kafka_port: Option<u16>,
+    /// Port of the Kafka Connect REST API (default 8083).
+    #[arg(long)]
+    pub connect_port: Option<u16>,
+    /// Port of MariaDB (default 3307).
+    #[arg(long)]
+    pub mariadb_port: Option<u16>,
+    /// external backend: your broker list.
+    #[arg(long, requires = "backend")]
+    pub bootstrap_servers: Option<String>,
+    /// external backend: your MariaDB URL (mysql://user:password@host:port/mydb).
+    #[arg(long, requires = "backend")]
+    pub database_url: Option<String>,
+    /// external backend: your Kafka Connect REST URL.
+    #[arg(long, requires = "backend")]
+    pub connect_url: Option<String>,
+}
+
+/// Flags of `cargo xtask down`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct DownOptions {
+    /// Also delete the data (topics, tables, logs): the next `up` starts from scratch.
+    #[arg(long)]
+    pub purge: bool,
+}
+
+/// What a backend hands back once everything is ready.
+pub struct Running {
+    pub state: State,
+    /// The `.workbook/env` variables (the contract plus CDC and admin credentials).
+    pub env: BTreeMap<String, String>,
+}
+
+pub async fn up(options: &UpOptions) -> Result<()> {
+    let layout = Layout::current();
+    if let Some(state) = State::load(&layout.state_file())? {
+        match liveness(&state) {
+            Liveness::AllRunning => return already_up(&state, options),
+            Liveness::SomeRunning(names) => bail!(
+                "the environment is only partly running ({} still up, the rest stopped).\n\
+                 Run `cargo xtask down` and then `cargo xtask up` again",
+                names.join(", ")
+            ),
+            Liveness::NoneRunning => {
+                println!("Found a stale .workbook/state.json (nothing of it runs); starting afresh.");
+                std::fs::remove_file(layout.state_file())?;
+            }
+        }
+    }
+    let backend = match options.backend {
+        Some(backend) => backend,
+        None => detect_backend(),
+    };
+    let started = Instant::now();
+    println!("Starting the workbook environment ({backend} backend, {} broker(s){})", options.brokers, if options.no_connect { ", no Connect" } else { "" });
+    let running = match backend {
+        Backend::Local => local::up(options, &layout).await?,
+        Backend::Docker => docker::up(options, &layout).await?,
+        Backend::External => external::up(options, &layout).await?,
+    };
+    running.state.save(&layout.state_file())?;
+    write_env_file(&layout, &running.env)?;
+    println!("\nReady in {:.1} s. Wrote {}:", started.elapsed().as_secs_f64(), layout.env_file().display());
+    for key in [contract::KAFKA_BOOTSTRAP_SERVERS, contract::CONNECT_URL, contract::DATABASE_URL] {
+        if let Some(value) = running.env.get(key) {
+            println!("  {key}={}", workbook_support::db::redact(value));
+        }
+    }
+    println!("\nNext: `cargo run -p ch01-why-kafka`, `cargo xtask status`, `cargo xtask down` when you are done.");
+    Ok(())
+}
+
+fn already_up(state: &State, options: &UpOptions) -> Result<()> {
+    if state.backend != Backend::External && (state.brokers != options.brokers || state.connect == options.no_connect) {
+        bail!(
+            "the environment is already up with {} broker(s){}; you asked for {}{}.\n\
+             Run `cargo xtask down` first, then `cargo xtask up` with the new flags",
+            state.brokers,
+            if state.connect { " and Connect" } else { " without Connect" },
+            options.brokers,
+            if options.no_connect { " without Connect" } else { " and Connect" },
+        );
+    }
+    println!("The environment is already up ({} backend); nothing was started. `cargo xtask status` shows it.", state.backend);
+    Ok(())
+}
+
+pub async fn down(options: &DownOptions) -> Result<()> {
+    let layout = Layout::current();
+    match State::load(&layout.state_file())? {
+        None => println!("Nothing to stop: no environment of this workbook is running ({} does not exist).", layout.state_file().display()),
+        Some(state) => {
+            println!("Stopping the {} environment", state.backend);
+            match state.backend {
+                Backend::Local => local::down(&state)?,
+                Backend::Docker => docker::down(&state)?,
+                Backend::External => println!("  external backend: nothing of ours runs; forgetting its addresses"),
+            }
+            std::fs::remove_file(layout.state_file())?;
+            let _ = std::fs::remove_file(layout.env_file());
+        }
+    }
+    if options.purge && layout.root.exists() {
+        std::fs::remove_dir_all(&layout.root)?;
+        println!("Deleted {} (data, logs, configs).", layout.root.display());
+    }
+    Ok(())
+}
+
+/// Makes sure an environment runs, starting the default one if not; returns its addresses.
+pub async fn ensure_up() -> Result<contract::Env> {
+    let layout = Layout::current();
+    let running = matches!(State::load(&layout.state_file())?, Some(ref state) if matches!(liveness(state), Liveness::AllRunning));
+    if !running {
+        println!("The environment is not running, so starting it first (`cargo xtask up`).");
+        up(&UpOptions { brokers: 1, ..UpOptions::default() }).await?;
+    }
+    contract::Env::load()
+}
+
+enum Liveness {
+    AllRunning,
+    SomeRunning(Vec<String>),
+    NoneRunning,
+}
+
+fn liveness(state: &State) -> Liveness {
+    let alive: Vec<&Component> = state.components.iter().filter(|c| is_alive(state, c)).collect();
+    if alive.len() == state.components.len() {
+        Liveness::AllRunning
+    } else if alive.is_empty() {
+        Liveness::NoneRunning
+    } else {
+        Liveness::SomeRunning(alive.iter().map(|c| c.name.clone()).collect())
+    }
+}
+
+/// Is this component's process or container still there?
+pub fn is_alive(state: &State, component: &Component) -> bool {
+    match (state.backend, component.pid, &component.container) {
+        (Backend::Local, Some(pid), _) => process::is_ours(pid, &state.marker),
+        (Backend::Docker, _, Some(id)) => docker::is_running(id),
+        (Backend::External, _, _) => true,
+        _ => false,
+    }
+}
+
+fn detect_backend() -> Backend {
+    if docker::daemon_answers() { Backend::Docker } else { Backend::Local }
+}
+
+fn write_env_file(layout: &Layout, vars: &BTreeMap<String, String>) -> Result<()> {
+    std::fs::create_dir_all(&layout.root)?;
+    let text = workbook_support::envfile::render(
+        "Written by `cargo xtask up`; read by every chapter (see chapters/support/src/env.rs).\n\
+         Variables set in your shell take precedence over this file.",
+        vars,
+    );
+    let path = layout.env_file();
+    std::fs::write(&path, text)?;
+    restrict_to_owner(&path)
+}
+
+/// The env file holds passwords: readable by you only.
+fn restrict_to_owner(path: &std::path::Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(())
+}

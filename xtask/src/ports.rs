@@ -1,0 +1,90 @@
+//! Ports: the seed notes' defaults when they are free, another free port when not,
+//! and a clear error when a port you asked for is taken.
+
+use std::net::{Ipv4Addr, TcpListener};
+
+use anyhow::{Context, Result, bail};
+
+/// Everything the workbook starts listens on loopback only.
+pub const HOST: Ipv4Addr = Ipv4Addr::LOCALHOST;
+
+/// Default ports (Kafka's and Connect's usual ones; MariaDB one above its usual 3306 so a
+/// MariaDB or MySQL you already run keeps its port).
+pub const KAFKA_PORT: u16 = 9092;
+pub const CONTROLLER_PORT: u16 = 9093;
+pub const CONNECT_PORT: u16 = 8083;
+pub const MARIADB_PORT: u16 = 3307;
+
+/// Can we listen on `port` on 127.0.0.1 right now?
+pub fn is_free(port: u16) -> bool {
+    TcpListener::bind((HOST, port)).is_ok()
+}
+
+/// Is anything listening on `port` on 127.0.0.1?
+pub fn is_listening(port: u16) -> bool {
+    std::net::TcpStream::connect_timeout(&(HOST, port).into(), std::time::Duration::from_millis(300)).is_ok()
+}
+
+/// A port the operating system says is free now.
+pub fn any_free() -> Result<u16> {
+    let listener = TcpListener::bind((HOST, 0)).context("asking the OS for a free port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// Chooses the port for `what` (e.g. "Kafka broker 1").
+///
+/// - `requested`: the user asked for this port (a flag); if it is taken that is an error.
+/// - otherwise `default` if it is free, else any free port (and we say so).
+/// - `avoid`: ports already chosen for other components of this `up`.
+pub fn choose(what: &str, requested: Option<u16>, default: u16, avoid: &[u16]) -> Result<u16> {
+    if let Some(port) = requested {
+        if avoid.contains(&port) || !is_free(port) {
+            bail!(
+                "port {port} (asked for {what}) is already in use by another program.\n\
+                 Free it, or pick another port with the flag; `ss -ltnp 'sport = :{port}'` shows who holds it"
+            );
+        }
+        return Ok(port);
+    }
+    if !avoid.contains(&default) && is_free(default) {
+        return Ok(default);
+    }
+    loop {
+        let port = any_free()?;
+        if !avoid.contains(&port) {
+            println!("  note: port {default} is taken, so {what} uses port {port} (recorded in .workbook/env)");
+            return Ok(port);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_requested_port_that_is_taken_is_an_error_that_names_it() {
+        let listener = TcpListener::bind((HOST, 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let err = choose("Kafka broker 1", Some(port), KAFKA_PORT, &[]).unwrap_err().to_string();
+        assert!(err.contains(&format!("port {port}")) && err.contains("already in use"), "{err}");
+    }
+
+    #[test]
+    fn a_taken_default_falls_back_to_a_free_port() {
+        let listener = TcpListener::bind((HOST, 0)).unwrap();
+        let taken = listener.local_addr().unwrap().port();
+        let chosen = choose("test", None, taken, &[]).unwrap();
+        assert_ne!(chosen, taken);
+        assert!(is_free(chosen));
+    }
+
+    #[test]
+    fn ports_chosen_earlier_are_not_reused() {
+        let listener = TcpListener::bind((HOST, 0)).unwrap();
+        let free_default = { listener.local_addr().unwrap().port() };
+        drop(listener);
+        let chosen = choose("test", None, free_default, &[free_default]).unwrap();
+        assert_ne!(chosen, free_default);
+    }
+}

@@ -1,0 +1,118 @@
+//! Background processes of the `local` backend: started detached with their output in a log
+//! file, remembered by pid, and stopped by that pid only (after checking it is still ours).
+
+use std::fs::File;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+/// Starts `command` in its own process group (so Ctrl-C in the terminal does not reach it)
+/// with stdout and stderr appended to `log`.
+pub fn spawn_logged(mut command: Command, log: &Path) -> Result<Child> {
+    use std::os::unix::process::CommandExt;
+    if let Some(dir) = log.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let out = File::options().create(true).append(true).open(log).with_context(|| format!("opening {}", log.display()))?;
+    let err = out.try_clone()?;
+    command.stdin(Stdio::null()).stdout(out).stderr(err).process_group(0);
+    let shown = crate::command::display(&command);
+    command.spawn().with_context(|| format!("could not start `{shown}`"))
+}
+
+/// Is `pid` a live (not zombie) process whose command line contains `marker`?
+///
+/// The marker (a path under `.workbook/`) makes sure a pid reused by the OS for some
+/// other program is never mistaken for ours.
+pub fn is_ours(pid: u32, marker: &str) -> bool {
+    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+        return is_alive_without_proc(pid);
+    };
+    !is_zombie(pid) && String::from_utf8_lossy(&cmdline).contains(marker)
+}
+
+/// Where there is no /proc (macOS), fall back to "a process with this pid exists".
+fn is_alive_without_proc(pid: u32) -> bool {
+    !Path::new("/proc/self").exists() && kill(Pid::from_raw(pid as i32), None).is_ok()
+}
+
+fn is_zombie(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| stat.rsplit_once(')').map(|(_, rest)| rest.trim_start().starts_with('Z')))
+        .unwrap_or(false)
+}
+
+/// Stops our process `pid`: SIGTERM (Kafka and MariaDB shut down cleanly on it), then
+/// SIGKILL if it is still there after `grace`. Returns false if it was not running.
+pub fn stop(pid: u32, marker: &str, grace: Duration) -> Result<bool> {
+    if !is_ours(pid, marker) {
+        return Ok(false);
+    }
+    let target = Pid::from_raw(pid as i32);
+    kill(target, Signal::SIGTERM).with_context(|| format!("sending SIGTERM to pid {pid}"))?;
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        if !is_ours(pid, marker) {
+            return Ok(true);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!("  pid {pid} did not stop within {} s; killing it", grace.as_secs());
+    let _ = kill(target, Signal::SIGKILL);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while is_ours(pid, marker) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(true)
+}
+
+/// The resident memory of `pid` in KiB (from /proc), if known.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find_map(|line| line.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// The last `lines` lines of a log file, to show why something failed to start.
+pub fn log_tail(log: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn starts_checks_and_stops_a_process_of_ours() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("marker-file");
+        let log = dir.path().join("sleep.log");
+        // `sh -c SCRIPT NAME` keeps NAME in the command line, which is what `is_ours` looks for.
+        let mut command = Command::new("sh");
+        command.arg("-c").arg("sleep 60; : \"$0\"").arg(&marker);
+        let mut child = spawn_logged(command, &log).unwrap();
+        let pid = child.id();
+        let marker = marker.to_string_lossy().into_owned();
+        assert!(is_ours(pid, &marker));
+        assert!(!is_ours(pid, "some-other-marker"), "a foreign pid is never ours");
+        let reaper = std::thread::spawn(move || child.wait());
+        assert!(stop(pid, &marker, Duration::from_secs(5)).unwrap());
+        reaper.join().unwrap().unwrap();
+        assert!(!is_ours(pid, &marker));
+        assert!(!stop(pid, &marker, Duration::from_secs(1)).unwrap(), "stopping twice is a no-op");
+    }
+
+    #[test]
+    fn log_tail_keeps_the_last_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("x.log");
+        std::fs::write(&log, "1\n2\n3\n4\n").unwrap();
+        assert_eq!(log_tail(&log, 2), "3\n4");
+    }
+}

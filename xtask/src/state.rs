@@ -1,0 +1,98 @@
+//! `.workbook/state.json`: what `up` started, so `down` and `status` know what is ours.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+/// Which kind of environment runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// JVM and mariadbd child processes on this machine.
+    Local,
+    /// Containers through testcontainers.
+    Docker,
+    /// Your own cluster; nothing is started.
+    External,
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Backend::Local => "local",
+            Backend::Docker => "docker",
+            Backend::External => "external",
+        })
+    }
+}
+
+/// One running piece: a Kafka node, the Connect worker, MariaDB.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Component {
+    /// `kafka-1`, `connect`, `mariadb`.
+    pub name: String,
+    /// Where clients reach it, e.g. `127.0.0.1:9092`.
+    pub address: String,
+    /// The process (local backend).
+    pub pid: Option<u32>,
+    /// The container id (docker backend).
+    pub container: Option<String>,
+    /// Its log file (local backend).
+    pub log: Option<PathBuf>,
+}
+
+/// The environment `up` brought up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    pub backend: Backend,
+    pub brokers: u32,
+    pub connect: bool,
+    /// A string in every process command line of ours (see `process::is_ours`).
+    pub marker: String,
+    pub components: Vec<Component>,
+}
+
+impl State {
+    pub fn load(path: &Path) -> Result<Option<State>> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => serde_json::from_str(&text).map(Some).with_context(|| format!("reading {}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+
+    pub fn save(&self, path: &Path) -> Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, serde_json::to_string_pretty(self)?).with_context(|| format!("writing {}", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saves_and_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        assert_eq!(State::load(&path).unwrap(), None);
+        let state = State {
+            backend: Backend::Local,
+            brokers: 1,
+            connect: true,
+            marker: "/x/.workbook".into(),
+            components: vec![Component {
+                name: "kafka-1".into(),
+                address: "127.0.0.1:9092".into(),
+                pid: Some(42),
+                container: None,
+                log: None,
+            }],
+        };
+        state.save(&path).unwrap();
+        assert_eq!(State::load(&path).unwrap(), Some(state));
+    }
+}

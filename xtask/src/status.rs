@@ -1,0 +1,7 @@
+//! `cargo xtask status`: what runs, where, and whether it answers.
+
+use anyhow::Result;
+
+pub async fn run() -> Result<()> {
+    Ok(())
+}
