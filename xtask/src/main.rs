@@ -18,6 +18,7 @@ mod ports;
 mod prereqs;
 mod process;
 mod readiness;
+mod secrets;
 mod state;
 mod status;
 mod versions;

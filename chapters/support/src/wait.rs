@@ -5,8 +5,26 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
+/// An error that ends a wait at once instead of being retried (e.g. "the process exited").
+#[derive(Debug)]
+pub struct Fatal(pub String);
+
+impl std::fmt::Display for Fatal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Fatal {}
+
+/// Wraps `message` so that [`until`] gives up immediately when a check returns it.
+pub fn fatal(message: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::Error::new(Fatal(message.to_string()))
+}
+
 /// Polls `check` every `every` until it returns `Ok(Some(value))`, or fails after `timeout`
-/// with `what` and the last error seen.
+/// with `what` and the last error seen. Errors are retried (the service may not be up yet),
+/// except a [`fatal`] one, which is returned at once.
 pub async fn until<T, F, Fut>(what: &str, timeout: Duration, every: Duration, mut check: F) -> Result<T>
 where
     F: FnMut() -> Fut,
@@ -18,6 +36,7 @@ where
         match check().await {
             Ok(Some(value)) => return Ok(value),
             Ok(None) => {}
+            Err(e) if e.is::<Fatal>() => return Err(e),
             Err(e) => last_error = Some(e),
         }
         if Instant::now() >= deadline {
@@ -45,6 +64,18 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(value, 3);
+    }
+
+    #[tokio::test]
+    async fn a_fatal_error_ends_the_wait_at_once() {
+        let started = std::time::Instant::now();
+        let err = until::<(), _, _>("doomed", Duration::from_secs(30), Duration::from_millis(5), || async {
+            Err(fatal("the broker exited"))
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(err.to_string(), "the broker exited");
+        assert!(started.elapsed() < Duration::from_secs(1));
     }
 
     #[tokio::test]

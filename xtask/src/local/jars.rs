@@ -1,0 +1,136 @@
+//! Kafka's jars and the Connect plugins, resolved once with Maven into a cache outside the repo.
+//!
+//! The Kafka distribution is just a `libs/` folder of jars plus scripts that call `java`.
+//! We get the same jars from Maven (xtask/runtime/pom.xml) or use your `$KAFKA_HOME/libs`,
+//! and start the same main classes the scripts start.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::layout;
+use crate::prereqs::{self, JarSource};
+use crate::versions;
+
+/// Where the JVM finds Kafka's classes and Connect its plugins.
+#[derive(Debug, Clone)]
+pub struct Runtime {
+    /// Every jar of broker, tools and Connect, joined with ':' (a Java classpath).
+    pub classpath: String,
+    /// Connect's `plugin.path`: one folder per plugin (None when Connect is not needed).
+    pub plugin_path: Option<PathBuf>,
+}
+
+/// Makes sure the jars (and, if `with_plugins`, the Connect plugins) are present, downloading
+/// them the first time with progress; a second call downloads nothing.
+pub fn ensure(with_plugins: bool) -> Result<Runtime> {
+    let cache = layout::kafka_cache();
+    let libs = match prereqs::jar_source()? {
+        JarSource::KafkaHome(home) => {
+            println!("  Kafka jars: {} (from $KAFKA_HOME)", home.join("libs").display());
+            home.join("libs")
+        }
+        JarSource::Maven(mvn) => {
+            let libs = cache.join("libs");
+            resolve_once(&mvn, &cache, &libs, "Kafka jars", &["dependency:copy-dependencies", "-DincludeScope=runtime", &format!("-DoutputDirectory={}", libs.display())])?;
+            libs
+        }
+    };
+    let plugin_path = if with_plugins {
+        let Some(mvn) = prereqs::maven() else {
+            bail!(
+                "Kafka Connect's plugins (Debezium MariaDB source, JDBC sink) come from Maven, and `mvn` was not found.\n\
+                 Install Maven (Debian/Ubuntu `sudo apt-get install maven`, macOS `brew install maven`), or use `--no-connect`"
+            );
+        };
+        let plugins = cache.join("plugins");
+        resolve_once(&mvn, &cache, &plugins, "Connect plugins", &["dependency:copy@connect-file", "dependency:unpack@debezium", &format!("-Dplugins.dir={}", plugins.display())])?;
+        Some(plugins)
+    } else {
+        None
+    };
+    Ok(Runtime { classpath: classpath(&libs)?, plugin_path })
+}
+
+/// Runs one Maven goal set into `target` unless `target/.complete` says it already ran.
+fn resolve_once(mvn: &Path, cache: &Path, target: &Path, what: &str, goals: &[&str]) -> Result<()> {
+    let complete = target.join(".complete");
+    if complete.exists() {
+        println!("  {what}: {} (cached)", target.display());
+        return Ok(());
+    }
+    std::fs::create_dir_all(cache)?;
+    let pom = cache.join("pom.xml");
+    std::fs::copy(layout::runtime_templates().join("pom.xml"), &pom).context("copying xtask/runtime/pom.xml into the cache")?;
+    println!("  {what}: resolving Kafka {} with Maven into {} (first time only)", versions::KAFKA, target.display());
+    let mut command = Command::new(mvn);
+    command.arg("-B").arg("-f").arg(&pom).args(goals);
+    run_with_progress(command, what)?;
+    std::fs::write(&complete, versions::KAFKA)?;
+    Ok(())
+}
+
+/// Runs Maven, printing a progress line every few seconds instead of its wall of output,
+/// and its last lines if it fails.
+fn run_with_progress(mut command: Command, what: &str) -> Result<()> {
+    let shown = crate::command::display(&command);
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().with_context(|| format!("could not start `{shown}`"))?;
+    let downloads = Arc::new(AtomicUsize::new(0));
+    let stdout = child.stdout.take().expect("piped");
+    let stderr = child.stderr.take().expect("piped");
+    let counter = Arc::clone(&downloads);
+    let reader = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains("Downloaded from") {
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+            lines.push(line);
+        }
+        lines
+    });
+    let errors = std::thread::spawn(move || BufReader::new(stderr).lines().map_while(Result::ok).collect::<Vec<_>>());
+    let started = Instant::now();
+    let mut last_report = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if last_report.elapsed() >= Duration::from_secs(5) {
+            println!("    … {what}: {} s, {} files downloaded", started.elapsed().as_secs(), downloads.load(Ordering::Relaxed));
+            last_report = Instant::now();
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let out = reader.join().unwrap_or_default();
+    let err = errors.join().unwrap_or_default();
+    if !status.success() {
+        let tail: Vec<&String> = out.iter().chain(err.iter()).rev().take(25).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().map(String::as_str).collect();
+        bail!("`{shown}` failed ({status}). Its last lines:\n{}", tail.join("\n"));
+    }
+    println!("    {what}: done in {:.0} s ({} files downloaded)", started.elapsed().as_secs_f64(), downloads.load(Ordering::Relaxed));
+    Ok(())
+}
+
+/// The classpath of a `libs/` folder: every jar except the FileStream connectors, which
+/// belong on Connect's plugin path (as in Kafka's own `bin/kafka-run-class.sh`).
+fn classpath(libs: &Path) -> Result<String> {
+    let mut jars: Vec<String> = std::fs::read_dir(libs)
+        .with_context(|| format!("listing {}", libs.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "jar"))
+        .filter(|path| !path.file_name().is_some_and(|name| name.to_string_lossy().starts_with("connect-file")))
+        .map(|path| path.display().to_string())
+        .collect();
+    if jars.is_empty() {
+        bail!("{} holds no jars; delete it and run `cargo xtask up` again", libs.display());
+    }
+    jars.sort();
+    Ok(jars.join(":"))
+}

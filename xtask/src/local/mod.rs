@@ -1,0 +1,194 @@
+//! The `local` backend: Kafka and Connect as JVM child processes from Maven Central jars,
+//! MariaDB as a private `mariadbd`. Everything listens on 127.0.0.1; pids, logs and data
+//! live under .workbook/.
+
+mod connect;
+mod java;
+pub mod jars;
+mod kafka;
+mod mariadb;
+mod template;
+
+pub use java::tool as java_tool;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use workbook_support::env as contract;
+use workbook_support::wait;
+
+use crate::backend::{Running, UpOptions};
+use crate::layout::Layout;
+use crate::state::{Backend, Component, State};
+use crate::{ports, prereqs, process, readiness};
+
+/// How long each service may take to become ready on a slow machine.
+const KAFKA_TIMEOUT: Duration = Duration::from_secs(90);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(180);
+const STOP_GRACE: Duration = Duration::from_secs(30);
+
+pub async fn up(options: &UpOptions, layout: &Layout) -> Result<Running> {
+    // Every prerequisite is checked before anything starts, so a missing one leaves nothing behind.
+    let java = prereqs::java()?;
+    let mariadb_bin = prereqs::mariadb()?;
+    let with_connect = !options.no_connect;
+    let runtime = jars::ensure(with_connect)?;
+
+    let mut taken = Vec::new();
+    let nodes = kafka::plan(options.brokers, options.kafka_port, &mut taken)?;
+    let connect_port = match with_connect {
+        true => Some(ports::choose("Kafka Connect", options.connect_port, ports::CONNECT_PORT, &taken)?),
+        false => None,
+    };
+    taken.extend(connect_port);
+    let mariadb_port = ports::choose("MariaDB", options.mariadb_port, ports::MARIADB_PORT, &taken)?;
+
+    std::fs::create_dir_all(layout.logs())?;
+    kafka::write_configs(layout, &nodes)?;
+    kafka::format_storage(&java, &runtime, layout, &nodes)?;
+    let fresh_database = mariadb::install_if_new(&mariadb_bin, layout)?;
+
+    let mut launch = Launch { marker: layout.root.display().to_string(), started: Vec::new() };
+    let result = start_and_wait(&mut launch, &java, &runtime, layout, &nodes, connect_port, &mariadb_bin, mariadb_port, fresh_database).await;
+    match result {
+        Ok(env) => {
+            let state = State {
+                backend: Backend::Local,
+                brokers: options.brokers,
+                connect: with_connect,
+                marker: launch.marker.clone(),
+                components: launch.started.iter().map(|s| s.component.clone()).collect(),
+            };
+            Ok(Running { state, env })
+        }
+        Err(error) => {
+            eprintln!("Start failed; stopping what was started.");
+            launch.stop_all();
+            Err(error)
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn start_and_wait(
+    launch: &mut Launch,
+    java: &std::path::Path,
+    runtime: &jars::Runtime,
+    layout: &Layout,
+    nodes: &[kafka::Node],
+    connect_port: Option<u16>,
+    mariadb_bin: &prereqs::MariaDbBinaries,
+    mariadb_port: u16,
+    fresh_database: bool,
+) -> Result<BTreeMap<String, String>> {
+    let started = Instant::now();
+    // MariaDB and the brokers start side by side; Connect needs the brokers, so it comes after.
+    let (child, log) = mariadb::start(mariadb_bin, layout, mariadb_port)?;
+    launch.add("mariadb", format!("{}:{mariadb_port}", ports::HOST), child, log);
+    for node in nodes {
+        let (child, log) = kafka::start(java, runtime, layout, node)?;
+        launch.add(&format!("kafka-{}", node.id), node.bootstrap(), child, log);
+    }
+    println!("  started MariaDB and {} Kafka node(s); waiting for them to answer", nodes.len());
+
+    let bootstrap = kafka::bootstrap_servers(nodes);
+    let cluster = readiness::kafka(&bootstrap, nodes.len(), KAFKA_TIMEOUT, || launch.ensure_alive("kafka")).await?;
+    let ids: Vec<String> = cluster.brokers.iter().map(|b| b.id.to_string()).collect();
+    println!("  Kafka ready after {:.1} s: brokers [{}]", started.elapsed().as_secs_f64(), ids.join(", "));
+
+    if let Some(port) = connect_port {
+        let config = connect::write_config(layout, runtime, &bootstrap, port, nodes.len() as u32)?;
+        let (child, log) = connect::start(java, runtime, layout, &config)?;
+        launch.add("connect", connect_url(port), child, log);
+    }
+
+    let credentials = mariadb::initialise(layout, fresh_database, || launch.ensure_alive("mariadb")).await?;
+    let database_url = credentials.database_url(mariadb_port);
+    readiness::mariadb(&database_url, Duration::from_secs(30)).await?;
+    println!("  MariaDB ready after {:.1} s: database mydb, users workbook and cdc", started.elapsed().as_secs_f64());
+
+    if let Some(port) = connect_port {
+        let plugins = readiness::connect(&connect_url(port), CONNECT_TIMEOUT, || launch.ensure_alive("connect")).await?;
+        println!("  Kafka Connect ready after {:.1} s: {} plugins", started.elapsed().as_secs_f64(), plugins.len());
+    }
+
+    let mut env = BTreeMap::from([
+        (contract::KAFKA_BOOTSTRAP_SERVERS.to_string(), bootstrap),
+        (contract::DATABASE_URL.to_string(), database_url),
+        (contract::CDC_USER.to_string(), mariadb::CDC_USER.to_string()),
+        (contract::CDC_PASSWORD.to_string(), credentials.cdc.clone()),
+        ("MARIADB_ROOT_PASSWORD".to_string(), credentials.root.clone()),
+    ]);
+    // Chapters that do not use Connect still find a URL; it simply does not answer.
+    let connect = connect_url(connect_port.unwrap_or(ports::CONNECT_PORT));
+    env.insert(contract::CONNECT_URL.to_string(), connect);
+    Ok(env)
+}
+
+fn connect_url(port: u16) -> String {
+    format!("http://{}:{port}", ports::HOST)
+}
+
+/// What this `up` started so far, so a failure can stop exactly that.
+struct Launch {
+    marker: String,
+    started: Vec<Started>,
+}
+
+struct Started {
+    component: Component,
+    /// Held so the process is not reaped (and its pid reused) while `up` runs.
+    _child: Child,
+    log: PathBuf,
+}
+
+impl Launch {
+    fn add(&mut self, name: &str, address: String, child: Child, log: PathBuf) {
+        let component = Component { name: name.to_string(), address, pid: Some(child.id()), container: None, log: Some(log.clone()) };
+        self.started.push(Started { component, _child: child, log });
+    }
+
+    /// Fails with the last lines of its log if a component whose name starts with `prefix` exited.
+    fn ensure_alive(&self, prefix: &str) -> Result<()> {
+        for started in self.started.iter().filter(|s| s.component.name.starts_with(prefix)) {
+            let pid = started.component.pid.expect("local components have pids");
+            if !process::is_ours(pid, &self.marker) {
+                return Err(wait::fatal(format!(
+                    "{} exited during start-up. The end of {}:\n{}",
+                    started.component.name,
+                    started.log.display(),
+                    process::log_tail(&started.log, 25)
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops everything in reverse start order.
+    fn stop_all(&mut self) {
+        for started in self.started.iter().rev() {
+            if let Some(pid) = started.component.pid {
+                let _ = process::stop(pid, &self.marker, STOP_GRACE);
+            }
+        }
+    }
+}
+
+/// Stops the processes recorded in `state`, Connect first (it needs the brokers to shut down
+/// cleanly), then the brokers, then MariaDB.
+pub fn down(state: &State) -> Result<()> {
+    for component in state.components.iter().rev() {
+        let Some(pid) = component.pid else { continue };
+        let started = Instant::now();
+        let stopped = process::stop(pid, &state.marker, STOP_GRACE).with_context(|| format!("stopping {}", component.name))?;
+        if stopped {
+            println!("  stopped {} (pid {pid}) in {:.1} s", component.name, started.elapsed().as_secs_f64());
+        } else {
+            println!("  {} (pid {pid}) was not running", component.name);
+        }
+    }
+    Ok(())
+}
