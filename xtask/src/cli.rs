@@ -1,17 +1,156 @@
 //! `cargo xtask cli`: the real Kafka command-line tools against the environment.
+//!
+//! Kafka's `bin/kafka-topics.sh` is a one-line wrapper around `java … TopicCommand`; here
+//! the same main classes run from the same jars (local backend), or inside the broker's
+//! container (docker backend). Output goes to stdout untouched, so it pipes like the original.
 
-use anyhow::{Result, bail};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
 use clap::Args;
+use workbook_support::Env;
+
+use crate::layout::Layout;
+use crate::state::{Backend, State};
+use crate::{docker, local, prereqs};
 
 #[derive(Args, Debug)]
+#[command(after_help = tool_list())]
 pub struct CliOptions {
-    /// The tool, as the Kafka distribution names it: kafka-topics, kafka-console-producer, ...
+    /// The tool, as Kafka's bin/ names it (kafka-topics, kafka-console-producer, ...).
     pub tool: String,
-    /// Its arguments (--bootstrap-server is added for you when missing).
+    /// Its arguments; --bootstrap-server is added for you when missing.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub args: Vec<String>,
 }
 
-pub async fn run(_options: &CliOptions) -> Result<()> {
-    bail!("not yet")
+/// A Kafka tool: its script name in `bin/`, its main class, and what it is for.
+#[derive(Debug)]
+pub struct Tool {
+    pub name: &'static str,
+    pub main_class: &'static str,
+    pub about: &'static str,
+    /// Whether it talks to a broker (and so gets `--bootstrap-server` added).
+    pub needs_bootstrap: bool,
+}
+
+pub const TOOLS: &[Tool] = &[
+    tool("kafka-topics", "org.apache.kafka.tools.TopicCommand", "create, list, describe, alter and delete topics", true),
+    tool("kafka-console-producer", "org.apache.kafka.tools.ConsoleProducer", "send lines of stdin as records", true),
+    tool("kafka-console-consumer", "org.apache.kafka.tools.consumer.ConsoleConsumer", "print records to stdout", true),
+    tool("kafka-consumer-groups", "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand", "list groups, show offsets and lag, reset offsets", true),
+    tool("kafka-metadata-quorum", "org.apache.kafka.tools.MetadataQuorumCommand", "the KRaft controller quorum: leader, voters, lag", true),
+    tool("kafka-producer-perf-test", "org.apache.kafka.tools.ProducerPerformance", "measure producer throughput and latency", true),
+    tool("kafka-consumer-perf-test", "org.apache.kafka.tools.ConsumerPerformance", "measure consumer throughput", true),
+    tool("kafka-configs", "kafka.admin.ConfigCommand", "show and change topic, broker and client configs", true),
+    tool("kafka-get-offsets", "org.apache.kafka.tools.GetOffsetShell", "earliest/latest offsets of partitions", true),
+    tool("kafka-transactions", "org.apache.kafka.tools.TransactionsCommand", "list and describe transactions", true),
+    tool("kafka-log-dirs", "org.apache.kafka.tools.LogDirsCommand", "where partitions live on the brokers' disks", true),
+    tool("kafka-cluster", "org.apache.kafka.tools.ClusterTool", "cluster id, unregister brokers", true),
+    tool("kafka-dump-log", "org.apache.kafka.tools.DumpLogSegments", "print the records inside a log segment file", false),
+    tool("kafka-storage", "kafka.tools.StorageTool", "format storage, make a cluster id (random-uuid)", false),
+    tool("connect-standalone", "org.apache.kafka.connect.cli.ConnectStandalone", "a single Connect worker configured by files", false),
+];
+
+const fn tool(name: &'static str, main_class: &'static str, about: &'static str, needs_bootstrap: bool) -> Tool {
+    Tool { name, main_class, about, needs_bootstrap }
+}
+
+fn tool_list() -> String {
+    let mut text = String::from("Tools:\n");
+    for tool in TOOLS {
+        text.push_str(&format!("  {:<26} {}\n", tool.name, tool.about));
+    }
+    text.push_str("\nExample: cargo xtask cli kafka-topics --describe --topic quickstart-events");
+    text
+}
+
+/// Finds a tool by name; `kafka-topics.sh` and `kafka-topics.bat` (as in the seed notes) work too.
+pub fn find(name: &str) -> Result<&'static Tool> {
+    let name = name.trim_end_matches(".sh").trim_end_matches(".bat");
+    TOOLS.iter().find(|t| t.name == name).with_context(|| {
+        let names: Vec<&str> = TOOLS.iter().map(|t| t.name).collect();
+        format!("unknown tool `{name}`. Available: {}", names.join(", "))
+    })
+}
+
+/// Adds `--bootstrap-server` unless the arguments already say where to connect.
+pub fn with_bootstrap(tool: &Tool, args: &[String], bootstrap: &str) -> Vec<String> {
+    const WHERE: [&str; 3] = ["--bootstrap-server", "--bootstrap-controller", "--broker-list"];
+    let asks_for_help = args.iter().any(|a| a == "--help" || a == "--version");
+    let has_target = args.iter().any(|a| WHERE.iter().any(|w| a == w || a.starts_with(&format!("{w}="))));
+    if !tool.needs_bootstrap || has_target || asks_for_help {
+        return args.to_vec();
+    }
+    let mut full = vec!["--bootstrap-server".to_string(), bootstrap.to_string()];
+    full.extend_from_slice(args);
+    full
+}
+
+pub async fn run(options: &CliOptions) -> Result<()> {
+    let tool = find(&options.tool)?;
+    let state = running_state()?;
+    let env = Env::load()?;
+    let args = with_bootstrap(tool, &options.args, &env.bootstrap_servers);
+    eprintln!("> {}.sh {}", tool.name, args.join(" "));
+    let mut command = command_for(&state, tool, &args)?;
+    let status = command.status().with_context(|| format!("could not run {}", tool.name))?;
+    // The tool's exit code is ours, so scripts can test it as they would the original.
+    std::process::exit(status.code().unwrap_or(1));
+}
+
+/// Runs a tool and returns its stdout (for `status` and readiness checks).
+pub fn capture(state: &State, tool_name: &str, args: &[String]) -> Result<String> {
+    let tool = find(tool_name)?;
+    let output = crate::command::output(command_for(state, tool, args)?)?;
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+fn running_state() -> Result<State> {
+    match State::load(&Layout::current().state_file())? {
+        Some(state) => Ok(state),
+        None => bail!("no environment is running. Start it with `cargo xtask up` (or `cargo xtask up --backend external` for your own cluster)"),
+    }
+}
+
+/// The command that runs `tool`: in the broker's container for docker, else from the jars.
+fn command_for(state: &State, tool: &Tool, args: &[String]) -> Result<Command> {
+    if state.backend == Backend::Docker {
+        return Ok(docker::cli_command(state, tool.name, args));
+    }
+    let java = prereqs::java()?;
+    let runtime = local::jars::ensure(false)?;
+    let mut command = local::java_tool(&java, &runtime, tool.main_class);
+    command.args(args);
+    Ok(command)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn finds_tools_by_script_name_too() {
+        assert_eq!(find("kafka-topics.sh").unwrap().main_class, "org.apache.kafka.tools.TopicCommand");
+        assert_eq!(find("kafka-topics.bat").unwrap().name, "kafka-topics");
+        let err = find("kafka-topic").unwrap_err().to_string();
+        assert!(err.contains("unknown tool `kafka-topic`") && err.contains("kafka-topics"), "{err}");
+    }
+
+    #[test]
+    fn adds_the_bootstrap_server_only_when_missing() {
+        let topics = find("kafka-topics").unwrap();
+        assert_eq!(with_bootstrap(topics, &args(&["--list"]), "b:1"), args(&["--bootstrap-server", "b:1", "--list"]));
+        let given = args(&["--bootstrap-server", "x:2", "--list"]);
+        assert_eq!(with_bootstrap(topics, &given, "b:1"), given);
+        let producer = find("kafka-console-producer").unwrap();
+        let legacy = args(&["--broker-list", "x:2", "--topic", "t"]);
+        assert_eq!(with_bootstrap(producer, &legacy, "b:1"), legacy);
+        let storage = find("kafka-storage").unwrap();
+        assert_eq!(with_bootstrap(storage, &args(&["random-uuid"]), "b:1"), args(&["random-uuid"]));
+    }
 }

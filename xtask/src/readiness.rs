@@ -78,6 +78,7 @@ fn env_with_bootstrap(bootstrap: &str) -> Env {
         bootstrap_servers: bootstrap.to_string(),
         database_url: String::new(),
         connect_url: String::new(),
+        connect_database_url: String::new(),
         cdc_user: None,
         cdc_password: None,
     }

@@ -19,6 +19,11 @@ use crate::envfile;
 pub const KAFKA_BOOTSTRAP_SERVERS: &str = "KAFKA_BOOTSTRAP_SERVERS";
 pub const DATABASE_URL: &str = "DATABASE_URL";
 pub const CONNECT_URL: &str = "CONNECT_URL";
+/// MariaDB as the Kafka Connect worker reaches it: the same as `DATABASE_URL`, except when
+/// Connect runs in a container (docker backend), where `127.0.0.1` would be the container itself.
+pub const CONNECT_DATABASE_URL: &str = "CONNECT_DATABASE_URL";
+/// MariaDB's admin password (chapter 08 shows what root is for, and what it is not for).
+pub const MARIADB_ROOT_PASSWORD: &str = "MARIADB_ROOT_PASSWORD";
 pub const CDC_USER: &str = "CDC_USER";
 pub const CDC_PASSWORD: &str = "CDC_PASSWORD";
 /// Where `.workbook` lives; tests that need an environment of their own set it.
@@ -30,6 +35,8 @@ pub struct Env {
     pub bootstrap_servers: String,
     pub database_url: String,
     pub connect_url: String,
+    /// MariaDB's URL as seen from the Connect worker (what connector configs use).
+    pub connect_database_url: String,
     /// The MariaDB user the CDC source connector logs in as (only the `local` and `docker` backends create one).
     pub cdc_user: Option<String>,
     pub cdc_password: Option<String>,
@@ -53,9 +60,11 @@ impl Env {
     /// Builds the contract from any lookup function (the process environment, a file, a test map).
     pub fn from_sources(lookup: impl Fn(&str) -> Option<String>) -> Result<Env> {
         let required = |key: &str| lookup(key).with_context(|| format!("{key} is not set"));
+        let database_url = required(DATABASE_URL)?;
         Ok(Env {
             bootstrap_servers: required(KAFKA_BOOTSTRAP_SERVERS)?,
-            database_url: required(DATABASE_URL)?,
+            connect_database_url: lookup(CONNECT_DATABASE_URL).unwrap_or_else(|| database_url.clone()),
+            database_url,
             connect_url: required(CONNECT_URL)?.trim_end_matches('/').to_string(),
             cdc_user: lookup(CDC_USER),
             cdc_password: lookup(CDC_PASSWORD),
@@ -102,6 +111,7 @@ mod tests {
         assert_eq!(env.bootstrap_servers, "127.0.0.1:9092");
         assert_eq!(env.connect_url, "http://127.0.0.1:8083", "trailing slash trimmed");
         assert_eq!(env.cdc_user, None);
+        assert_eq!(env.connect_database_url, env.database_url, "defaults to DATABASE_URL");
     }
 
     #[test]

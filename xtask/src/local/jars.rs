@@ -20,6 +20,8 @@ use crate::versions;
 /// Where the JVM finds Kafka's classes and Connect its plugins.
 #[derive(Debug, Clone)]
 pub struct Runtime {
+    /// The folder of jars (the cache, or `$KAFKA_HOME/libs`).
+    pub libs: PathBuf,
     /// Every jar of broker, tools and Connect, joined with ':' (a Java classpath).
     pub classpath: String,
     /// Connect's `plugin.path`: one folder per plugin (None when Connect is not needed).
@@ -30,48 +32,61 @@ pub struct Runtime {
 /// them the first time with progress; a second call downloads nothing.
 pub fn ensure(with_plugins: bool) -> Result<Runtime> {
     let cache = layout::kafka_cache();
-    let libs = match prereqs::jar_source()? {
-        JarSource::KafkaHome(home) => {
-            println!("  Kafka jars: {} (from $KAFKA_HOME)", home.join("libs").display());
-            home.join("libs")
-        }
-        JarSource::Maven(mvn) => {
-            let libs = cache.join("libs");
-            resolve_once(&mvn, &cache, &libs, "Kafka jars", &["dependency:copy-dependencies", "-DincludeScope=runtime", &format!("-DoutputDirectory={}", libs.display())])?;
-            libs
-        }
+    let libs = kafka_libs(&cache)?;
+    let plugin_path = match with_plugins {
+        true => Some(connect_plugins(&cache)?),
+        false => None,
     };
-    let plugin_path = if with_plugins {
-        let Some(mvn) = prereqs::maven() else {
-            bail!(
-                "Kafka Connect's plugins (Debezium MariaDB source, JDBC sink) come from Maven, and `mvn` was not found.\n\
-                 Install Maven (Debian/Ubuntu `sudo apt-get install maven`, macOS `brew install maven`), or use `--no-connect`"
-            );
-        };
-        let plugins = cache.join("plugins");
-        resolve_once(&mvn, &cache, &plugins, "Connect plugins", &["dependency:copy@connect-file", "dependency:unpack@debezium", &format!("-Dplugins.dir={}", plugins.display())])?;
-        Some(plugins)
-    } else {
-        None
-    };
-    Ok(Runtime { classpath: classpath(&libs)?, plugin_path })
+    Ok(Runtime { classpath: classpath(&libs)?, plugin_path, libs })
 }
 
-/// Runs one Maven goal set into `target` unless `target/.complete` says it already ran.
-fn resolve_once(mvn: &Path, cache: &Path, target: &Path, what: &str, goals: &[&str]) -> Result<()> {
-    let complete = target.join(".complete");
-    if complete.exists() {
-        println!("  {what}: {} (cached)", target.display());
-        return Ok(());
+/// `$KAFKA_HOME/libs` if set, else the cached Maven download (made now if missing).
+fn kafka_libs(cache: &Path) -> Result<PathBuf> {
+    let libs = cache.join("libs");
+    if std::env::var_os("KAFKA_HOME").is_none() && is_complete(&libs) {
+        return Ok(libs);
     }
+    match prereqs::jar_source()? {
+        JarSource::KafkaHome(home) => Ok(home.join("libs")),
+        JarSource::Maven(mvn) => {
+            let output = format!("-DoutputDirectory={}", libs.display());
+            resolve(&mvn, cache, &libs, "Kafka jars", &["dependency:copy-dependencies", "-DincludeScope=runtime", &output])?;
+            Ok(libs)
+        }
+    }
+}
+
+/// The Connect plugins (always from Maven: a Kafka distribution does not ship Debezium).
+fn connect_plugins(cache: &Path) -> Result<PathBuf> {
+    let plugins = cache.join("plugins");
+    if is_complete(&plugins) {
+        return Ok(plugins);
+    }
+    let Some(mvn) = prereqs::maven() else {
+        bail!(
+            "Kafka Connect's plugins (Debezium MariaDB source, JDBC sink) come from Maven, and `mvn` was not found.\n\
+             Install Maven (Debian/Ubuntu `sudo apt-get install maven`, macOS `brew install maven`), or use `--no-connect`"
+        );
+    };
+    let target = format!("-Dplugins.dir={}", plugins.display());
+    resolve(&mvn, cache, &plugins, "Connect plugins", &["dependency:copy@connect-file", "dependency:unpack@debezium", &target])?;
+    Ok(plugins)
+}
+
+fn is_complete(target: &Path) -> bool {
+    target.join(".complete").exists()
+}
+
+/// Runs one Maven goal set into `target`, then marks it complete so it never runs again.
+fn resolve(mvn: &Path, cache: &Path, target: &Path, what: &str, goals: &[&str]) -> Result<()> {
     std::fs::create_dir_all(cache)?;
     let pom = cache.join("pom.xml");
     std::fs::copy(layout::runtime_templates().join("pom.xml"), &pom).context("copying xtask/runtime/pom.xml into the cache")?;
-    println!("  {what}: resolving Kafka {} with Maven into {} (first time only)", versions::KAFKA, target.display());
+    println!("  {what}: resolving with Maven into {} (first time only)", target.display());
     let mut command = Command::new(mvn);
     command.arg("-B").arg("-f").arg(&pom).args(goals);
     run_with_progress(command, what)?;
-    std::fs::write(&complete, versions::KAFKA)?;
+    std::fs::write(target.join(".complete"), versions::KAFKA)?;
     Ok(())
 }
 

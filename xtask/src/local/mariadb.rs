@@ -175,7 +175,7 @@ fn first_words(statement: &str) -> String {
 
 fn save_credentials(layout: &Layout, c: &Credentials) -> Result<()> {
     let vars = BTreeMap::from([
-        ("MARIADB_ROOT_PASSWORD".to_string(), c.root.clone()),
+        (workbook_support::env::MARIADB_ROOT_PASSWORD.to_string(), c.root.clone()),
         ("WORKBOOK_PASSWORD".to_string(), c.app.clone()),
         ("CDC_PASSWORD".to_string(), c.cdc.clone()),
     ]);
@@ -189,7 +189,7 @@ fn save_credentials(layout: &Layout, c: &Credentials) -> Result<()> {
 fn load_credentials(layout: &Layout) -> Result<Credentials> {
     let vars = workbook_support::envfile::read(&credentials_file(layout))?;
     let get = |key: &str| vars.get(key).cloned().with_context(|| format!("{key} missing in {}", credentials_file(layout).display()));
-    Ok(Credentials { root: get("MARIADB_ROOT_PASSWORD")?, app: get("WORKBOOK_PASSWORD")?, cdc: get("CDC_PASSWORD")? })
+    Ok(Credentials { root: get(workbook_support::env::MARIADB_ROOT_PASSWORD)?, app: get("WORKBOOK_PASSWORD")?, cdc: get("CDC_PASSWORD")? })
 }
 
 #[cfg(test)]

@@ -36,6 +36,7 @@ pub async fn up(options: &UpOptions, layout: &Layout) -> Result<Running> {
     let mariadb_bin = prereqs::mariadb()?;
     let with_connect = !options.no_connect;
     let runtime = jars::ensure(with_connect)?;
+    println!("  Kafka {} jars: {}", crate::versions::KAFKA, runtime.libs.display());
 
     let mut taken = Vec::new();
     let nodes = kafka::plan(options.brokers, options.kafka_port, &mut taken)?;
@@ -117,10 +118,12 @@ async fn start_and_wait(
 
     let mut env = BTreeMap::from([
         (contract::KAFKA_BOOTSTRAP_SERVERS.to_string(), bootstrap),
-        (contract::DATABASE_URL.to_string(), database_url),
+        (contract::DATABASE_URL.to_string(), database_url.clone()),
+        // Connect runs on this machine too, so it reaches MariaDB at the same address.
+        (contract::CONNECT_DATABASE_URL.to_string(), database_url),
         (contract::CDC_USER.to_string(), mariadb::CDC_USER.to_string()),
         (contract::CDC_PASSWORD.to_string(), credentials.cdc.clone()),
-        ("MARIADB_ROOT_PASSWORD".to_string(), credentials.root.clone()),
+        (contract::MARIADB_ROOT_PASSWORD.to_string(), credentials.root.clone()),
     ]);
     // Chapters that do not use Connect still find a URL; it simply does not answer.
     let connect = connect_url(connect_port.unwrap_or(ports::CONNECT_PORT));
