@@ -173,6 +173,51 @@ mod tests {
         assert!(result.outcomes[0].message.contains("error[E0277]"), "{}", result.outcomes[0].message);
     }
 
+    /// The whole convention for real: a throwaway workspace with one chapter crate, tested by
+    /// cargo twice (stubs, then solutions). No dependencies, so it builds in a second or two.
+    #[test]
+    fn checks_a_real_chapter_crate() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let crate_dir = root.join("chapters/ch99-probe");
+        let write = |path: &str, text: &str| {
+            let path = crate_dir.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        std::fs::write(root.join("Cargo.toml"), "[workspace]\nresolver = \"3\"\nmembers = [\"chapters/*\"]\n").unwrap();
+        write(
+            "Cargo.toml",
+            "[package]\nname = \"ch99-probe\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[features]\nsolutions = []\n\n\
+             [[test]]\nname = \"exercises\"\npath = \"tests/exercises.rs\"\ntest = false\n",
+        );
+        write("src/lib.rs", "#[cfg_attr(feature = \"solutions\", path = \"../solutions/exercises.rs\")]\npub mod exercises;\n");
+        write(
+            "src/exercises.rs",
+            "#![allow(unused_variables)]\npub fn add(a: u32, b: u32) -> u32 { todo!() }\npub fn double(x: u32) -> u32 { x }\n",
+        );
+        write("solutions/exercises.rs", "pub fn add(a: u32, b: u32) -> u32 { a + b }\npub fn double(x: u32) -> u32 { 2 * x }\n");
+        write(
+            "tests/exercises.rs",
+            "use ch99_probe::exercises;\n#[test]\nfn add() { assert_eq!(exercises::add(2, 3), 5); }\n\
+             #[test]\nfn double() { assert_eq!(exercises::double(4), 8, \"double(4)\"); }\n",
+        );
+        let chapter = Chapter { dir: crate_dir.clone(), package: "ch99-probe".into(), id: "ch99".into(), exercises: exercises(&["add", "double"]) };
+
+        let stubs = run(root, &chapter, false).unwrap();
+        assert_eq!(statuses(&stubs), [Status::NotStarted, Status::Failing], "{stubs:?}");
+        assert!(stubs.outcomes[1].message.contains("double(4)"), "{stubs:?}");
+        assert!(stubs.defects.is_empty(), "{stubs:?}");
+
+        let solved = run(root, &chapter, true).unwrap();
+        assert_eq!(statuses(&solved), [Status::Done, Status::Done], "{solved:?}");
+
+        write("src/exercises.rs", "pub fn add(a: u32, b: u32) -> u32 { a + \"b\" }\npub fn double(x: u32) -> u32 { x }\n");
+        let broken = run(root, &chapter, false).unwrap();
+        assert!(broken.compile_error);
+        assert!(broken.outcomes[0].message.contains("src/exercises.rs:1"), "{broken:?}");
+    }
+
     #[test]
     fn the_command_selects_the_solutions_by_feature() {
         let chapter = Chapter {

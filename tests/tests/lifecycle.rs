@@ -1,0 +1,171 @@
+//! `up` / `down` / `status` as a learner meets them, each in an environment of its own
+//! (its own `WORKBOOK_DIR`, its own ports), next to the one the test run shares.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use rdkafka::admin::{AdminOptions, NewTopic, TopicReplication};
+use tempfile::TempDir;
+use workbook_support::{Env, envfile, kafka, names};
+use workbook_tests::{run, xtask};
+
+/// `cargo xtask ARGS` with `.workbook` in `dir`.
+fn xtask_in(dir: &Path, args: &[&str]) -> Command {
+    let mut command = xtask(args);
+    command.env("WORKBOOK_DIR", dir).env_remove("KAFKA_BOOTSTRAP_SERVERS").env_remove("DATABASE_URL").env_remove("CONNECT_URL");
+    command
+}
+
+fn env_of(dir: &Path) -> Env {
+    let vars = envfile::read(&dir.join("env")).expect("up wrote the env file");
+    Env::from_sources(|key| vars.get(key).cloned()).expect("a complete env file")
+}
+
+/// Pids of live processes whose command line mentions `dir` (ours, by construction).
+fn processes_using(dir: &Path) -> Vec<u32> {
+    let needle = dir.display().to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| *pid != std::process::id())
+        .filter(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let zombie = stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'));
+            !zombie && String::from_utf8_lossy(&cmdline).contains(&needle)
+        })
+        .collect()
+}
+
+fn listening(address: &str) -> bool {
+    std::net::TcpStream::connect_timeout(&address.parse().unwrap(), Duration::from_millis(300)).is_ok()
+}
+
+fn addresses_in_state(dir: &Path) -> Vec<String> {
+    let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("state.json")).unwrap()).unwrap();
+    state["components"].as_array().unwrap().iter().map(|c| c["address"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn three_brokers_then_down_then_up_again() {
+    let dir = TempDir::new().unwrap();
+    let root = dir.path();
+
+    let (ok, output) = run(xtask_in(root, &["up", "--backend", "local", "--brokers", "3", "--no-connect"]));
+    assert!(ok, "{output}");
+    let env = env_of(root);
+    let cluster = kafka::fetch_cluster(&env, None, Duration::from_secs(10)).unwrap();
+    let ids: Vec<i32> = cluster.brokers.iter().map(|b| b.id).collect();
+    assert_eq!(ids, vec![1, 2, 3]);
+
+    let (ok, status) = run(xtask_in(root, &["status"]));
+    assert!(ok, "{status}");
+    assert!(["controller 1", "controller 2", "controller 3"].iter().any(|c| status.contains(c)), "{status}");
+
+    let topic = names::unique("replicated");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let admin = kafka::admin(&env).unwrap();
+    let results = runtime
+        .block_on(admin.create_topics(&[NewTopic::new(&topic, 3, TopicReplication::Fixed(3))], &AdminOptions::new()))
+        .unwrap();
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let described = kafka::fetch_cluster(&env, Some(&topic), Duration::from_secs(10)).unwrap();
+    for partition in &described.topics[0].partitions {
+        assert_eq!(partition.replicas.len(), 3, "{partition:?}");
+    }
+
+    let addresses = addresses_in_state(root);
+    let (ok, output) = run(xtask_in(root, &["down"]));
+    assert!(ok, "{output}");
+    assert_eq!(processes_using(root), Vec::<u32>::new(), "down leaves no process of ours");
+    for address in &addresses {
+        assert!(!listening(address), "{address} still listens after down");
+    }
+
+    let (ok, output) = run(xtask_in(root, &["up", "--backend", "local", "--no-connect"]));
+    assert!(ok, "{output}");
+    assert!(!output.contains("resolving with Maven"), "a second up downloads nothing:\n{output}");
+    let (ok, output) = run(xtask_in(root, &["down"]));
+    assert!(ok, "{output}");
+    assert!(processes_using(root).is_empty());
+
+    let (ok, output) = run(xtask_in(root, &["down"]));
+    assert!(ok, "{output}");
+    assert!(output.contains("Nothing to stop"), "{output}");
+}
+
+/// Runs a failing `up` and checks the message and that nothing was left behind.
+fn up_fails_cleanly(configure: impl FnOnce(&mut Command), args: &[&str], expected: &str) {
+    let dir = TempDir::new().unwrap();
+    let mut command = xtask_in(dir.path(), args);
+    configure(&mut command);
+    let (ok, output) = run(command);
+    assert!(!ok, "up should have failed:\n{output}");
+    assert!(output.contains(expected), "expected {expected:?} in:\n{output}");
+    assert!(!dir.path().join("state.json").exists(), "a failed up records nothing");
+    assert!(processes_using(dir.path()).is_empty(), "a failed up leaves no process behind");
+}
+
+/// A directory holding links to just the programs named (a PATH without the others).
+fn path_with(programs: &[&str]) -> (TempDir, PathBuf) {
+    let dir = TempDir::new().unwrap();
+    for program in programs {
+        let found = ["/usr/bin", "/usr/sbin", "/usr/local/bin", "/bin"].iter().map(|d| Path::new(d).join(program)).find(|p| p.exists());
+        let found = found.unwrap_or_else(|| panic!("{program} is installed on the test machine"));
+        std::os::unix::fs::symlink(found, dir.path().join(program)).unwrap();
+    }
+    let path = dir.path().to_path_buf();
+    (dir, path)
+}
+
+fn isolate(command: &mut Command, path: &Path) {
+    command.env("PATH", path).env("WORKBOOK_EXTRA_BIN_DIRS", "").env_remove("JAVA_HOME").env_remove("KAFKA_HOME");
+}
+
+#[test]
+fn without_java_up_says_how_to_install_it() {
+    let (_keep, path) = path_with(&[]);
+    up_fails_cleanly(|c| isolate(c, &path), &["up", "--backend", "local"], "Java 17 or newer is needed");
+}
+
+#[test]
+fn without_mariadb_up_says_how_to_install_it() {
+    let (_keep, path) = path_with(&["java"]);
+    up_fails_cleanly(|c| isolate(c, &path), &["up", "--backend", "local"], "MariaDB is not installed");
+}
+
+#[test]
+fn without_maven_or_kafka_home_up_says_what_to_do() {
+    let (_keep, path) = path_with(&["java", "mariadbd", "mariadb-install-db"]);
+    let empty_cache = TempDir::new().unwrap();
+    up_fails_cleanly(
+        |c| {
+            isolate(c, &path);
+            c.env("WORKBOOK_CACHE", empty_cache.path());
+        },
+        &["up", "--backend", "local"],
+        "neither was found",
+    );
+}
+
+#[test]
+fn a_port_taken_by_another_program_is_named() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    up_fails_cleanly(|_| {}, &["up", "--backend", "local", "--no-connect", "--kafka-port", &port], &format!("port {port}"));
+}
+
+#[test]
+fn the_docker_backend_without_a_daemon_says_so() {
+    // A socket nobody listens on: no daemon answers, on any machine.
+    let no_daemon = |c: &mut Command| {
+        c.env("DOCKER_HOST", "unix:///nonexistent/docker.sock");
+    };
+    up_fails_cleanly(no_daemon, &["up", "--backend", "docker"], "Docker");
+}
+
+#[test]
+fn only_one_or_three_brokers_are_offered() {
+    up_fails_cleanly(|_| {}, &["up", "--brokers", "2"], "invalid value '2'");
+}
