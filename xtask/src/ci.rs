@@ -1,11 +1,130 @@
 //! `cargo xtask ci`: everything CI runs, in order, with the environment up once.
+//!
+//! 1. lint (`cargo fmt --check`, `cargo clippy -D warnings`), 2. build every target,
+//! 3. `up` (one environment for the whole run), 4. `cargo test --workspace` against it,
+//! 5. the exercise audit (stubs fail, solutions pass), 6. the book, 7. `down`.
 
-use anyhow::{Result, bail};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
 use clap::Args;
 
-#[derive(Args, Debug)]
-pub struct CiOptions {}
+use crate::backend::{self, DownOptions, UpOptions};
+use crate::check;
+use crate::layout::Layout;
+use crate::state::State;
 
-pub async fn run(_options: &CiOptions) -> Result<()> {
-    bail!("not yet")
+#[derive(Args, Debug)]
+pub struct CiOptions {
+    /// Skip `cargo fmt --check` and `cargo clippy`.
+    #[arg(long)]
+    pub no_lint: bool,
+    /// Leave the environment running afterwards (it is stopped only if this run started it).
+    #[arg(long)]
+    pub keep_up: bool,
+}
+
+pub async fn run(options: &CiOptions) -> Result<()> {
+    let started = Instant::now();
+    if !options.no_lint {
+        step("format", cargo(&["fmt", "--all", "--check"]))?;
+        step("clippy", cargo(&["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]))?;
+    }
+    step("build", cargo(&["build", "--workspace", "--all-targets", "--quiet"]))?;
+
+    let was_up = State::load(&Layout::current().state_file())?.is_some();
+    let up_started = Instant::now();
+    backend::up(&UpOptions { brokers: 1, ..UpOptions::default() }).await?;
+    println!("== up: {:.1} s", up_started.elapsed().as_secs_f64());
+
+    let result = tests_audit_book().await;
+    if !options.keep_up && !was_up {
+        backend::down(&DownOptions::default()).await?;
+    }
+    let tally = result?;
+    println!("== ci finished in {:.0} s", started.elapsed().as_secs_f64());
+    // The last line: what CI systems read as the run's verdict.
+    println!("ci: {} passed, {} failed", tally.passed, tally.failed);
+    if tally.failed > 0 {
+        bail!("{} test(s) failed", tally.failed);
+    }
+    Ok(())
+}
+
+async fn tests_audit_book() -> Result<Tally> {
+    let tally = step_counting("test", cargo(&["test", "--workspace", "--quiet"]))?;
+    let audit_started = Instant::now();
+    check::audit(&[]).await?;
+    println!("== exercise audit: {:.1} s", audit_started.elapsed().as_secs_f64());
+    let mut book = Command::new(std::env::current_exe()?);
+    book.arg("book");
+    step("book", book)?;
+    Ok(tally)
+}
+
+fn cargo(args: &[&str]) -> Command {
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.args(args).current_dir(workbook_support::env::workspace_root());
+    command
+}
+
+/// Runs one step, printing `> command` before and its duration after.
+fn step(name: &str, command: Command) -> Result<()> {
+    let started = Instant::now();
+    println!("== {name}: > {}", crate::command::display(&command));
+    crate::command::run(command).with_context(|| format!("CI step `{name}` failed"))?;
+    println!("== {name}: {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Passed and failed tests, summed over every test binary.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Tally {
+    passed: u32,
+    failed: u32,
+}
+
+/// Runs `cargo test`, echoing its output while adding up its `test result:` lines.
+fn step_counting(name: &str, mut command: Command) -> Result<Tally> {
+    let started = Instant::now();
+    println!("== {name}: > {}", crate::command::display(&command));
+    let mut child = command.stdout(Stdio::piped()).spawn().context("starting cargo test")?;
+    let mut tally = Tally::default();
+    for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
+        let line = line?;
+        println!("{line}");
+        let counted = count(&line);
+        tally.passed += counted.passed;
+        tally.failed += counted.failed;
+    }
+    let status = child.wait()?;
+    println!("== {name}: {:.1} s, {} passed, {} failed", started.elapsed().as_secs_f64(), tally.passed, tally.failed);
+    if !status.success() && tally.failed == 0 {
+        bail!("CI step `{name}` failed ({status}) before running its tests");
+    }
+    Ok(tally)
+}
+
+/// Reads `test result: ok. 8 passed; 0 failed; 0 ignored; …`.
+fn count(line: &str) -> Tally {
+    let Some(rest) = line.strip_prefix("test result: ") else { return Tally::default() };
+    let number_before = |word: &str| {
+        rest.split(';').find_map(|part| part.trim().strip_suffix(word).and_then(|n| n.trim().rsplit(' ').next()?.parse().ok()))
+    };
+    Tally { passed: number_before("passed").unwrap_or(0), failed: number_before("failed").unwrap_or(0) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_a_libtest_summary_line() {
+        let line = "test result: FAILED. 7 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 1.60s";
+        assert_eq!(count(line), Tally { passed: 7, failed: 2 });
+        assert_eq!(count("test result: ok. 12 passed; 0 failed; 0 ignored"), Tally { passed: 12, failed: 0 });
+        assert_eq!(count("running 8 tests"), Tally::default());
+    }
 }
