@@ -10,7 +10,8 @@ pub use workbook_support::env::workspace_root;
 
 /// The built `xtask` binary (`cargo test` builds it first as part of the workspace).
 pub fn xtask_binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
     let binary = target.join("debug").join("xtask");
     assert!(binary.exists(), "{} is missing: run `cargo build -p xtask` first", binary.display());
     binary

@@ -43,7 +43,11 @@ fn chapter_crates(root: &Path) -> BTreeSet<String> {
 /// `ch03-topics`: "ch", two digits, a dash.
 fn is_chapter_name(name: &str) -> bool {
     let bytes = name.as_bytes();
-    bytes.len() > 5 && name.starts_with("ch") && bytes[2].is_ascii_digit() && bytes[3].is_ascii_digit() && bytes[4] == b'-'
+    bytes.len() > 5
+        && name.starts_with("ch")
+        && bytes[2].is_ascii_digit()
+        && bytes[3].is_ascii_digit()
+        && bytes[4] == b'-'
 }
 
 /// The targets of `[Title](target)` entries in SUMMARY.md that are not drafts (`[Title]()`).
@@ -79,11 +83,16 @@ fn package_names(root: &Path) -> BTreeSet<String> {
 /// `name = "…"` in the `[package]` table of a Cargo.toml.
 fn package_name(manifest: &str) -> Option<String> {
     let package = &manifest[manifest.find("[package]")?..];
-    package
-        .lines()
-        .skip(1)
-        .take_while(|line| !line.starts_with('['))
-        .find_map(|line| line.strip_prefix("name")?.trim_start().strip_prefix('=')?.trim().strip_prefix('"')?.split('"').next().map(str::to_string))
+    package.lines().skip(1).take_while(|line| !line.starts_with('[')).find_map(|line| {
+        line.strip_prefix("name")?
+            .trim_start()
+            .strip_prefix('=')?
+            .trim()
+            .strip_prefix('"')?
+            .split('"')
+            .next()
+            .map(str::to_string)
+    })
 }
 
 /// Every word following `prefix` in the book, with where it was: (file:line, word).
@@ -94,7 +103,8 @@ fn words_after(pages: &[(PathBuf, String)], prefix: &str) -> Vec<(String, String
         for (number, line) in text.lines().enumerate() {
             for (at, _) in line.match_indices(prefix) {
                 let rest = &line[at + prefix.len()..];
-                let word: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+                let word: String =
+                    rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
                 if word.is_empty() || word.contains("NN") || rest.starts_with('<') {
                     continue;
                 }
@@ -144,9 +154,15 @@ fn every_cargo_run_in_the_book_names_a_package() {
     let pages = book_pages(&root);
     let mentioned: Vec<(String, String)> =
         words_after(&pages, "cargo run -p ").into_iter().chain(words_after(&pages, "cargo run --package ")).collect();
-    let unknown: Vec<String> =
-        mentioned.iter().filter(|(_, name)| !packages.contains(name)).map(|(at, name)| format!("{at}: {name}")).collect();
-    assert!(unknown.is_empty(), "the book runs packages that do not exist: {unknown:?}\nworkspace packages: {packages:?}");
+    let unknown: Vec<String> = mentioned
+        .iter()
+        .filter(|(_, name)| !packages.contains(name))
+        .map(|(at, name)| format!("{at}: {name}"))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "the book runs packages that do not exist: {unknown:?}\nworkspace packages: {packages:?}"
+    );
 }
 
 #[test]
@@ -163,7 +179,10 @@ fn every_cargo_xtask_in_the_book_is_a_real_command() {
         .filter(|(_, command)| !commands.contains(command))
         .map(|(at, command)| format!("{at}: {command}"))
         .collect();
-    assert!(unknown.is_empty(), "the book mentions xtask commands that do not exist: {unknown:?}\ncommands: {commands:?}");
+    assert!(
+        unknown.is_empty(),
+        "the book mentions xtask commands that do not exist: {unknown:?}\ncommands: {commands:?}"
+    );
 }
 
 /// The command names of clap's `--help`: the first word of each line under `Commands:`.
@@ -195,8 +214,14 @@ fn helpers_read_names_and_placeholders() {
     assert!(!is_chapter_name("support") && !is_chapter_name("ch3-topics") && !is_chapter_name("chNN-topic"));
     assert_eq!(chapter_of("ch03-topics/exercises.md").as_deref(), Some("ch03-topics"));
     assert_eq!(chapter_of("introduction.md"), None);
-    assert_eq!(package_name("[package]\nname = \"ch03-topics\"\nversion = \"0.1.0\"\n").as_deref(), Some("ch03-topics"));
-    let pages = vec![(PathBuf::from("x.md"), "`cargo run -p ch03-topics -- --help`, `cargo run -p <chapter>`, `cargo run -p chNN-topic`".to_string())];
+    assert_eq!(
+        package_name("[package]\nname = \"ch03-topics\"\nversion = \"0.1.0\"\n").as_deref(),
+        Some("ch03-topics")
+    );
+    let pages = vec![(
+        PathBuf::from("x.md"),
+        "`cargo run -p ch03-topics -- --help`, `cargo run -p <chapter>`, `cargo run -p chNN-topic`".to_string(),
+    )];
     assert_eq!(words_after(&pages, "cargo run -p "), [("x.md:1".to_string(), "ch03-topics".to_string())]);
     let help = "Usage: cargo xtask <COMMAND>\n\nCommands:\n  up     Start\n  check  Check\n  help   Print\n\nOptions:\n  -h, --help\n";
     assert_eq!(subcommands(help), ["check", "help", "up"].iter().map(|s| s.to_string()).collect());

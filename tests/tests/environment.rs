@@ -17,7 +17,8 @@ async fn a_record_produced_with_rdkafka_is_consumed_back() -> Result<()> {
     let env = Env::load()?;
     let topic = names::unique("env-roundtrip");
     let admin = kafka::admin(&env)?;
-    let created = admin.create_topics(&[NewTopic::new(&topic, 1, TopicReplication::Fixed(1))], &AdminOptions::new()).await?;
+    let created =
+        admin.create_topics(&[NewTopic::new(&topic, 1, TopicReplication::Fixed(1))], &AdminOptions::new()).await?;
     assert!(created.iter().all(Result::is_ok), "{created:?}");
 
     let producer: FutureProducer = kafka::producer_config(&env).create()?;
@@ -92,7 +93,10 @@ fn status_reports_every_component_healthy() {
     let (ok, output) = run(xtask(&["status"]));
     assert!(ok, "{output}");
     for component in ["kafka-1", "connect", "mariadb"] {
-        let row = output.lines().find(|l| l.starts_with(component)).unwrap_or_else(|| panic!("no {component} row:\n{output}"));
+        let row = output
+            .lines()
+            .find(|l| l.starts_with(component))
+            .unwrap_or_else(|| panic!("no {component} row:\n{output}"));
         assert!(row.contains(" yes "), "{component} is not healthy: {row}");
     }
     assert!(output.contains("controller 1"), "{output}");

@@ -13,7 +13,11 @@ use workbook_tests::{run, xtask};
 /// `cargo xtask ARGS` with `.workbook` in `dir`.
 fn xtask_in(dir: &Path, args: &[&str]) -> Command {
     let mut command = xtask(args);
-    command.env("WORKBOOK_DIR", dir).env_remove("KAFKA_BOOTSTRAP_SERVERS").env_remove("DATABASE_URL").env_remove("CONNECT_URL");
+    command
+        .env("WORKBOOK_DIR", dir)
+        .env_remove("KAFKA_BOOTSTRAP_SERVERS")
+        .env_remove("DATABASE_URL")
+        .env_remove("CONNECT_URL");
     command
 }
 
@@ -43,7 +47,8 @@ fn listening(address: &str) -> bool {
 }
 
 fn addresses_in_state(dir: &Path) -> Vec<String> {
-    let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("state.json")).unwrap()).unwrap();
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("state.json")).unwrap()).unwrap();
     state["components"].as_array().unwrap().iter().map(|c| c["address"].as_str().unwrap().to_string()).collect()
 }
 
@@ -111,7 +116,10 @@ fn up_fails_cleanly(configure: impl FnOnce(&mut Command), args: &[&str], expecte
 fn path_with(programs: &[&str]) -> (TempDir, PathBuf) {
     let dir = TempDir::new().unwrap();
     for program in programs {
-        let found = ["/usr/bin", "/usr/sbin", "/usr/local/bin", "/bin"].iter().map(|d| Path::new(d).join(program)).find(|p| p.exists());
+        let found = ["/usr/bin", "/usr/sbin", "/usr/local/bin", "/bin"]
+            .iter()
+            .map(|d| Path::new(d).join(program))
+            .find(|p| p.exists());
         let found = found.unwrap_or_else(|| panic!("{program} is installed on the test machine"));
         std::os::unix::fs::symlink(found, dir.path().join(program)).unwrap();
     }
@@ -153,7 +161,11 @@ fn without_maven_or_kafka_home_up_says_what_to_do() {
 fn a_port_taken_by_another_program_is_named() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port().to_string();
-    up_fails_cleanly(|_| {}, &["up", "--backend", "local", "--no-connect", "--kafka-port", &port], &format!("port {port}"));
+    up_fails_cleanly(
+        |_| {},
+        &["up", "--backend", "local", "--no-connect", "--kafka-port", &port],
+        &format!("port {port}"),
+    );
 }
 
 #[test]

@@ -82,7 +82,11 @@ pub async fn up(options: &UpOptions) -> Result<()> {
         None => detect_backend(),
     };
     let started = Instant::now();
-    println!("Starting the workbook environment ({backend} backend, {} broker(s){})", options.brokers, if options.no_connect { ", no Connect" } else { "" });
+    println!(
+        "Starting the workbook environment ({backend} backend, {} broker(s){})",
+        options.brokers,
+        if options.no_connect { ", no Connect" } else { "" }
+    );
     let running = match backend {
         Backend::Local => local::up(options, &layout).await?,
         Backend::Docker => docker::up(options, &layout).await?,
@@ -111,14 +115,20 @@ fn already_up(state: &State, options: &UpOptions) -> Result<()> {
             if options.no_connect { " without Connect" } else { " and Connect" },
         );
     }
-    println!("The environment is already up ({} backend); nothing was started. `cargo xtask status` shows it.", state.backend);
+    println!(
+        "The environment is already up ({} backend); nothing was started. `cargo xtask status` shows it.",
+        state.backend
+    );
     Ok(())
 }
 
 pub async fn down(options: &DownOptions) -> Result<()> {
     let layout = Layout::current();
     match State::load(&layout.state_file())? {
-        None => println!("Nothing to stop: no environment of this workbook is running ({} does not exist).", layout.state_file().display()),
+        None => println!(
+            "Nothing to stop: no environment of this workbook is running ({} does not exist).",
+            layout.state_file().display()
+        ),
         Some(state) => {
             println!("Stopping the {} environment", state.backend);
             match state.backend {

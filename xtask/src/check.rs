@@ -114,7 +114,11 @@ fn render(chapters: &[Chapter], results: &[ChapterResult], solutions: bool) -> S
         .iter()
         .zip(results)
         .flat_map(|(chapter, result)| {
-            chapter.exercises.iter().zip(&result.outcomes).map(move |(exercise, outcome)| Row { chapter, exercise, outcome })
+            chapter.exercises.iter().zip(&result.outcomes).map(move |(exercise, outcome)| Row {
+                chapter,
+                exercise,
+                outcome,
+            })
         })
         .collect();
     report::render(&rows, solutions)
@@ -133,7 +137,12 @@ fn verdict(results: &[ChapterResult], solutions: bool) -> Result<()> {
 
 /// `--watch`: poll the chapters' files and check a chapter again when one of its files changes.
 /// Runs until Ctrl-C.
-fn watch_and_recheck(root: &Path, chapters: &mut [Chapter], results: &mut [ChapterResult], solutions: bool) -> Result<()> {
+fn watch_and_recheck(
+    root: &Path,
+    chapters: &mut [Chapter],
+    results: &mut [ChapterResult],
+    solutions: bool,
+) -> Result<()> {
     let mut snapshots: Vec<Snapshot> = chapters.iter().map(|c| Snapshot::take(&c.watched_paths())).collect();
     println!("\nWatching {} chapter(s) for changes. Save a file to check again; Ctrl-C to stop.", chapters.len());
     loop {
@@ -221,7 +230,10 @@ fn stub_violations(chapter: &Chapter, stubs: &ChapterResult) -> Vec<String> {
     let mut violations: Vec<String> = stubs.defects.iter().map(|d| format!("{}: {d}", chapter.package)).collect();
     for (exercise, outcome) in chapter.exercises.iter().zip(&stubs.outcomes) {
         if outcome.status == Status::Done {
-            violations.push(format!("{}: the untouched stub passes its test, so the test proves nothing", chapter.qualified(exercise)));
+            violations.push(format!(
+                "{}: the untouched stub passes its test, so the test proves nothing",
+                chapter.qualified(exercise)
+            ));
         }
     }
     violations
@@ -259,7 +271,10 @@ mod tests {
 
     fn result(statuses: &[Status]) -> ChapterResult {
         ChapterResult {
-            outcomes: statuses.iter().map(|&status| Outcome { status, message: "assertion failed\nmore".into() }).collect(),
+            outcomes: statuses
+                .iter()
+                .map(|&status| Outcome { status, message: "assertion failed\nmore".into() })
+                .collect(),
             defects: Vec::new(),
             compile_error: false,
         }

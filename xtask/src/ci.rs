@@ -111,7 +111,8 @@ fn step_counting(name: &str, mut command: Command) -> Result<Tally> {
 fn count(line: &str) -> Tally {
     let Some(rest) = line.strip_prefix("test result: ") else { return Tally::default() };
     let number_before = |word: &str| {
-        rest.split(';').find_map(|part| part.trim().strip_suffix(word).and_then(|n| n.trim().rsplit(' ').next()?.parse().ok()))
+        rest.split(';')
+            .find_map(|part| part.trim().strip_suffix(word).and_then(|n| n.trim().rsplit(' ').next()?.parse().ok()))
     };
     Tally { passed: number_before("passed").unwrap_or(0), failed: number_before("failed").unwrap_or(0) }
 }

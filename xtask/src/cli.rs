@@ -35,21 +35,56 @@ pub struct Tool {
 }
 
 pub const TOOLS: &[Tool] = &[
-    tool("kafka-topics", "org.apache.kafka.tools.TopicCommand", "create, list, describe, alter and delete topics", true),
+    tool(
+        "kafka-topics",
+        "org.apache.kafka.tools.TopicCommand",
+        "create, list, describe, alter and delete topics",
+        true,
+    ),
     tool("kafka-console-producer", "org.apache.kafka.tools.ConsoleProducer", "send lines of stdin as records", true),
     tool("kafka-console-consumer", "org.apache.kafka.tools.consumer.ConsoleConsumer", "print records to stdout", true),
-    tool("kafka-consumer-groups", "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand", "list groups, show offsets and lag, reset offsets", true),
-    tool("kafka-metadata-quorum", "org.apache.kafka.tools.MetadataQuorumCommand", "the KRaft controller quorum: leader, voters, lag", true),
-    tool("kafka-producer-perf-test", "org.apache.kafka.tools.ProducerPerformance", "measure producer throughput and latency", true),
+    tool(
+        "kafka-consumer-groups",
+        "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+        "list groups, show offsets and lag, reset offsets",
+        true,
+    ),
+    tool(
+        "kafka-metadata-quorum",
+        "org.apache.kafka.tools.MetadataQuorumCommand",
+        "the KRaft controller quorum: leader, voters, lag",
+        true,
+    ),
+    tool(
+        "kafka-producer-perf-test",
+        "org.apache.kafka.tools.ProducerPerformance",
+        "measure producer throughput and latency",
+        true,
+    ),
     tool("kafka-consumer-perf-test", "org.apache.kafka.tools.ConsumerPerformance", "measure consumer throughput", true),
     tool("kafka-configs", "kafka.admin.ConfigCommand", "show and change topic, broker and client configs", true),
     tool("kafka-get-offsets", "org.apache.kafka.tools.GetOffsetShell", "earliest/latest offsets of partitions", true),
     tool("kafka-transactions", "org.apache.kafka.tools.TransactionsCommand", "list and describe transactions", true),
-    tool("kafka-log-dirs", "org.apache.kafka.tools.LogDirsCommand", "where partitions live on the brokers' disks", true),
+    tool(
+        "kafka-log-dirs",
+        "org.apache.kafka.tools.LogDirsCommand",
+        "where partitions live on the brokers' disks",
+        true,
+    ),
     tool("kafka-cluster", "org.apache.kafka.tools.ClusterTool", "cluster id, unregister brokers", true),
-    tool("kafka-dump-log", "org.apache.kafka.tools.DumpLogSegments", "print the records inside a log segment file", false),
+    tool(
+        "kafka-dump-log",
+        "org.apache.kafka.tools.DumpLogSegments",
+        "print the records inside a log segment file",
+        false,
+    ),
     tool("kafka-storage", "kafka.tools.StorageTool", "format storage, make a cluster id (random-uuid)", false),
-    tool("connect-standalone", "org.apache.kafka.connect.cli.ConnectStandalone", "a single Connect worker configured by files", false),
+    tool(
+        "connect-standalone",
+        "org.apache.kafka.connect.cli.ConnectStandalone",
+        "a single Connect worker configured by files",
+        false,
+    ),
 ];
 
 const fn tool(name: &'static str, main_class: &'static str, about: &'static str, needs_bootstrap: bool) -> Tool {
@@ -109,7 +144,9 @@ pub fn capture(state: &State, tool_name: &str, args: &[String]) -> Result<String
 fn running_state() -> Result<State> {
     match State::load(&Layout::current().state_file())? {
         Some(state) => Ok(state),
-        None => bail!("no environment is running. Start it with `cargo xtask up` (or `cargo xtask up --backend external` for your own cluster)"),
+        None => bail!(
+            "no environment is running. Start it with `cargo xtask up` (or `cargo xtask up --backend external` for your own cluster)"
+        ),
     }
 }
 

@@ -8,7 +8,8 @@ use anyhow::{Result, bail};
 /// Directories searched after `PATH`: Debian puts `mariadbd` in /usr/sbin, which a normal
 /// user's `PATH` lacks; Homebrew uses /opt/homebrew. Override with `WORKBOOK_EXTRA_BIN_DIRS`
 /// (colon-separated; empty to search `PATH` only).
-const EXTRA_BIN_DIRS: &str = "/usr/sbin:/usr/local/sbin:/opt/homebrew/bin:/opt/homebrew/sbin:/usr/local/opt/mariadb/bin";
+const EXTRA_BIN_DIRS: &str =
+    "/usr/sbin:/usr/local/sbin:/opt/homebrew/bin:/opt/homebrew/sbin:/usr/local/opt/mariadb/bin";
 
 /// Finds an executable by name in `PATH`, then in the extra directories.
 pub fn find_program(name: &str) -> Option<PathBuf> {
@@ -31,10 +32,7 @@ pub fn java() -> Result<PathBuf> {
         Some(path) if is_executable(&path) => path,
         _ => match find_program("java") {
             Some(path) => path,
-            None => bail!(
-                "Java 17 or newer is needed to run Kafka, and no `java` was found.\n{}",
-                JAVA_INSTALL_HINT
-            ),
+            None => bail!("Java 17 or newer is needed to run Kafka, and no `java` was found.\n{}", JAVA_INSTALL_HINT),
         },
     };
     let output = Command::new(&java).arg("-version").output();
@@ -44,7 +42,9 @@ pub fn java() -> Result<PathBuf> {
     };
     match parse_java_major(&text) {
         Some(major) if major >= 17 => Ok(java),
-        Some(major) => bail!("Kafka 4 needs Java 17 or newer; {} is Java {major}.\n{JAVA_INSTALL_HINT}", java.display()),
+        Some(major) => {
+            bail!("Kafka 4 needs Java 17 or newer; {} is Java {major}.\n{JAVA_INSTALL_HINT}", java.display())
+        }
         None => bail!("could not read the version of {}: {text}\n{JAVA_INSTALL_HINT}", java.display()),
     }
 }
@@ -92,7 +92,10 @@ pub fn jar_source() -> Result<JarSource> {
         if home.join("libs").is_dir() {
             return Ok(JarSource::KafkaHome(home));
         }
-        bail!("KAFKA_HOME is set to {}, but it has no libs/ directory: point it at an unpacked Kafka distribution, or unset it to use Maven", home.display());
+        bail!(
+            "KAFKA_HOME is set to {}, but it has no libs/ directory: point it at an unpacked Kafka distribution, or unset it to use Maven",
+            home.display()
+        );
     }
     match maven() {
         Some(mvn) => Ok(JarSource::Maven(mvn)),

@@ -17,7 +17,8 @@ pub fn spawn_logged(mut command: Command, log: &Path) -> Result<Child> {
     if let Some(dir) = log.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let out = File::options().create(true).append(true).open(log).with_context(|| format!("opening {}", log.display()))?;
+    let out =
+        File::options().create(true).append(true).open(log).with_context(|| format!("opening {}", log.display()))?;
     let err = out.try_clone()?;
     command.stdin(Stdio::null()).stdout(out).stderr(err).process_group(0);
     let shown = crate::command::display(&command);
@@ -74,7 +75,10 @@ pub fn stop(pid: u32, marker: &str, grace: Duration) -> Result<bool> {
 /// The resident memory of `pid` in KiB (from /proc), if known.
 pub fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status.lines().find_map(|line| line.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 /// The last `lines` lines of a log file, to show why something failed to start.

@@ -13,14 +13,20 @@ use workbook_support::{Env, wait};
 use crate::versions;
 
 /// Kafka is ready when its metadata lists `expected` brokers.
-pub async fn kafka(bootstrap: &str, expected: usize, timeout: Duration, alive: impl Fn() -> Result<()>) -> Result<Cluster> {
+pub async fn kafka(
+    bootstrap: &str,
+    expected: usize,
+    timeout: Duration,
+    alive: impl Fn() -> Result<()>,
+) -> Result<Cluster> {
     let env = env_with_bootstrap(bootstrap);
     wait::until(&format!("Kafka lists {expected} broker(s)"), timeout, Duration::from_millis(250), || {
         let env = env.clone();
         let alive = alive();
         async move {
             alive?;
-            let cluster = tokio::task::spawn_blocking(move || kafka::fetch_cluster(&env, None, Duration::from_secs(2))).await??;
+            let cluster =
+                tokio::task::spawn_blocking(move || kafka::fetch_cluster(&env, None, Duration::from_secs(2))).await??;
             Ok((cluster.brokers.len() == expected).then_some(cluster))
         }
     })

@@ -33,7 +33,10 @@ pub async fn run() -> Result<()> {
     print_table(&state, &rows);
     let unhealthy: Vec<&str> = rows.iter().filter(|r| !r.healthy).map(|r| r.component.as_str()).collect();
     if !unhealthy.is_empty() {
-        bail!("not healthy: {}. Logs are in .workbook/logs/; `cargo xtask down` then `cargo xtask up` restarts everything", unhealthy.join(", "));
+        bail!(
+            "not healthy: {}. Logs are in .workbook/logs/; `cargo xtask down` then `cargo xtask up` restarts everything",
+            unhealthy.join(", ")
+        );
     }
     Ok(())
 }
@@ -112,8 +115,10 @@ async fn kafka_health(state: &State, env: &Env) -> KafkaHealth {
 /// The active controller: the leader of the KRaft metadata quorum.
 async fn controller_id(state: &State, env: &Env) -> Option<i32> {
     let state = state.clone();
-    let args = vec!["--bootstrap-server".to_string(), env.bootstrap_servers.clone(), "describe".into(), "--status".into()];
-    let output = tokio::task::spawn_blocking(move || cli::capture(&state, "kafka-metadata-quorum", &args)).await.ok()?;
+    let args =
+        vec!["--bootstrap-server".to_string(), env.bootstrap_servers.clone(), "describe".into(), "--status".into()];
+    let output =
+        tokio::task::spawn_blocking(move || cli::capture(&state, "kafka-metadata-quorum", &args)).await.ok()?;
     readiness::parse_quorum_leader(&output.ok()?).ok()
 }
 
@@ -151,9 +156,18 @@ async fn mariadb_health(env: &Env) -> (bool, String) {
 }
 
 fn print_table(state: &State, rows: &[Row]) {
-    println!("Backend: {}  Brokers: {}  Connect: {}", state.backend, state.brokers, if state.connect { "yes" } else { "no" });
+    println!(
+        "Backend: {}  Brokers: {}  Connect: {}",
+        state.backend,
+        state.brokers,
+        if state.connect { "yes" } else { "no" }
+    );
     let width = |f: fn(&Row) -> usize, title: &str| rows.iter().map(f).max().unwrap_or(0).max(title.len());
-    let (w1, w2, w3) = (width(|r| r.component.len(), "COMPONENT"), width(|r| r.address.len(), "ADDRESS"), width(|r| r.handle.len(), "PROCESS"));
+    let (w1, w2, w3) = (
+        width(|r| r.component.len(), "COMPONENT"),
+        width(|r| r.address.len(), "ADDRESS"),
+        width(|r| r.handle.len(), "PROCESS"),
+    );
     println!("{:<w1$}  {:<w2$}  {:<w3$}  {:<7}  DETAILS", "COMPONENT", "ADDRESS", "PROCESS", "HEALTHY");
     for row in rows {
         let healthy = if row.healthy { "yes" } else { "NO" };

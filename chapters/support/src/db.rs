@@ -21,7 +21,8 @@ pub async fn pool(env: &Env) -> Result<MySqlPool> {
 
 /// A pool for any `mysql://user:password@host:port/db` URL (used to show what a wrong password does).
 pub async fn pool_for_url(url: &str) -> Result<MySqlPool> {
-    let options: MySqlConnectOptions = url.parse().with_context(|| format!("DATABASE_URL is not a valid URL: {}", redact(url)))?;
+    let options: MySqlConnectOptions =
+        url.parse().with_context(|| format!("DATABASE_URL is not a valid URL: {}", redact(url)))?;
     MySqlPoolOptions::new()
         .max_connections(4)
         .acquire_timeout(CONNECT_TIMEOUT)

@@ -36,10 +36,7 @@ pub fn producer_config(env: &Env) -> ClientConfig {
 /// A consumer config for `group`, starting from the earliest record when the group has no offset yet.
 pub fn consumer_config(env: &Env, group: &str) -> ClientConfig {
     let mut config = client_config(env);
-    config
-        .set("group.id", group)
-        .set("auto.offset.reset", "earliest")
-        .set("session.timeout.ms", "10000");
+    config.set("group.id", group).set("auto.offset.reset", "earliest").set("session.timeout.ms", "10000");
     config
 }
 
@@ -97,11 +94,8 @@ fn unreachable_message(env: &Env, timeout: Duration) -> String {
 }
 
 fn cluster_from(metadata: &Metadata) -> Cluster {
-    let mut brokers: Vec<Broker> = metadata
-        .brokers()
-        .iter()
-        .map(|b| Broker { id: b.id(), host: b.host().to_string(), port: b.port() })
-        .collect();
+    let mut brokers: Vec<Broker> =
+        metadata.brokers().iter().map(|b| Broker { id: b.id(), host: b.host().to_string(), port: b.port() }).collect();
     brokers.sort_by_key(|b| b.id);
     let mut topics: Vec<Topic> = metadata
         .topics()

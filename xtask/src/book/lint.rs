@@ -130,7 +130,10 @@ fn check_includes(page: &Path, text: &str) -> Vec<Problem> {
         let target = dir.join(&include.path);
         let problem = |message: String| Problem { file: page.to_path_buf(), line: include.line, message };
         let Ok(source) = std::fs::read_to_string(&target) else {
-            problems.push(problem(format!("includes `{}`, which does not exist (paths are relative to the page)", include.path)));
+            problems.push(problem(format!(
+                "includes `{}`, which does not exist (paths are relative to the page)",
+                include.path
+            )));
             continue;
         };
         if let Some(anchor) = &include.anchor
@@ -233,7 +236,9 @@ fn link_problem(page: &Path, dest: &str, site: &Site<'_>) -> Option<String> {
 /// `https://…`, `mailto:…`: anything with a URL scheme.
 fn is_external(dest: &str) -> bool {
     match dest.split_once(':') {
-        Some((scheme, _)) => !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c)),
+        Some((scheme, _)) => {
+            !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+        }
         None => false,
     }
 }
@@ -324,7 +329,11 @@ mod tests {
         assert_eq!(
             found,
             [
-                Include { line: 4, path: "../../chapters/ch03-topics/src/lib.rs".into(), anchor: Some("create".into()) },
+                Include {
+                    line: 4,
+                    path: "../../chapters/ch03-topics/src/lib.rs".into(),
+                    anchor: Some("create".into())
+                },
                 Include { line: 6, path: "x.rs".into(), anchor: None },
                 Include { line: 7, path: "whole.rs".into(), anchor: None },
             ]
@@ -351,7 +360,8 @@ mod tests {
 
     #[test]
     fn heading_ids_follow_mdbook() {
-        let ids = heading_ids("# Why Kafka?\n## `acks=all` and you\n## Recap\n## Recap\n## Custom {#mine}\n## 토픽 생성\n");
+        let ids =
+            heading_ids("# Why Kafka?\n## `acks=all` and you\n## Recap\n## Recap\n## Custom {#mine}\n## 토픽 생성\n");
         let expected = ["why-kafka", "acksall-and-you", "recap", "recap-1", "mine", "토픽-생성"];
         assert_eq!(ids, expected.iter().map(|s| s.to_string()).collect());
     }
@@ -388,7 +398,10 @@ mod tests {
         write("stray.md", "# Stray\n");
         write("img/a.svg", "<svg/>");
         write("code.rs", "// ANCHOR: main\nfn main() {}\n// ANCHOR_END: main\n");
-        write("ch01.md", "# One\n## The code\n{{#include code.rs:main}}\n{{#include code.rs:other}}\n{{#include missing.rs}}\n");
+        write(
+            "ch01.md",
+            "# One\n## The code\n{{#include code.rs:main}}\n{{#include code.rs:other}}\n{{#include missing.rs}}\n",
+        );
         let shown: Vec<String> = lint(&src)
             .unwrap()
             .iter()

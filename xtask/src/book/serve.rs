@@ -19,8 +19,9 @@ pub const RELOAD_PATH: &str = "/__workbook_reload";
 
 /// Serves `root` on 127.0.0.1:`port` in background threads; `build` is the current build number.
 pub fn start(root: PathBuf, port: u16, build: Arc<AtomicU64>) -> Result<()> {
-    let listener = TcpListener::bind(("127.0.0.1", port))
-        .with_context(|| format!("cannot listen on 127.0.0.1:{port}; is something else using it? Pick another port with --port"))?;
+    let listener = TcpListener::bind(("127.0.0.1", port)).with_context(|| {
+        format!("cannot listen on 127.0.0.1:{port}; is something else using it? Pick another port with --port")
+    })?;
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let (root, build) = (root.clone(), build.clone());
@@ -195,7 +196,10 @@ mod tests {
     fn serves_files_with_their_type() {
         let dir = site();
         let css = text(respond("GET /css/book.css HTTP/1.1\r\n", dir.path(), 1));
-        assert!(css.starts_with("HTTP/1.1 200 OK\r\nContent-Type: text/css; charset=utf-8\r\nContent-Length: 7\r\n"), "{css}");
+        assert!(
+            css.starts_with("HTTP/1.1 200 OK\r\nContent-Type: text/css; charset=utf-8\r\nContent-Length: 7\r\n"),
+            "{css}"
+        );
         assert!(css.ends_with("\r\n\r\nbody {}"));
         let home = text(respond("GET /?x=1 HTTP/1.1", dir.path(), 1));
         assert!(home.contains("<p>home</p><script>"), "directory -> index.html, script injected: {home}");

@@ -70,7 +70,8 @@ pub fn discover(chapters_dir: &Path) -> Result<Vec<Chapter>> {
 
 fn load(dir: &Path, package: &str, manifest: &Path) -> Result<Chapter> {
     let text = std::fs::read_to_string(manifest).with_context(|| format!("reading {}", manifest.display()))?;
-    let exercises = parse_manifest(&text).with_context(|| format!("{} is not a valid exercise list", manifest.display()))?;
+    let exercises =
+        parse_manifest(&text).with_context(|| format!("{} is not a valid exercise list", manifest.display()))?;
     Ok(Chapter {
         dir: dir.to_path_buf(),
         package: package.to_string(),

@@ -131,12 +131,20 @@ test = false
         std::fs::write(root.join("solutions/exercises.rs"), "pub fn add(a: u32) -> u32 { a }\n").unwrap();
         std::fs::write(root.join("tests/exercises.rs"), "#[test] fn add() {}\n").unwrap();
         let exercise = |name: &str| Exercise { name: name.into(), title: "t".into(), hint: "h".into() };
-        let mut chapter = Chapter { dir: root.clone(), package: "ch99-probe".into(), id: "ch99".into(), exercises: vec![exercise("add")] };
+        let mut chapter = Chapter {
+            dir: root.clone(),
+            package: "ch99-probe".into(),
+            id: "ch99".into(),
+            exercises: vec![exercise("add")],
+        };
         assert_eq!(problems(&chapter), Vec::<String>::new());
 
         chapter.exercises.push(exercise("sub"));
         std::fs::remove_file(root.join("solutions/exercises.rs")).unwrap();
         let found = problems(&chapter);
-        assert_eq!(found, ["has no solutions/exercises.rs", "src/exercises.rs has no `fn sub` (listed in exercises.toml)"]);
+        assert_eq!(
+            found,
+            ["has no solutions/exercises.rs", "src/exercises.rs has no `fn sub` (listed in exercises.toml)"]
+        );
     }
 }

@@ -152,7 +152,17 @@ fn is_cargo_status(line: &str) -> bool {
     line.starts_with("  ")
         && matches!(
             word,
-            "Compiling" | "Checking" | "Finished" | "Running" | "Blocking" | "Downloading" | "Downloaded" | "Updating" | "Locking" | "Adding" | "Fresh"
+            "Compiling"
+                | "Checking"
+                | "Finished"
+                | "Running"
+                | "Blocking"
+                | "Downloading"
+                | "Downloaded"
+                | "Updating"
+                | "Locking"
+                | "Adding"
+                | "Fresh"
         )
 }
 

@@ -64,7 +64,10 @@ fn next_up(row: &Row<'_>, solutions: bool) -> String {
 }
 
 fn indent(text: &str) -> String {
-    text.lines().map(|line| if line.is_empty() { String::new() } else { format!("  {line}") }).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .map(|line| if line.is_empty() { String::new() } else { format!("  {line}") })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// `[#####>    ]`: `done` of `total` as a bar `width` characters wide.
@@ -113,7 +116,10 @@ mod tests {
         let text = render(&rows, false);
         assert!(text.starts_with("chapter      exercise  status\nch03-topics  create    done\n"), "{text}");
         assert!(text.contains("ch03-topics  describe  failing\nch03-topics  delete    not started\n"), "{text}");
-        assert!(text.contains("Next: ch03::describe — The describe exercise\n  edit chapters/ch03-topics/src/exercises.rs"), "{text}");
+        assert!(
+            text.contains("Next: ch03::describe — The describe exercise\n  edit chapters/ch03-topics/src/exercises.rs"),
+            "{text}"
+        );
         assert!(text.contains("  assertion failed: 3 partitions\n    left: 1"), "{text}");
         assert!(text.contains("Hint: What does the broker say?"), "{text}");
         assert!(text.ends_with("Progress: [##########>                   ] 1/3 exercises done\n"), "{text}");

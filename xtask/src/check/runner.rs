@@ -104,7 +104,8 @@ pub fn judge(exercises: &[Exercise], run: &TestRun, stderr: &str) -> ChapterResu
             Some(_) => {}
         }
     }
-    let listed = |test: &str| exercises.iter().any(|e| test == e.name || test.rsplit("::").next() == Some(e.name.as_str()));
+    let listed =
+        |test: &str| exercises.iter().any(|e| test == e.name || test.rsplit("::").next() == Some(e.name.as_str()));
     for test in run.verdicts.keys().filter(|test| !listed(test)) {
         defects.push(format!("the test `{test}` is not an exercise listed in exercises.toml"));
     }
@@ -114,7 +115,9 @@ pub fn judge(exercises: &[Exercise], run: &TestRun, stderr: &str) -> ChapterResu
 fn judge_one(name: &str, run: &TestRun) -> Outcome {
     match run.verdict(name) {
         Some((_, Verdict::Ok)) => Outcome { status: Status::Done, message: String::new() },
-        Some((_, Verdict::Ignored)) => Outcome::failing(format!("the test `{name}` is marked #[ignore], so it proves nothing")),
+        Some((_, Verdict::Ignored)) => {
+            Outcome::failing(format!("the test `{name}` is marked #[ignore], so it proves nothing"))
+        }
         Some((test, Verdict::Failed)) => {
             let failure = run.failures.get(test).map(String::as_str).unwrap_or("");
             let status = if libtest::is_todo_panic(failure) { Status::NotStarted } else { Status::Failing };
@@ -191,18 +194,29 @@ mod tests {
             "[package]\nname = \"ch99-probe\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[features]\nsolutions = []\n\n\
              [[test]]\nname = \"exercises\"\npath = \"tests/exercises.rs\"\ntest = false\n",
         );
-        write("src/lib.rs", "#[cfg_attr(feature = \"solutions\", path = \"../solutions/exercises.rs\")]\npub mod exercises;\n");
+        write(
+            "src/lib.rs",
+            "#[cfg_attr(feature = \"solutions\", path = \"../solutions/exercises.rs\")]\npub mod exercises;\n",
+        );
         write(
             "src/exercises.rs",
             "#![allow(unused_variables)]\npub fn add(a: u32, b: u32) -> u32 { todo!() }\npub fn double(x: u32) -> u32 { x }\n",
         );
-        write("solutions/exercises.rs", "pub fn add(a: u32, b: u32) -> u32 { a + b }\npub fn double(x: u32) -> u32 { 2 * x }\n");
+        write(
+            "solutions/exercises.rs",
+            "pub fn add(a: u32, b: u32) -> u32 { a + b }\npub fn double(x: u32) -> u32 { 2 * x }\n",
+        );
         write(
             "tests/exercises.rs",
             "use ch99_probe::exercises;\n#[test]\nfn add() { assert_eq!(exercises::add(2, 3), 5); }\n\
              #[test]\nfn double() { assert_eq!(exercises::double(4), 8, \"double(4)\"); }\n",
         );
-        let chapter = Chapter { dir: crate_dir.clone(), package: "ch99-probe".into(), id: "ch99".into(), exercises: exercises(&["add", "double"]) };
+        let chapter = Chapter {
+            dir: crate_dir.clone(),
+            package: "ch99-probe".into(),
+            id: "ch99".into(),
+            exercises: exercises(&["add", "double"]),
+        };
 
         let stubs = run(root, &chapter, false).unwrap();
         assert_eq!(statuses(&stubs), [Status::NotStarted, Status::Failing], "{stubs:?}");
@@ -212,7 +226,10 @@ mod tests {
         let solved = run(root, &chapter, true).unwrap();
         assert_eq!(statuses(&solved), [Status::Done, Status::Done], "{solved:?}");
 
-        write("src/exercises.rs", "pub fn add(a: u32, b: u32) -> u32 { a + \"b\" }\npub fn double(x: u32) -> u32 { x }\n");
+        write(
+            "src/exercises.rs",
+            "pub fn add(a: u32, b: u32) -> u32 { a + \"b\" }\npub fn double(x: u32) -> u32 { x }\n",
+        );
         let broken = run(root, &chapter, false).unwrap();
         assert!(broken.compile_error);
         assert!(broken.outcomes[0].message.contains("src/exercises.rs:1"), "{broken:?}");

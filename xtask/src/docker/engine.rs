@@ -25,10 +25,7 @@ pub fn docker() -> Command {
 /// Does a Docker daemon answer within a few seconds? (False when `docker` is not installed.)
 pub fn daemon_answers() -> bool {
     let mut command = docker();
-    command
-        .args(["info", "--format", "{{.ServerVersion}}"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    command.args(["info", "--format", "{{.ServerVersion}}"]).stdout(Stdio::null()).stderr(Stdio::null());
     let Ok(mut child) = command.spawn() else {
         return false; // not installed, or not on PATH
     };
@@ -50,39 +47,27 @@ pub fn daemon_answers() -> bool {
 /// Is this container running? (Anything else, including "no such container", is no.)
 pub fn is_running(container: &str) -> bool {
     let mut command = docker();
-    command
-        .args(["inspect", "--format", "{{.State.Running}}", container])
-        .stderr(Stdio::null());
-    command.output().is_ok_and(|out| {
-        out.status.success() && String::from_utf8_lossy(&out.stdout).trim() == "true"
-    })
+    command.args(["inspect", "--format", "{{.State.Running}}", container]).stderr(Stdio::null());
+    command.output().is_ok_and(|out| out.status.success() && String::from_utf8_lossy(&out.stdout).trim() == "true")
 }
 
 /// Does a container with this name or id exist, running or not?
 pub fn exists(container: &str) -> bool {
     let mut command = docker();
-    command
-        .args(["inspect", "--format", "{{.Id}}", container])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    command.args(["inspect", "--format", "{{.Id}}", container]).stdout(Stdio::null()).stderr(Stdio::null());
     command.status().is_ok_and(|status| status.success())
 }
 
 /// Removes a container and its anonymous volumes (the data Kafka and MariaDB kept in it).
 pub fn remove_container(container: &str) -> Result<()> {
     let mut command = docker();
-    command
-        .args(["rm", "--force", "--volumes", container])
-        .stdout(Stdio::null());
+    command.args(["rm", "--force", "--volumes", container]).stdout(Stdio::null());
     command::output(command).map(drop)
 }
 
 pub fn network_exists(name: &str) -> bool {
     let mut command = docker();
-    command
-        .args(["network", "inspect", name])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    command.args(["network", "inspect", name]).stdout(Stdio::null()).stderr(Stdio::null());
     command.status().is_ok_and(|status| status.success())
 }
 
@@ -90,12 +75,8 @@ pub fn network_exists(name: &str) -> bool {
 /// outlives this process like the containers do, and `down` removes it.
 pub fn create_network(name: &str) -> Result<()> {
     let mut command = docker();
-    command
-        .args(["network", "create", name])
-        .stdout(Stdio::null());
-    command::output(command)
-        .map(drop)
-        .with_context(|| format!("creating the Docker network {name}"))
+    command.args(["network", "create", name]).stdout(Stdio::null());
+    command::output(command).map(drop).with_context(|| format!("creating the Docker network {name}"))
 }
 
 pub fn remove_network(name: &str) -> Result<()> {
@@ -107,10 +88,7 @@ pub fn remove_network(name: &str) -> Result<()> {
 /// Pulls `image` unless it is already here, showing Docker's download progress.
 pub fn ensure_image(image: &str) -> Result<()> {
     let mut inspect = docker();
-    inspect
-        .args(["image", "inspect", image])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    inspect.args(["image", "inspect", image]).stdout(Stdio::null()).stderr(Stdio::null());
     if inspect.status().is_ok_and(|status| status.success()) {
         return Ok(());
     }
@@ -123,10 +101,7 @@ pub fn ensure_image(image: &str) -> Result<()> {
 /// Builds the Connect image from docker/connect, showing the build's progress. Docker's layer
 /// cache makes a second build take a second, so we always build: a changed Dockerfile is never missed.
 pub fn build_image(tag: &str, context: &Path, build_args: &[(&str, &str)]) -> Result<()> {
-    println!(
-        "  building {tag} from {} (the first build downloads the connector plugins)",
-        context.display()
-    );
+    println!("  building {tag} from {} (the first build downloads the connector plugins)", context.display());
     let mut build = docker();
     build.arg("build").arg("--tag").arg(tag);
     for (key, value) in build_args {
@@ -145,12 +120,7 @@ pub fn owner_of(dir: &Path) -> Result<String> {
 
 /// Fails with `what` if the `docker` program itself is missing (for a clearer message).
 pub fn cli_installed() -> bool {
-    docker()
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
+    docker().arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
 }
 
 /// Gives up with one message naming the fix when no daemon answers.

@@ -25,7 +25,6 @@ use crate::layout::Layout;
 use crate::state::{Backend, Component, State};
 use crate::{ports, readiness, secrets, versions};
 
-
 /// Deadlines for readiness; generous because a first start on a small machine is slow.
 const KAFKA_READY: Duration = Duration::from_secs(120);
 const MARIADB_READY: Duration = Duration::from_secs(120);
@@ -52,10 +51,7 @@ struct Plan {
 
 impl Plan {
     fn all(&self) -> impl Iterator<Item = &ContainerSpec> {
-        self.kafka
-            .iter()
-            .chain([&self.mariadb])
-            .chain(&self.connect)
+        self.kafka.iter().chain([&self.mariadb]).chain(&self.connect)
     }
 }
 
@@ -88,45 +84,25 @@ fn plan(options: &UpOptions, layout: &Layout) -> Result<Plan> {
         let offset = 2 * index as u16;
         let id = index + 1;
         let what = format!("Kafka broker {id}");
-        let host_port = ports::choose(
-            &what,
-            options.kafka_port.map(|p| p + offset),
-            ports::KAFKA_PORT + offset,
-            &taken,
-        )?;
+        let host_port =
+            ports::choose(&what, options.kafka_port.map(|p| p + offset), ports::KAFKA_PORT + offset, &taken)?;
         taken.push(host_port);
         nodes.push(KafkaNode { id, host_port });
     }
-    let connect_port = ports::choose(
-        "Kafka Connect",
-        options.connect_port,
-        ports::CONNECT_PORT,
-        &taken,
-    )?;
+    let connect_port = ports::choose("Kafka Connect", options.connect_port, ports::CONNECT_PORT, &taken)?;
     taken.push(connect_port);
     let mariadb_port = ports::choose("MariaDB", options.mariadb_port, ports::MARIADB_PORT, &taken)?;
-    let passwords = Passwords {
-        root: secrets::password()?,
-        workbook: secrets::password()?,
-        cdc: secrets::password()?,
-    };
+    let passwords = Passwords { root: secrets::password()?, workbook: secrets::password()?, cdc: secrets::password()? };
     let connect = if options.no_connect {
         None
     } else {
         let files_dir = layout.connect_files();
-        std::fs::create_dir_all(&files_dir)
-            .with_context(|| format!("creating {}", files_dir.display()))?;
-        let host = ConnectHost {
-            files_dir: files_dir.display().to_string(),
-            user: engine::owner_of(&files_dir)?,
-        };
+        std::fs::create_dir_all(&files_dir).with_context(|| format!("creating {}", files_dir.display()))?;
+        let host = ConnectHost { files_dir: files_dir.display().to_string(), user: engine::owner_of(&files_dir)? };
         Some(spec::connect_spec(connect_port, &nodes, &host))
     };
     Ok(Plan {
-        kafka: nodes
-            .iter()
-            .map(|node| spec::kafka_spec(node, &nodes))
-            .collect(),
+        kafka: nodes.iter().map(|node| spec::kafka_spec(node, &nodes)).collect(),
         mariadb: spec::mariadb_spec(mariadb_port, &passwords),
         connect,
         nodes,
@@ -142,14 +118,8 @@ fn prepare_images(plan: &Plan) -> Result<()> {
     engine::ensure_image(&plan.kafka[0].image_ref())?;
     engine::ensure_image(&plan.mariadb.image_ref())?;
     if let Some(connect) = &plan.connect {
-        let context = workbook_support::env::workspace_root()
-            .join("docker")
-            .join("connect");
-        engine::build_image(
-            &connect.image_ref(),
-            &context,
-            &[("KAFKA_VERSION", versions::KAFKA)],
-        )?;
+        let context = workbook_support::env::workspace_root().join("docker").join("connect");
+        engine::build_image(&connect.image_ref(), &context, &[("KAFKA_VERSION", versions::KAFKA)])?;
     }
     Ok(())
 }
@@ -190,35 +160,22 @@ async fn start_and_wait(plan: &Plan, started: &mut Vec<Started>) -> Result<()> {
         started.push(start(spec, node.host_address()).await?);
     }
     started.push(start(&plan.mariadb, format!("127.0.0.1:{}", plan.mariadb_port)).await?);
-    wait_for_kafka(&plan.nodes)
-        .await
-        .map_err(|e| with_logs(e, &plan.kafka[0].container_name))?;
-    wait_for_mariadb(&database_url(plan))
-        .await
-        .map_err(|e| with_logs(e, &plan.mariadb.container_name))?;
+    wait_for_kafka(&plan.nodes).await.map_err(|e| with_logs(e, &plan.kafka[0].container_name))?;
+    wait_for_mariadb(&database_url(plan)).await.map_err(|e| with_logs(e, &plan.mariadb.container_name))?;
     // Connect stores its state in Kafka topics, so it starts once the brokers answer.
     if let Some(connect) = &plan.connect {
         started.push(start(connect, connect_url(plan)).await?);
-        wait_for_connect(&connect_url(plan))
-            .await
-            .map_err(|e| with_logs(e, &connect.container_name))?;
+        wait_for_connect(&connect_url(plan)).await.map_err(|e| with_logs(e, &connect.container_name))?;
     }
     Ok(())
 }
 
 async fn start(spec: &ContainerSpec, address: String) -> Result<Started> {
-    println!(
-        "  starting {} ({}) on {address}",
-        spec.container_name,
-        spec.image_ref()
-    );
-    let container = request(spec).start().await.with_context(|| {
-        format!(
-            "starting the container {} ({})",
-            spec.container_name,
-            spec.image_ref()
-        )
-    })?;
+    println!("  starting {} ({}) on {address}", spec.container_name, spec.image_ref());
+    let container = request(spec)
+        .start()
+        .await
+        .with_context(|| format!("starting the container {} ({})", spec.container_name, spec.image_ref()))?;
     Ok(Started {
         service: spec.service.clone(),
         container_name: spec.container_name.clone(),
@@ -261,11 +218,7 @@ fn request(spec: &ContainerSpec) -> ContainerRequest<GenericImage> {
 /// Docker publishes ports on every interface by default; like the local backend, we listen
 /// on 127.0.0.1 only, so nobody else on your network reaches an unauthenticated broker.
 fn publish_on_loopback_only(host_config: &mut HostConfig) {
-    let bindings = host_config
-        .port_bindings
-        .iter_mut()
-        .flat_map(|map| map.values_mut())
-        .flatten();
+    let bindings = host_config.port_bindings.iter_mut().flat_map(|map| map.values_mut()).flatten();
     for binding in bindings.flatten() {
         binding.host_ip = Some(ports::HOST.to_string());
     }
@@ -296,15 +249,8 @@ fn with_logs(error: anyhow::Error, container: &str) -> anyhow::Error {
     logs.args(["logs", "--tail", "30", container]);
     match logs.output() {
         Ok(out) => {
-            let text = format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-            error.context(format!(
-                "{container} is not ready; its last log lines:\n{}",
-                text.trim_end()
-            ))
+            let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            error.context(format!("{container} is not ready; its last log lines:\n{}", text.trim_end()))
         }
         Err(_) => error,
     }
@@ -312,10 +258,7 @@ fn with_logs(error: anyhow::Error, container: &str) -> anyhow::Error {
 
 fn database_url(plan: &Plan) -> String {
     let (user, db) = (spec::DATABASE_USER, spec::DATABASE);
-    format!(
-        "mysql://{user}:{}@127.0.0.1:{}/{db}",
-        plan.passwords.workbook, plan.mariadb_port
-    )
+    format!("mysql://{user}:{}@127.0.0.1:{}/{db}", plan.passwords.workbook, plan.mariadb_port)
 }
 
 fn connect_url(plan: &Plan) -> String {
@@ -340,28 +283,19 @@ fn running(plan: &Plan, started: &[Started], layout: &Layout) -> Running {
         marker: layout.root.display().to_string(),
         components,
     };
-    Running {
-        state,
-        env: env_vars(plan),
-    }
+    Running { state, env: env_vars(plan) }
 }
 
 /// The `.workbook/env` variables.
 fn env_vars(plan: &Plan) -> BTreeMap<String, String> {
     let vars = [
-        (
-            contract::KAFKA_BOOTSTRAP_SERVERS,
-            spec::host_bootstrap(&plan.nodes),
-        ),
+        (contract::KAFKA_BOOTSTRAP_SERVERS, spec::host_bootstrap(&plan.nodes)),
         (contract::DATABASE_URL, database_url(plan)),
         (contract::CONNECT_URL, connect_url(plan)),
         (contract::CDC_USER, spec::CDC_USER.to_string()),
         (contract::CDC_PASSWORD, plan.passwords.cdc.clone()),
         (contract::MARIADB_ROOT_PASSWORD, plan.passwords.root.clone()),
-        (
-            contract::CONNECT_DATABASE_URL,
-            spec::database_url_from_connect(&plan.passwords.workbook),
-        ),
+        (contract::CONNECT_DATABASE_URL, spec::database_url_from_connect(&plan.passwords.workbook)),
     ];
     vars.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
@@ -370,17 +304,11 @@ fn env_vars(plan: &Plan) -> BTreeMap<String, String> {
 fn remove_all(started: &[Started], network: bool) {
     for container in started.iter().rev() {
         if let Err(e) = engine::remove_container(&container.id) {
-            eprintln!(
-                "  warning: could not remove {}: {e:#}",
-                container.container_name
-            );
+            eprintln!("  warning: could not remove {}: {e:#}", container.container_name);
         }
     }
     if network && let Err(e) = engine::remove_network(spec::NETWORK) {
-        eprintln!(
-            "  warning: could not remove the network {}: {e:#}",
-            spec::NETWORK
-        );
+        eprintln!("  warning: could not remove the network {}: {e:#}", spec::NETWORK);
     }
 }
 
@@ -432,13 +360,7 @@ pub fn cli_command(state: &State, tool: &str, args: &[String]) -> Command {
         .filter_map(|(component, _)| component.container.as_deref())
         .find(|id| engine::is_running(id))
         .map(str::to_string)
-        .unwrap_or_else(|| {
-            KafkaNode {
-                id: 1,
-                host_port: 0,
-            }
-            .container_name()
-        });
+        .unwrap_or_else(|| KafkaNode { id: 1, host_port: 0 }.container_name());
     cli_command_in(&container, &brokers, tool, args)
 }
 
@@ -454,30 +376,18 @@ fn kafka_components(state: &State) -> Vec<(&Component, KafkaNode)> {
         .collect()
 }
 
-fn cli_command_in(
-    container: &str,
-    brokers: &[(&Component, KafkaNode)],
-    tool: &str,
-    args: &[String],
-) -> Command {
+fn cli_command_in(container: &str, brokers: &[(&Component, KafkaNode)], tool: &str, args: &[String]) -> Command {
     let tool = tool.trim_end_matches(".sh");
-    let mut args: Vec<String> = args
-        .iter()
-        .map(|arg| to_network_addresses(arg, brokers))
-        .collect();
-    let has_bootstrap = args
-        .iter()
-        .any(|a| a.starts_with("--bootstrap-server") || a.starts_with("--bootstrap-controller"));
+    let mut args: Vec<String> = args.iter().map(|arg| to_network_addresses(arg, brokers)).collect();
+    let has_bootstrap =
+        args.iter().any(|a| a.starts_with("--bootstrap-server") || a.starts_with("--bootstrap-controller"));
     if !has_bootstrap && takes_bootstrap_server(tool) {
         let nodes: Vec<KafkaNode> = brokers.iter().map(|(_, node)| *node).collect();
         args.push("--bootstrap-server".to_string());
         args.push(spec::network_bootstrap(&nodes));
     }
     let mut command = Command::new("docker");
-    command
-        .args(["exec", "-i", container])
-        .arg(format!("/opt/kafka/bin/{tool}.sh"))
-        .args(args);
+    command.args(["exec", "-i", container]).arg(format!("/opt/kafka/bin/{tool}.sh")).args(args);
     command
 }
 
@@ -485,12 +395,10 @@ fn cli_command_in(
 fn to_network_addresses(arg: &str, brokers: &[(&Component, KafkaNode)]) -> String {
     let parts: Vec<String> = arg
         .split(',')
-        .map(
-            |part| match brokers.iter().find(|(_, node)| node.host_address() == part) {
-                Some((_, node)) => node.network_address(),
-                None => part.to_string(),
-            },
-        )
+        .map(|part| match brokers.iter().find(|(_, node)| node.host_address() == part) {
+            Some((_, node)) => node.network_address(),
+            None => part.to_string(),
+        })
         .collect();
     parts.join(",")
 }
@@ -530,33 +438,17 @@ mod tests {
     use super::*;
 
     fn options(brokers: u32) -> UpOptions {
-        UpOptions {
-            backend: Some(Backend::Docker),
-            brokers,
-            ..UpOptions::default()
-        }
+        UpOptions { backend: Some(Backend::Docker), brokers, ..UpOptions::default() }
     }
 
     #[tokio::test]
     async fn up_without_a_daemon_says_how_to_fix_it_and_leaves_nothing_behind() {
         let dir = tempfile::tempdir().unwrap();
-        let layout = Layout {
-            root: dir.path().join(".workbook"),
-        };
-        let error = up(&options(1), &layout)
-            .await
-            .err()
-            .expect("no daemon in unit tests")
-            .to_string();
+        let layout = Layout { root: dir.path().join(".workbook") };
+        let error = up(&options(1), &layout).await.err().expect("no daemon in unit tests").to_string();
         assert!(error.contains("needs a running Docker engine"), "{error}");
-        assert!(
-            error.contains("Start Docker") && error.contains("cargo xtask up --backend local"),
-            "{error}"
-        );
-        assert!(
-            !layout.root.exists(),
-            "nothing may be created when Docker is missing"
-        );
+        assert!(error.contains("Start Docker") && error.contains("cargo xtask up --backend local"), "{error}");
+        assert!(!layout.root.exists(), "nothing may be created when Docker is missing");
     }
 
     #[test]
@@ -567,55 +459,30 @@ mod tests {
 
     #[test]
     fn down_without_a_daemon_keeps_the_state_for_a_retry() {
-        let state = State {
-            backend: Backend::Docker,
-            brokers: 1,
-            connect: false,
-            marker: String::new(),
-            components: vec![],
-        };
+        let state =
+            State { backend: Backend::Docker, brokers: 1, connect: false, marker: String::new(), components: vec![] };
         let error = down(&state).unwrap_err().to_string();
         assert!(error.contains("cargo xtask down"), "{error}");
     }
 
     #[test]
     fn a_request_carries_the_spec_on_the_workbook_network() {
-        let cluster = [KafkaNode {
-            id: 1,
-            host_port: 9092,
-        }];
+        let cluster = [KafkaNode { id: 1, host_port: 9092 }];
         let spec = spec::kafka_spec(&cluster[0], &cluster);
         let request = request(&spec);
-        assert_eq!(
-            request.container_name().as_deref(),
-            Some("workbook-kafka-1")
-        );
+        assert_eq!(request.container_name().as_deref(), Some("workbook-kafka-1"));
         assert_eq!(request.network().as_deref(), Some(spec::NETWORK));
         assert_eq!(request.reuse(), ReuseDirective::Always);
-        assert_eq!(
-            request.descriptor(),
-            format!("apache/kafka:{}", versions::KAFKA)
-        );
+        assert_eq!(request.descriptor(), format!("apache/kafka:{}", versions::KAFKA));
         let env: Vec<(Cow<str>, Cow<str>)> = request.env_vars().collect();
-        assert!(
-            env.iter()
-                .any(|(k, v)| k == "KAFKA_ADVERTISED_LISTENERS"
-                    && v.contains("HOST://127.0.0.1:9092"))
-        );
+        assert!(env.iter().any(|(k, v)| k == "KAFKA_ADVERTISED_LISTENERS" && v.contains("HOST://127.0.0.1:9092")));
         let ports = request.ports().unwrap();
-        assert_eq!(
-            (ports[0].host_port(), ports[0].container_port()),
-            (9092, 9092.tcp())
-        );
+        assert_eq!((ports[0].host_port(), ports[0].container_port()), (9092, 9092.tcp()));
     }
 
     #[test]
     fn a_mariadb_request_has_the_binlog_flags_and_the_init_script() {
-        let passwords = Passwords {
-            root: "a".into(),
-            workbook: "b".into(),
-            cdc: "c".into(),
-        };
+        let passwords = Passwords { root: "a".into(), workbook: "b".into(), cdc: "c".into() };
         let request = request(&spec::mariadb_spec(3307, &passwords));
         let cmd: Vec<String> = request.cmd().map(|c| c.to_string()).collect();
         assert_eq!(cmd, spec::binlog_flags());
@@ -625,24 +492,14 @@ mod tests {
 
     #[test]
     fn published_ports_bind_to_loopback() {
-        let binding = PortBinding {
-            host_ip: None,
-            host_port: Some("9092".into()),
-        };
+        let binding = PortBinding { host_ip: None, host_port: Some("9092".into()) };
         let mut host_config = HostConfig {
-            port_bindings: Some(
-                [("9092/tcp".to_string(), Some(vec![binding]))]
-                    .into_iter()
-                    .collect(),
-            ),
+            port_bindings: Some([("9092/tcp".to_string(), Some(vec![binding]))].into_iter().collect()),
             ..HostConfig::default()
         };
         publish_on_loopback_only(&mut host_config);
         let bindings = host_config.port_bindings.unwrap();
-        assert_eq!(
-            bindings["9092/tcp"].as_ref().unwrap()[0].host_ip.as_deref(),
-            Some("127.0.0.1")
-        );
+        assert_eq!(bindings["9092/tcp"].as_ref().unwrap()[0].host_ip.as_deref(), Some("127.0.0.1"));
     }
 
     fn docker_state(brokers: u32) -> State {
@@ -662,20 +519,11 @@ mod tests {
             container: Some("idm".into()),
             log: None,
         });
-        State {
-            backend: Backend::Docker,
-            brokers,
-            connect: false,
-            marker: String::new(),
-            components,
-        }
+        State { backend: Backend::Docker, brokers, connect: false, marker: String::new(), components }
     }
 
     fn args_of(command: &Command) -> Vec<String> {
-        command
-            .get_args()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect()
+        command.get_args().map(|a| a.to_string_lossy().into_owned()).collect()
     }
 
     #[test]
@@ -703,35 +551,20 @@ mod tests {
     fn host_addresses_given_to_the_cli_are_translated() {
         let state = docker_state(3);
         let brokers = kafka_components(&state);
-        let args = [
-            "--bootstrap-server".to_string(),
-            "127.0.0.1:9094,127.0.0.1:9096".to_string(),
-            "--list".to_string(),
-        ];
+        let args =
+            ["--bootstrap-server".to_string(), "127.0.0.1:9094,127.0.0.1:9096".to_string(), "--list".to_string()];
         let command = cli_command_in("id1", &brokers, "kafka-topics.sh", &args);
         assert_eq!(
             args_of(&command)[4..],
-            [
-                "--bootstrap-server",
-                "workbook-kafka-2:19092,workbook-kafka-3:19092",
-                "--list"
-            ]
+            ["--bootstrap-server", "workbook-kafka-2:19092,workbook-kafka-3:19092", "--list"]
         );
     }
 
     #[test]
     fn tools_without_a_bootstrap_flag_get_none() {
         let state = docker_state(1);
-        let command = cli_command_in(
-            "id1",
-            &kafka_components(&state),
-            "kafka-storage",
-            &["random-uuid".to_string()],
-        );
-        assert_eq!(
-            args_of(&command)[3..],
-            ["/opt/kafka/bin/kafka-storage.sh", "random-uuid"]
-        );
+        let command = cli_command_in("id1", &kafka_components(&state), "kafka-storage", &["random-uuid".to_string()]);
+        assert_eq!(args_of(&command)[3..], ["/opt/kafka/bin/kafka-storage.sh", "random-uuid"]);
     }
 
     #[test]

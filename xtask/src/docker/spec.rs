@@ -75,10 +75,7 @@ impl ContainerSpec {
 
     #[cfg(test)]
     pub fn env_var(&self, key: &str) -> Option<&str> {
-        self.env
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.env.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 }
 
@@ -107,29 +104,19 @@ impl KafkaNode {
 
 /// `1@workbook-kafka-1:9093,2@…`: every node lists every voter of the controller quorum.
 pub fn quorum_voters(nodes: &[KafkaNode]) -> String {
-    let voters: Vec<String> = nodes
-        .iter()
-        .map(|n| format!("{}@{}:{KAFKA_CONTROLLER_PORT}", n.id, n.container_name()))
-        .collect();
+    let voters: Vec<String> =
+        nodes.iter().map(|n| format!("{}@{}:{KAFKA_CONTROLLER_PORT}", n.id, n.container_name())).collect();
     voters.join(",")
 }
 
 /// The broker list for programs on the host (`KAFKA_BOOTSTRAP_SERVERS`).
 pub fn host_bootstrap(nodes: &[KafkaNode]) -> String {
-    nodes
-        .iter()
-        .map(KafkaNode::host_address)
-        .collect::<Vec<_>>()
-        .join(",")
+    nodes.iter().map(KafkaNode::host_address).collect::<Vec<_>>().join(",")
 }
 
 /// The broker list for programs inside the network (Connect, the CLI tools).
 pub fn network_bootstrap(nodes: &[KafkaNode]) -> String {
-    nodes
-        .iter()
-        .map(KafkaNode::network_address)
-        .collect::<Vec<_>>()
-        .join(",")
+    nodes.iter().map(KafkaNode::network_address).collect::<Vec<_>>().join(",")
 }
 
 /// Internal topics (consumer offsets, transactions, Connect's own) get one copy per broker;
@@ -171,18 +158,8 @@ pub fn kafka_spec(node: &KafkaNode, nodes: &[KafkaNode]) -> ContainerSpec {
                 "HOST://0.0.0.0:{KAFKA_HOST_LISTENER_PORT},DOCKER://0.0.0.0:{KAFKA_DOCKER_LISTENER_PORT},CONTROLLER://0.0.0.0:{KAFKA_CONTROLLER_PORT}"
             ),
         ),
-        (
-            "KAFKA_ADVERTISED_LISTENERS",
-            format!(
-                "HOST://{},DOCKER://{}",
-                node.host_address(),
-                node.network_address()
-            ),
-        ),
-        (
-            "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP",
-            "HOST:PLAINTEXT,DOCKER:PLAINTEXT,CONTROLLER:PLAINTEXT".to_string(),
-        ),
+        ("KAFKA_ADVERTISED_LISTENERS", format!("HOST://{},DOCKER://{}", node.host_address(), node.network_address())),
+        ("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", "HOST:PLAINTEXT,DOCKER:PLAINTEXT,CONTROLLER:PLAINTEXT".to_string()),
         ("KAFKA_INTER_BROKER_LISTENER_NAME", "DOCKER".to_string()),
         ("KAFKA_CONTROLLER_LISTENER_NAMES", "CONTROLLER".to_string()),
         ("KAFKA_LOG_DIRS", "/var/lib/kafka/data".to_string()),
@@ -194,19 +171,10 @@ pub fn kafka_spec(node: &KafkaNode, nodes: &[KafkaNode]) -> ContainerSpec {
         // Internal topics must not ask for more copies than there are brokers.
         ("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", factor.clone()),
         ("KAFKA_OFFSETS_TOPIC_NUM_PARTITIONS", "1".to_string()),
-        (
-            "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR",
-            factor.clone(),
-        ),
+        ("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", factor.clone()),
         ("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", min_isr.clone()),
-        (
-            "KAFKA_TRANSACTION_STATE_LOG_NUM_PARTITIONS",
-            "1".to_string(),
-        ),
-        (
-            "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR",
-            factor,
-        ),
+        ("KAFKA_TRANSACTION_STATE_LOG_NUM_PARTITIONS", "1".to_string()),
+        ("KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR", factor),
         ("KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR", min_isr),
         // The first consumer of a group starts at once instead of waiting 3 s for more members.
         ("KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", "0".to_string()),
@@ -219,10 +187,7 @@ pub fn kafka_spec(node: &KafkaNode, nodes: &[KafkaNode]) -> ContainerSpec {
         image: image.to_string(),
         tag: tag.to_string(),
         env: owned(&env),
-        ports: vec![PortMapping {
-            host: node.host_port,
-            container: KAFKA_HOST_LISTENER_PORT,
-        }],
+        ports: vec![PortMapping { host: node.host_port, container: KAFKA_HOST_LISTENER_PORT }],
         cmd: Vec::new(),
         files: Vec::new(),
         binds: Vec::new(),
@@ -256,29 +221,18 @@ pub fn mariadb_spec(host_port: u16, passwords: &Passwords) -> ContainerSpec {
         image: image.to_string(),
         tag: tag.to_string(),
         env: owned(&env),
-        ports: vec![PortMapping {
-            host: host_port,
-            container: MARIADB_PORT,
-        }],
+        ports: vec![PortMapping { host: host_port, container: MARIADB_PORT }],
         // Arguments starting with `-` go to mariadbd. Change data capture (Debezium) reads the
         // binary log, which must record whole rows: ROW format with the FULL row image.
         cmd: binlog_flags().iter().map(|f| f.to_string()).collect(),
-        files: vec![(
-            format!("{MARIADB_INIT_DIR}/{CDC_INIT_SCRIPT_NAME}"),
-            CDC_INIT_SCRIPT.to_string(),
-        )],
+        files: vec![(format!("{MARIADB_INIT_DIR}/{CDC_INIT_SCRIPT_NAME}"), CDC_INIT_SCRIPT.to_string())],
         binds: Vec::new(),
         user: None,
     }
 }
 
 pub fn binlog_flags() -> [&'static str; 4] {
-    [
-        "--server-id=1",
-        "--log-bin=mysql-bin",
-        "--binlog-format=ROW",
-        "--binlog-row-image=FULL",
-    ]
+    ["--server-id=1", "--log-bin=mysql-bin", "--binlog-format=ROW", "--binlog-row-image=FULL"]
 }
 
 /// How the Connect container runs on this machine (differs per user; placeholders in compose.yaml).
@@ -300,19 +254,10 @@ pub fn connect_spec(host_port: u16, nodes: &[KafkaNode], host: &ConnectHost) -> 
         tag: tag.to_string(),
         // kafka-run-class.sh writes logs under $LOG_DIR; the image's default is not writable for
         // your uid, so Connect logs to /tmp (and to the container's output: `docker logs`).
-        env: owned(&[
-            ("KAFKA_HEAP_OPTS", JVM_HEAP.to_string()),
-            ("LOG_DIR", "/tmp/connect-logs".to_string()),
-        ]),
-        ports: vec![PortMapping {
-            host: host_port,
-            container: CONNECT_PORT,
-        }],
+        env: owned(&[("KAFKA_HEAP_OPTS", JVM_HEAP.to_string()), ("LOG_DIR", "/tmp/connect-logs".to_string())]),
+        ports: vec![PortMapping { host: host_port, container: CONNECT_PORT }],
         cmd: Vec::new(),
-        files: vec![(
-            CONNECT_PROPERTIES_PATH.to_string(),
-            connect_properties(nodes),
-        )],
+        files: vec![(CONNECT_PROPERTIES_PATH.to_string(), connect_properties(nodes))],
         binds: vec![(host.files_dir.clone(), host.files_dir.clone())],
         user: Some(host.user.clone()),
     }
@@ -361,20 +306,14 @@ pub fn database_url_from_connect(password: &str) -> String {
 }
 
 fn owned(pairs: &[(&str, String)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect()
+    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
 }
 
 /// docker/compose.yaml as it must read: the default environment (one broker, default ports),
 /// with `${…}` placeholders where `up` fills in generated passwords and your uid.
 #[cfg(test)]
 pub fn render_compose() -> String {
-    let node = KafkaNode {
-        id: 1,
-        host_port: crate::ports::KAFKA_PORT,
-    };
+    let node = KafkaNode { id: 1, host_port: crate::ports::KAFKA_PORT };
     let passwords = Passwords {
         root: "${MARIADB_ROOT_PASSWORD:-root-password}".to_string(),
         workbook: "${MARIADB_PASSWORD:-workbook-password}".to_string(),
@@ -417,10 +356,7 @@ fn render_service(spec: &ContainerSpec) -> String {
     }
     out.push_str("    ports:\n");
     for port in &spec.ports {
-        out.push_str(&format!(
-            "      - \"127.0.0.1:{}:{}\"\n",
-            port.host, port.container
-        ));
+        out.push_str(&format!("      - \"127.0.0.1:{}:{}\"\n", port.host, port.container));
     }
     out.push_str("    environment:\n");
     for (key, value) in &spec.env {
@@ -443,11 +379,7 @@ fn render_service(spec: &ContainerSpec) -> String {
 /// The files `up` copies in are the very files in docker/, mounted read-only here.
 #[cfg(test)]
 fn compose_volumes(spec: &ContainerSpec) -> Vec<String> {
-    let mut volumes: Vec<String> = spec
-        .binds
-        .iter()
-        .map(|(host, container)| format!("{host}:{container}"))
-        .collect();
+    let mut volumes: Vec<String> = spec.binds.iter().map(|(host, container)| format!("{host}:{container}")).collect();
     for (target, _) in &spec.files {
         if target.starts_with(MARIADB_INIT_DIR) {
             volumes.push(format!("./mariadb-init/{CDC_INIT_SCRIPT_NAME}:{target}:ro"));
@@ -463,12 +395,7 @@ mod tests {
     use std::path::PathBuf;
 
     fn nodes(count: u32) -> Vec<KafkaNode> {
-        (1..=count)
-            .map(|id| KafkaNode {
-                id,
-                host_port: 9090 + 2 * id as u16,
-            })
-            .collect()
+        (1..=count).map(|id| KafkaNode { id, host_port: 9090 + 2 * id as u16 }).collect()
     }
 
     fn docker_dir() -> PathBuf {
@@ -484,10 +411,7 @@ mod tests {
         let cluster = nodes(1);
         let spec = kafka_spec(&cluster[0], &cluster);
         assert_eq!(spec.container_name, "workbook-kafka-1");
-        assert_eq!(
-            spec.image_ref(),
-            format!("apache/kafka:{}", versions::KAFKA)
-        );
+        assert_eq!(spec.image_ref(), format!("apache/kafka:{}", versions::KAFKA));
         assert_eq!(
             spec.env_var("KAFKA_ADVERTISED_LISTENERS"),
             Some("HOST://127.0.0.1:9092,DOCKER://workbook-kafka-1:19092")
@@ -496,25 +420,10 @@ mod tests {
             spec.env_var("KAFKA_LISTENERS"),
             Some("HOST://0.0.0.0:9092,DOCKER://0.0.0.0:19092,CONTROLLER://0.0.0.0:9093")
         );
-        assert_eq!(
-            spec.env_var("KAFKA_CONTROLLER_QUORUM_VOTERS"),
-            Some("1@workbook-kafka-1:9093")
-        );
-        assert_eq!(
-            spec.env_var("KAFKA_INTER_BROKER_LISTENER_NAME"),
-            Some("DOCKER")
-        );
-        assert_eq!(
-            spec.env_var("KAFKA_PROCESS_ROLES"),
-            Some("broker,controller")
-        );
-        assert_eq!(
-            spec.ports,
-            vec![PortMapping {
-                host: 9092,
-                container: 9092
-            }]
-        );
+        assert_eq!(spec.env_var("KAFKA_CONTROLLER_QUORUM_VOTERS"), Some("1@workbook-kafka-1:9093"));
+        assert_eq!(spec.env_var("KAFKA_INTER_BROKER_LISTENER_NAME"), Some("DOCKER"));
+        assert_eq!(spec.env_var("KAFKA_PROCESS_ROLES"), Some("broker,controller"));
+        assert_eq!(spec.ports, vec![PortMapping { host: 9092, container: 9092 }]);
     }
 
     #[test]
@@ -531,14 +440,8 @@ mod tests {
         ] {
             assert_eq!(spec.env_var(key), Some("1"), "{key}");
         }
-        assert_eq!(
-            spec.env_var("KAFKA_AUTO_CREATE_TOPICS_ENABLE"),
-            Some("false")
-        );
-        assert_eq!(
-            spec.env_var("KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS"),
-            Some("0")
-        );
+        assert_eq!(spec.env_var("KAFKA_AUTO_CREATE_TOPICS_ENABLE"), Some("false"));
+        assert_eq!(spec.env_var("KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS"), Some("0"));
     }
 
     #[test]
@@ -551,54 +454,27 @@ mod tests {
             let host_port = 9090 + 2 * id;
             assert_eq!(spec.env_var("KAFKA_NODE_ID"), Some(id.to_string().as_str()));
             assert_eq!(spec.env_var("KAFKA_CONTROLLER_QUORUM_VOTERS"), Some(voters));
-            assert_eq!(
-                spec.env_var("CLUSTER_ID"),
-                Some(CLUSTER_ID),
-                "one cluster id for all nodes"
-            );
+            assert_eq!(spec.env_var("CLUSTER_ID"), Some(CLUSTER_ID), "one cluster id for all nodes");
             assert_eq!(
                 spec.env_var("KAFKA_ADVERTISED_LISTENERS"),
-                Some(
-                    format!("HOST://127.0.0.1:{host_port},DOCKER://workbook-kafka-{id}:19092")
-                        .as_str()
-                )
+                Some(format!("HOST://127.0.0.1:{host_port},DOCKER://workbook-kafka-{id}:19092").as_str())
             );
-            assert_eq!(
-                spec.ports,
-                vec![PortMapping {
-                    host: host_port as u16,
-                    container: 9092
-                }]
-            );
-            assert_eq!(
-                spec.env_var("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"),
-                Some("3")
-            );
+            assert_eq!(spec.ports, vec![PortMapping { host: host_port as u16, container: 9092 }]);
+            assert_eq!(spec.env_var("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"), Some("3"));
             assert_eq!(spec.env_var("KAFKA_MIN_INSYNC_REPLICAS"), Some("2"));
         }
-        assert_eq!(
-            host_bootstrap(&cluster),
-            "127.0.0.1:9092,127.0.0.1:9094,127.0.0.1:9096"
-        );
+        assert_eq!(host_bootstrap(&cluster), "127.0.0.1:9092,127.0.0.1:9094,127.0.0.1:9096");
     }
 
     #[test]
     fn the_cluster_id_is_sixteen_bytes_of_url_safe_base64() {
         assert_eq!(CLUSTER_ID.len(), 22);
-        assert!(
-            CLUSTER_ID
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        );
+        assert!(CLUSTER_ID.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
     }
 
     #[test]
     fn mariadb_gets_mydb_the_workbook_user_and_a_row_binlog() {
-        let passwords = Passwords {
-            root: "r00t".into(),
-            workbook: "w0rk".into(),
-            cdc: "c0c".into(),
-        };
+        let passwords = Passwords { root: "r00t".into(), workbook: "w0rk".into(), cdc: "c0c".into() };
         let spec = mariadb_spec(3307, &passwords);
         assert_eq!(spec.image_ref(), "mariadb:11.4");
         assert_eq!(spec.env_var("MARIADB_ROOT_PASSWORD"), Some("r00t"));
@@ -609,44 +485,24 @@ mod tests {
         assert_eq!(spec.env_var("CDC_PASSWORD"), Some("c0c"));
         assert_eq!(
             spec.cmd,
-            [
-                "--server-id=1",
-                "--log-bin=mysql-bin",
-                "--binlog-format=ROW",
-                "--binlog-row-image=FULL"
-            ]
+            ["--server-id=1", "--log-bin=mysql-bin", "--binlog-format=ROW", "--binlog-row-image=FULL"]
         );
-        assert_eq!(
-            spec.ports,
-            vec![PortMapping {
-                host: 3307,
-                container: 3306
-            }]
-        );
+        assert_eq!(spec.ports, vec![PortMapping { host: 3307, container: 3306 }]);
         assert_eq!(spec.files.len(), 1);
-        assert_eq!(
-            spec.files[0].0,
-            "/docker-entrypoint-initdb.d/10-cdc-user.sh"
-        );
+        assert_eq!(spec.files[0].0, "/docker-entrypoint-initdb.d/10-cdc-user.sh");
     }
 
     #[test]
     fn the_init_script_grants_the_cdc_user_what_debezium_needs() {
         let script = CDC_INIT_SCRIPT;
-        assert!(
-            script.contains("CREATE USER '${CDC_USER}'@'%' IDENTIFIED BY '${CDC_PASSWORD}'"),
-            "{script}"
-        );
+        assert!(script.contains("CREATE USER '${CDC_USER}'@'%' IDENTIFIED BY '${CDC_PASSWORD}'"), "{script}");
         assert!(
             script.contains(
                 "GRANT SELECT, RELOAD, SHOW DATABASES, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '${CDC_USER}'@'%'"
             ),
             "{script}"
         );
-        assert!(
-            script.contains("docker_process_sql"),
-            "runs through the image's own SQL helper"
-        );
+        assert!(script.contains("docker_process_sql"), "runs through the image's own SQL helper");
     }
 
     #[test]
@@ -662,38 +518,21 @@ mod tests {
     #[test]
     fn connect_reaches_the_brokers_inside_the_network() {
         let cluster = nodes(3);
-        let host = ConnectHost {
-            files_dir: "/home/me/kw/.workbook/files".into(),
-            user: "1000:1000".into(),
-        };
+        let host = ConnectHost { files_dir: "/home/me/kw/.workbook/files".into(), user: "1000:1000".into() };
         let spec = connect_spec(8083, &cluster, &host);
-        assert_eq!(
-            spec.image_ref(),
-            format!("kafka-workbook/connect:{}", versions::KAFKA)
-        );
-        assert_eq!(
-            spec.ports,
-            vec![PortMapping {
-                host: 8083,
-                container: 8083
-            }]
-        );
-        assert_eq!(
-            spec.binds,
-            vec![(host.files_dir.clone(), host.files_dir.clone())]
-        );
+        assert_eq!(spec.image_ref(), format!("kafka-workbook/connect:{}", versions::KAFKA));
+        assert_eq!(spec.ports, vec![PortMapping { host: 8083, container: 8083 }]);
+        assert_eq!(spec.binds, vec![(host.files_dir.clone(), host.files_dir.clone())]);
         assert_eq!(spec.user.as_deref(), Some("1000:1000"));
         let properties = &spec.files[0].1;
-        assert!(properties.contains(
-            "bootstrap.servers=workbook-kafka-1:19092,workbook-kafka-2:19092,workbook-kafka-3:19092"
-        ));
+        assert!(
+            properties
+                .contains("bootstrap.servers=workbook-kafka-1:19092,workbook-kafka-2:19092,workbook-kafka-3:19092")
+        );
         assert!(properties.contains("offset.storage.replication.factor=3"));
         assert!(properties.contains("listeners=http://0.0.0.0:8083"));
         assert!(properties.contains("plugin.path=/opt/kafka/plugins"));
-        assert!(
-            !properties.contains("127.0.0.1"),
-            "127.0.0.1 would be the Connect container itself"
-        );
+        assert!(!properties.contains("127.0.0.1"), "127.0.0.1 would be the Connect container itself");
     }
 
     /// Golden files: `WORKBOOK_BLESS=1 cargo test -p xtask docker` rewrites them after a change here.
@@ -712,9 +551,7 @@ mod tests {
     #[test]
     fn one_broker_connect_properties_are_the_ones_baked_into_the_image() {
         assert_file_is(
-            docker_dir()
-                .join("connect")
-                .join("connect-distributed.properties"),
+            docker_dir().join("connect").join("connect-distributed.properties"),
             &connect_properties(&nodes(1)),
         );
     }
@@ -730,41 +567,23 @@ mod tests {
         let pom = read(crate::layout::runtime_templates().join("pom.xml"));
         let pom_property = |name: &str| {
             let open = format!("<{name}>");
-            let start = pom
-                .find(&open)
-                .map(|i| i + open.len())
-                .unwrap_or_else(|| panic!("{name} in pom.xml"));
+            let start = pom.find(&open).map(|i| i + open.len()).unwrap_or_else(|| panic!("{name} in pom.xml"));
             pom[start..pom[start..].find('<').unwrap() + start].to_string()
         };
         for (arg, value) in [
             ("KAFKA_VERSION", versions::KAFKA.to_string()),
-            (
-                "DEBEZIUM_MARIADB_VERSION",
-                pom_property("debezium.mariadb.version"),
-            ),
-            (
-                "DEBEZIUM_JDBC_VERSION",
-                pom_property("debezium.jdbc.version"),
-            ),
+            ("DEBEZIUM_MARIADB_VERSION", pom_property("debezium.mariadb.version")),
+            ("DEBEZIUM_JDBC_VERSION", pom_property("debezium.jdbc.version")),
         ] {
-            assert!(
-                dockerfile.contains(&format!("ARG {arg}={value}\n")),
-                "Dockerfile should pin {arg}={value}"
-            );
+            assert!(dockerfile.contains(&format!("ARG {arg}={value}\n")), "Dockerfile should pin {arg}={value}");
         }
         for artifact in [
             "org.apache.kafka:connect-file",
             "io.debezium:debezium-connector-mariadb",
             "io.debezium:debezium-connector-jdbc",
         ] {
-            assert!(
-                dockerfile.contains(artifact),
-                "Dockerfile should install {artifact}"
-            );
+            assert!(dockerfile.contains(artifact), "Dockerfile should install {artifact}");
         }
-        assert!(
-            dockerfile.contains(CONNECT_PLUGIN_PATH)
-                && dockerfile.contains(CONNECT_PROPERTIES_PATH)
-        );
+        assert!(dockerfile.contains(CONNECT_PLUGIN_PATH) && dockerfile.contains(CONNECT_PROPERTIES_PATH));
     }
 }

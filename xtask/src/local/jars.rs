@@ -50,7 +50,13 @@ fn kafka_libs(cache: &Path) -> Result<PathBuf> {
         JarSource::KafkaHome(home) => Ok(home.join("libs")),
         JarSource::Maven(mvn) => {
             let output = format!("-DoutputDirectory={}", libs.display());
-            resolve(&mvn, cache, &libs, "Kafka jars", &["dependency:copy-dependencies", "-DincludeScope=runtime", &output])?;
+            resolve(
+                &mvn,
+                cache,
+                &libs,
+                "Kafka jars",
+                &["dependency:copy-dependencies", "-DincludeScope=runtime", &output],
+            )?;
             Ok(libs)
         }
     }
@@ -69,7 +75,13 @@ fn connect_plugins(cache: &Path) -> Result<PathBuf> {
         );
     };
     let target = format!("-Dplugins.dir={}", plugins.display());
-    resolve(&mvn, cache, &plugins, "Connect plugins", &["dependency:copy@connect-file", "dependency:unpack@debezium", &target])?;
+    resolve(
+        &mvn,
+        cache,
+        &plugins,
+        "Connect plugins",
+        &["dependency:copy@connect-file", "dependency:unpack@debezium", &target],
+    )?;
     Ok(plugins)
 }
 
@@ -81,7 +93,8 @@ fn is_complete(target: &Path) -> bool {
 fn resolve(mvn: &Path, cache: &Path, target: &Path, what: &str, goals: &[&str]) -> Result<()> {
     std::fs::create_dir_all(cache)?;
     let pom = cache.join("pom.xml");
-    std::fs::copy(layout::runtime_templates().join("pom.xml"), &pom).context("copying xtask/runtime/pom.xml into the cache")?;
+    std::fs::copy(layout::runtime_templates().join("pom.xml"), &pom)
+        .context("copying xtask/runtime/pom.xml into the cache")?;
     println!("  {what}: resolving with Maven into {} (first time only)", target.display());
     let mut command = Command::new(mvn);
     command.arg("-B").arg("-f").arg(&pom).args(goals);
@@ -94,7 +107,11 @@ fn resolve(mvn: &Path, cache: &Path, target: &Path, what: &str, goals: &[&str]) 
 /// and its last lines if it fails.
 fn run_with_progress(mut command: Command, what: &str) -> Result<()> {
     let shown = crate::command::display(&command);
-    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().with_context(|| format!("could not start `{shown}`"))?;
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("could not start `{shown}`"))?;
     let downloads = Arc::new(AtomicUsize::new(0));
     let stdout = child.stdout.take().expect("piped");
     let stderr = child.stderr.take().expect("piped");
@@ -117,7 +134,11 @@ fn run_with_progress(mut command: Command, what: &str) -> Result<()> {
             break status;
         }
         if last_report.elapsed() >= Duration::from_secs(5) {
-            println!("    … {what}: {} s, {} files downloaded", started.elapsed().as_secs(), downloads.load(Ordering::Relaxed));
+            println!(
+                "    … {what}: {} s, {} files downloaded",
+                started.elapsed().as_secs(),
+                downloads.load(Ordering::Relaxed)
+            );
             last_report = Instant::now();
         }
         std::thread::sleep(Duration::from_millis(200));
@@ -129,7 +150,11 @@ fn run_with_progress(mut command: Command, what: &str) -> Result<()> {
         let tail: Vec<&str> = tail.into_iter().rev().map(String::as_str).collect();
         bail!("`{shown}` failed ({status}). Its last lines:\n{}", tail.join("\n"));
     }
-    println!("    {what}: done in {:.0} s ({} files downloaded)", started.elapsed().as_secs_f64(), downloads.load(Ordering::Relaxed));
+    println!(
+        "    {what}: done in {:.0} s ({} files downloaded)",
+        started.elapsed().as_secs_f64(),
+        downloads.load(Ordering::Relaxed)
+    );
     Ok(())
 }
 

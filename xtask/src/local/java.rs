@@ -8,7 +8,8 @@ use crate::layout::runtime_templates;
 
 /// Heap and JIT settings for a small machine: each server JVM stays under 512 MiB, and the
 /// C1-only JIT starts faster (a learner's broker never runs long enough to need C2).
-const SERVER_JVM: &[&str] = &["-Xms128m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k", "-Djava.awt.headless=true"];
+const SERVER_JVM: &[&str] =
+    &["-Xms128m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k", "-Djava.awt.headless=true"];
 /// The CLI tools live for a second: smaller heap still.
 const TOOL_JVM: &[&str] = &["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true"];
 

@@ -6,8 +6,8 @@ use std::process::Child;
 
 use anyhow::{Context, Result, bail};
 
-use super::java;
 use super::jars::Runtime;
+use super::java;
 use super::template;
 use crate::layout::Layout;
 use crate::{ports, secrets};
@@ -35,9 +35,19 @@ pub fn plan(count: u32, first_port: Option<u16>, taken: &mut Vec<u16>) -> Result
     for index in 0..count {
         let offset = 2 * index as u16;
         let id = index + 1;
-        let broker_port = ports::choose(&format!("Kafka broker {id}"), first_port.map(|p| p + offset), ports::KAFKA_PORT + offset, taken)?;
+        let broker_port = ports::choose(
+            &format!("Kafka broker {id}"),
+            first_port.map(|p| p + offset),
+            ports::KAFKA_PORT + offset,
+            taken,
+        )?;
         taken.push(broker_port);
-        let controller_port = ports::choose(&format!("Kafka controller {id}"), first_port.map(|p| p + offset + 1), ports::CONTROLLER_PORT + offset, taken)?;
+        let controller_port = ports::choose(
+            &format!("Kafka controller {id}"),
+            first_port.map(|p| p + offset + 1),
+            ports::CONTROLLER_PORT + offset,
+            taken,
+        )?;
         taken.push(controller_port);
         nodes.push(Node { id, broker_port, controller_port });
     }
@@ -142,7 +152,9 @@ mod tests {
     use super::*;
 
     fn nodes(count: u32) -> Vec<Node> {
-        (1..=count).map(|id| Node { id, broker_port: 9090 + 2 * id as u16, controller_port: 9091 + 2 * id as u16 }).collect()
+        (1..=count)
+            .map(|id| Node { id, broker_port: 9090 + 2 * id as u16, controller_port: 9091 + 2 * id as u16 })
+            .collect()
     }
 
     #[test]

@@ -107,10 +107,14 @@ pub fn start(bin: &MariaDbBinaries, layout: &Layout, port: u16) -> Result<(Child
 pub async fn initialise(layout: &Layout, fresh: bool, alive: impl Fn() -> Result<()>) -> Result<Credentials> {
     let socket = socket(layout);
     let credentials = if fresh {
-        let credentials = Credentials { root: secrets::password()?, app: secrets::password()?, cdc: secrets::password()? };
+        let credentials =
+            Credentials { root: secrets::password()?, app: secrets::password()?, cdc: secrets::password()? };
         let mut root = connect_root(&socket, "", &alive).await?;
         for statement in setup_statements(&credentials) {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(statement.as_str())).execute(&mut root).await.with_context(|| format!("running `{}`", first_words(&statement)))?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(statement.as_str()))
+                .execute(&mut root)
+                .await
+                .with_context(|| format!("running `{}`", first_words(&statement)))?;
         }
         save_credentials(layout, &credentials)?;
         credentials
@@ -180,7 +184,10 @@ fn save_credentials(layout: &Layout, c: &Credentials) -> Result<()> {
         ("CDC_PASSWORD".to_string(), c.cdc.clone()),
     ]);
     let path = credentials_file(layout);
-    std::fs::write(&path, workbook_support::envfile::render("Passwords of the private MariaDB (deleted by `down --purge`)", &vars))?;
+    std::fs::write(
+        &path,
+        workbook_support::envfile::render("Passwords of the private MariaDB (deleted by `down --purge`)", &vars),
+    )?;
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
     Ok(())
@@ -188,8 +195,14 @@ fn save_credentials(layout: &Layout, c: &Credentials) -> Result<()> {
 
 fn load_credentials(layout: &Layout) -> Result<Credentials> {
     let vars = workbook_support::envfile::read(&credentials_file(layout))?;
-    let get = |key: &str| vars.get(key).cloned().with_context(|| format!("{key} missing in {}", credentials_file(layout).display()));
-    Ok(Credentials { root: get(workbook_support::env::MARIADB_ROOT_PASSWORD)?, app: get("WORKBOOK_PASSWORD")?, cdc: get("CDC_PASSWORD")? })
+    let get = |key: &str| {
+        vars.get(key).cloned().with_context(|| format!("{key} missing in {}", credentials_file(layout).display()))
+    };
+    Ok(Credentials {
+        root: get(workbook_support::env::MARIADB_ROOT_PASSWORD)?,
+        app: get("WORKBOOK_PASSWORD")?,
+        cdc: get("CDC_PASSWORD")?,
+    })
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 //! live under .workbook/.
 
 mod connect;
-mod java;
 pub mod jars;
+mod java;
 mod kafka;
 mod mariadb;
 mod template;
@@ -53,7 +53,18 @@ pub async fn up(options: &UpOptions, layout: &Layout) -> Result<Running> {
     let fresh_database = mariadb::install_if_new(&mariadb_bin, layout)?;
 
     let mut launch = Launch { marker: layout.root.display().to_string(), started: Vec::new() };
-    let result = start_and_wait(&mut launch, &java, &runtime, layout, &nodes, connect_port, &mariadb_bin, mariadb_port, fresh_database).await;
+    let result = start_and_wait(
+        &mut launch,
+        &java,
+        &runtime,
+        layout,
+        &nodes,
+        connect_port,
+        &mariadb_bin,
+        mariadb_port,
+        fresh_database,
+    )
+    .await;
     match result {
         Ok(env) => {
             let state = State {
@@ -112,7 +123,8 @@ async fn start_and_wait(
     println!("  MariaDB ready after {:.1} s: database mydb, users workbook and cdc", started.elapsed().as_secs_f64());
 
     if let Some(port) = connect_port {
-        let plugins = readiness::connect(&connect_url(port), CONNECT_TIMEOUT, || launch.ensure_alive("connect")).await?;
+        let plugins =
+            readiness::connect(&connect_url(port), CONNECT_TIMEOUT, || launch.ensure_alive("connect")).await?;
         println!("  Kafka Connect ready after {:.1} s: {} plugins", started.elapsed().as_secs_f64(), plugins.len());
     }
 
@@ -150,7 +162,13 @@ struct Started {
 
 impl Launch {
     fn add(&mut self, name: &str, address: String, child: Child, log: PathBuf) {
-        let component = Component { name: name.to_string(), address, pid: Some(child.id()), container: None, log: Some(log.clone()) };
+        let component = Component {
+            name: name.to_string(),
+            address,
+            pid: Some(child.id()),
+            container: None,
+            log: Some(log.clone()),
+        };
         self.started.push(Started { component, _child: child, log });
     }
 
@@ -186,7 +204,8 @@ pub fn down(state: &State) -> Result<()> {
     for component in state.components.iter().rev() {
         let Some(pid) = component.pid else { continue };
         let started = Instant::now();
-        let stopped = process::stop(pid, &state.marker, STOP_GRACE).with_context(|| format!("stopping {}", component.name))?;
+        let stopped =
+            process::stop(pid, &state.marker, STOP_GRACE).with_context(|| format!("stopping {}", component.name))?;
         if stopped {
             println!("  stopped {} (pid {pid}) in {:.1} s", component.name, started.elapsed().as_secs_f64());
         } else {

@@ -11,10 +11,8 @@ pub fn render(template: &str, values: &[(&str, String)]) -> Result<String> {
     for (key, value) in values {
         text = text.replace(&format!("{{{{{key}}}}}"), value);
     }
-    let unfilled: Vec<&str> = text
-        .lines()
-        .filter(|line| !line.trim_start().starts_with('#') && line.contains("{{"))
-        .collect();
+    let unfilled: Vec<&str> =
+        text.lines().filter(|line| !line.trim_start().starts_with('#') && line.contains("{{")).collect();
     if !unfilled.is_empty() {
         bail!("template has unfilled placeholders: {}", unfilled.join(" | "));
     }
