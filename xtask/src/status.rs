@@ -69,7 +69,10 @@ async fn check_all(state: &State, env: &Env) -> Vec<Row> {
 
 fn handle(component: &Component) -> String {
     match (&component.pid, &component.container) {
-        (Some(pid), _) => format!("pid {pid}"),
+        (Some(pid), _) => match crate::process::rss_kib(*pid) {
+            Some(kib) => format!("pid {pid}, {} MiB", kib / 1024),
+            None => format!("pid {pid}"),
+        },
         (_, Some(id)) => format!("container {}", &id[..id.len().min(12)]),
         _ => "-".to_string(),
     }

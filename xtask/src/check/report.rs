@@ -72,7 +72,8 @@ fn indent(text: &str) -> String {
 
 /// `[#####>    ]`: `done` of `total` as a bar `width` characters wide.
 pub fn progress_bar(done: usize, total: usize, width: usize) -> String {
-    let filled = if total == 0 { 0 } else { done * width / total };
+    // No exercises at all draws an empty bar rather than dividing by zero.
+    let filled = (done * width).checked_div(total).unwrap_or(0).min(width);
     let arrow = usize::from(filled < width && total > 0);
     format!("[{}{}{}]", "#".repeat(filled), ">".repeat(arrow), " ".repeat(width - filled - arrow))
 }

@@ -566,12 +566,4 @@ mod tests {
         let command = cli_command_in("id1", &kafka_components(&state), "kafka-storage", &["random-uuid".to_string()]);
         assert_eq!(args_of(&command)[3..], ["/opt/kafka/bin/kafka-storage.sh", "random-uuid"]);
     }
-
-    #[test]
-    fn passwords_are_hex_and_differ() {
-        let (a, b) = (secrets::password().unwrap(), secrets::password().unwrap());
-        assert_eq!(a.len(), 32);
-        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
-        assert_ne!(a, b);
-    }
 }

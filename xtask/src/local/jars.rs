@@ -174,3 +174,27 @@ fn classpath(libs: &Path) -> Result<String> {
     jars.sort();
     Ok(jars.join(":"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_maven_manifest_pins_the_versions_of_versions_rs() {
+        let pom = std::fs::read_to_string(layout::runtime_templates().join("pom.xml")).unwrap();
+        assert!(pom.contains(&format!("<kafka.version>{}</kafka.version>", versions::KAFKA)));
+        assert!(pom.contains(&format!("<debezium.mariadb.version>{}</debezium.mariadb.version>", versions::DEBEZIUM_MARIADB)));
+        assert!(pom.contains(&format!("<debezium.jdbc.version>{}</debezium.jdbc.version>", versions::DEBEZIUM_JDBC)));
+    }
+
+    #[test]
+    fn the_classpath_leaves_the_filestream_connectors_to_the_plugin_path() {
+        let dir = tempfile::tempdir().unwrap();
+        for jar in ["kafka-clients-4.3.1.jar", "connect-file-4.3.1.jar", "notes.txt"] {
+            std::fs::write(dir.path().join(jar), "").unwrap();
+        }
+        let classpath = classpath(dir.path()).unwrap();
+        assert!(classpath.ends_with("kafka-clients-4.3.1.jar"));
+        assert!(!classpath.contains("connect-file") && !classpath.contains("notes.txt"));
+    }
+}
