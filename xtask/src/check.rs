@@ -181,7 +181,7 @@ pub fn hint(options: &HintOptions) -> Result<()> {
     let (chapter, exercise) = chapters::find_exercise(&all, &options.exercise)?;
     println!("{} — {}\n", chapter.qualified(exercise), exercise.title);
     println!("{}", exercise.hint.trim());
-    println!("\nThe function is `{}` in {}/src/exercises.rs.", exercise.name, chapter.dir.display());
+    println!("\nThe function is `{}` in {}/src/exercises.rs.", exercise.name, chapter.shown_dir());
     Ok(())
 }
 

@@ -40,6 +40,7 @@ pub async fn run(options: &CiOptions) -> Result<()> {
     println!("== up: {:.1} s", up_started.elapsed().as_secs_f64());
 
     let result = tests_audit_book().await;
+    report_peak_memory();
     if !options.keep_up && !was_up {
         backend::down(&DownOptions::default()).await?;
     }
@@ -77,6 +78,22 @@ fn step(name: &str, command: Command) -> Result<()> {
     crate::command::run(command).with_context(|| format!("CI step `{name}` failed"))?;
     println!("== {name}: {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// The environment's memory high-water mark after every test ran against it (local backend).
+fn report_peak_memory() {
+    let Ok(Some(state)) = State::load(&Layout::current().state_file()) else { return };
+    let peaks: Vec<(String, u64)> = state
+        .components
+        .iter()
+        .filter_map(|c| Some((c.name.clone(), crate::process::peak_rss_kib(c.pid?)? / 1024)))
+        .collect();
+    if peaks.is_empty() {
+        return;
+    }
+    let each: Vec<String> = peaks.iter().map(|(name, mib)| format!("{name} {mib} MiB")).collect();
+    let total: u64 = peaks.iter().map(|(_, mib)| mib).sum();
+    println!("== environment peak memory: {total} MiB ({})", each.join(", "));
 }
 
 /// Passed and failed tests, summed over every test binary.

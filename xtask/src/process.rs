@@ -51,25 +51,32 @@ fn is_zombie(pid: u32) -> bool {
 /// Stops our process `pid`: SIGTERM (Kafka and MariaDB shut down cleanly on it), then
 /// SIGKILL if it is still there after `grace`. Returns false if it was not running.
 pub fn stop(pid: u32, marker: &str, grace: Duration) -> Result<bool> {
-    if !is_ours(pid, marker) {
-        return Ok(false);
+    Ok(stop_together(&[pid], marker, grace)? == 1)
+}
+
+/// Stops several of our processes at once: SIGTERM to all first, then wait for all.
+///
+/// The nodes of a 3-node KRaft quorum must go together: stopped one by one, the last one
+/// has lost its quorum and waits minutes for a controller before it gives up.
+/// Returns how many were running.
+pub fn stop_together(pids: &[u32], marker: &str, grace: Duration) -> Result<usize> {
+    let running: Vec<u32> = pids.iter().copied().filter(|pid| is_ours(*pid, marker)).collect();
+    for pid in &running {
+        kill(Pid::from_raw(*pid as i32), Signal::SIGTERM).with_context(|| format!("sending SIGTERM to pid {pid}"))?;
     }
-    let target = Pid::from_raw(pid as i32);
-    kill(target, Signal::SIGTERM).with_context(|| format!("sending SIGTERM to pid {pid}"))?;
     let deadline = Instant::now() + grace;
-    while Instant::now() < deadline {
-        if !is_ours(pid, marker) {
-            return Ok(true);
-        }
+    while Instant::now() < deadline && running.iter().any(|pid| is_ours(*pid, marker)) {
         std::thread::sleep(Duration::from_millis(100));
     }
-    eprintln!("  pid {pid} did not stop within {} s; killing it", grace.as_secs());
-    let _ = kill(target, Signal::SIGKILL);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while is_ours(pid, marker) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
+    for pid in running.iter().copied().filter(|pid| is_ours(*pid, marker)) {
+        eprintln!("  pid {pid} did not stop within {} s; killing it", grace.as_secs());
+        let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while is_ours(pid, marker) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
-    Ok(true)
+    Ok(running.len())
 }
 
 /// The resident memory of `pid` in KiB (from /proc), if known.

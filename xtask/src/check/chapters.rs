@@ -43,6 +43,11 @@ impl Chapter {
         format!("{}::{}", self.id, exercise.name)
     }
 
+    /// `chapters/ch03-topics`, as a learner would type it from the workspace root.
+    pub fn shown_dir(&self) -> String {
+        format!("chapters/{}", self.package)
+    }
+
     /// The files whose change means "check this chapter again".
     pub fn watched_paths(&self) -> Vec<PathBuf> {
         ["src", "solutions", "tests", "exercises.toml"].iter().map(|p| self.dir.join(p)).collect()

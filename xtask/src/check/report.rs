@@ -49,7 +49,7 @@ fn next_up(row: &Row<'_>, solutions: bool) -> String {
         "Next: {} — {}\n  edit {}/{file}, function `{}`\n",
         row.chapter.qualified(row.exercise),
         row.exercise.title,
-        row.chapter.dir.display(),
+        row.chapter.shown_dir(),
         row.exercise.name
     );
     let message = if row.outcome.status == Status::NotStarted {

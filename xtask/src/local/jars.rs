@@ -183,7 +183,12 @@ mod tests {
     fn the_maven_manifest_pins_the_versions_of_versions_rs() {
         let pom = std::fs::read_to_string(layout::runtime_templates().join("pom.xml")).unwrap();
         assert!(pom.contains(&format!("<kafka.version>{}</kafka.version>", versions::KAFKA)));
-        assert!(pom.contains(&format!("<debezium.mariadb.version>{}</debezium.mariadb.version>", versions::DEBEZIUM_MARIADB)));
+        assert!(
+            pom.contains(&format!(
+                "<debezium.mariadb.version>{}</debezium.mariadb.version>",
+                versions::DEBEZIUM_MARIADB
+            ))
+        );
         assert!(pom.contains(&format!("<debezium.jdbc.version>{}</debezium.jdbc.version>", versions::DEBEZIUM_JDBC)));
     }
 

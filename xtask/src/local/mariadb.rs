@@ -94,6 +94,9 @@ pub fn start(bin: &MariaDbBinaries, layout: &Layout, port: u16) -> Result<(Child
         .arg(format!("--log-bin={}", layout.mariadb_data().join("binlog").display()))
         .arg("--binlog-format=ROW")
         .arg("--binlog-row-image=FULL")
+        // UTF-8 for every table by default (mariadbd's own default is latin1).
+        .arg("--character-set-server=utf8mb4")
+        .arg("--collation-server=utf8mb4_unicode_ci")
         .arg("--innodb-buffer-pool-size=64M");
     if is_root() {
         // mariadbd refuses to run as root unless told to.

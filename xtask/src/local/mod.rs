@@ -188,28 +188,36 @@ impl Launch {
         Ok(())
     }
 
-    /// Stops everything in reverse start order.
+    /// Stops everything started so far.
     fn stop_all(&mut self) {
-        for started in self.started.iter().rev() {
-            if let Some(pid) = started.component.pid {
-                let _ = process::stop(pid, &self.marker, STOP_GRACE);
-            }
-        }
+        let components: Vec<Component> = self.started.iter().map(|s| s.component.clone()).collect();
+        let _ = stop_in_order(&components, &self.marker);
     }
 }
 
-/// Stops the processes recorded in `state`, Connect first (it needs the brokers to shut down
-/// cleanly), then the brokers, then MariaDB.
+/// Stops the processes recorded in `state`.
 pub fn down(state: &State) -> Result<()> {
-    for component in state.components.iter().rev() {
-        let Some(pid) = component.pid else { continue };
+    stop_in_order(&state.components, &state.marker)
+}
+
+/// Connect first (it needs the brokers to shut down cleanly), then all brokers together
+/// (a KRaft quorum must not lose its majority halfway), then MariaDB.
+fn stop_in_order(components: &[Component], marker: &str) -> Result<()> {
+    let groups: [&dyn Fn(&str) -> bool; 3] =
+        [&|name| name == "connect", &|name| name.starts_with("kafka"), &|name| name == "mariadb"];
+    for in_group in groups {
+        let members: Vec<&Component> = components.iter().filter(|c| in_group(&c.name)).collect();
+        let pids: Vec<u32> = members.iter().filter_map(|c| c.pid).collect();
+        if pids.is_empty() {
+            continue;
+        }
+        let names: Vec<&str> = members.iter().map(|c| c.name.as_str()).collect();
         let started = Instant::now();
-        let stopped =
-            process::stop(pid, &state.marker, STOP_GRACE).with_context(|| format!("stopping {}", component.name))?;
-        if stopped {
-            println!("  stopped {} (pid {pid}) in {:.1} s", component.name, started.elapsed().as_secs_f64());
-        } else {
-            println!("  {} (pid {pid}) was not running", component.name);
+        let stopped = process::stop_together(&pids, marker, STOP_GRACE)
+            .with_context(|| format!("stopping {}", names.join(", ")))?;
+        match stopped {
+            0 => println!("  {} not running", names.join(", ")),
+            _ => println!("  stopped {} in {:.1} s", names.join(", "), started.elapsed().as_secs_f64()),
         }
     }
     Ok(())
