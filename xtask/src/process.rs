@@ -79,12 +79,21 @@ pub fn stop_together(pids: &[u32], marker: &str, grace: Duration) -> Result<usiz
     Ok(running.len())
 }
 
-/// The resident memory of `pid` in KiB (from /proc), if known.
+/// The resident memory of `pid` in KiB now (from /proc), if known.
 pub fn rss_kib(pid: u32) -> Option<u64> {
+    proc_status_kib(pid, "VmRSS:")
+}
+
+/// The most resident memory `pid` ever had, in KiB (its high-water mark).
+pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    proc_status_kib(pid, "VmHWM:")
+}
+
+fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .find_map(|line| line.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
