@@ -65,13 +65,13 @@ pub async fn up(options: &UpOptions) -> Result<()> {
     let layout = Layout::current();
     if let Some(state) = State::load(&layout.state_file())? {
         match liveness(&state) {
-            Liveness::AllRunning => return already_up(&state, options),
-            Liveness::SomeRunning(names) => bail!(
+            Liveness::Everything => return already_up(&state, options),
+            Liveness::Partly(names) => bail!(
                 "the environment is only partly running ({} still up, the rest stopped).\n\
                  Run `cargo xtask down` and then `cargo xtask up` again",
                 names.join(", ")
             ),
-            Liveness::NoneRunning => {
+            Liveness::Nothing => {
                 println!("Found a stale .workbook/state.json (nothing of it runs); starting afresh.");
                 std::fs::remove_file(layout.state_file())?;
             }
@@ -150,7 +150,7 @@ pub async fn down(options: &DownOptions) -> Result<()> {
 /// Makes sure an environment runs, starting the default one if not; returns its addresses.
 pub async fn ensure_up() -> Result<contract::Env> {
     let layout = Layout::current();
-    let running = matches!(State::load(&layout.state_file())?, Some(ref state) if matches!(liveness(state), Liveness::AllRunning));
+    let running = matches!(State::load(&layout.state_file())?, Some(ref state) if matches!(liveness(state), Liveness::Everything));
     if !running {
         println!("The environment is not running, so starting it first (`cargo xtask up`).");
         up(&UpOptions { brokers: 1, ..UpOptions::default() }).await?;
@@ -158,20 +158,22 @@ pub async fn ensure_up() -> Result<contract::Env> {
     contract::Env::load()
 }
 
+/// How much of a recorded environment still runs.
 enum Liveness {
-    AllRunning,
-    SomeRunning(Vec<String>),
-    NoneRunning,
+    Everything,
+    /// The names of the components still running.
+    Partly(Vec<String>),
+    Nothing,
 }
 
 fn liveness(state: &State) -> Liveness {
     let alive: Vec<&Component> = state.components.iter().filter(|c| is_alive(state, c)).collect();
     if alive.len() == state.components.len() {
-        Liveness::AllRunning
+        Liveness::Everything
     } else if alive.is_empty() {
-        Liveness::NoneRunning
+        Liveness::Nothing
     } else {
-        Liveness::SomeRunning(alive.iter().map(|c| c.name.clone()).collect())
+        Liveness::Partly(alive.iter().map(|c| c.name.clone()).collect())
     }
 }
 

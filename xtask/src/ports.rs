@@ -20,11 +20,6 @@ pub fn is_free(port: u16) -> bool {
     TcpListener::bind((HOST, port)).is_ok()
 }
 
-/// Is anything listening on `port` on 127.0.0.1?
-pub fn is_listening(port: u16) -> bool {
-    std::net::TcpStream::connect_timeout(&(HOST, port).into(), std::time::Duration::from_millis(300)).is_ok()
-}
-
 /// A port the operating system says is free now.
 pub fn any_free() -> Result<u16> {
     let listener = TcpListener::bind((HOST, 0)).context("asking the OS for a free port")?;

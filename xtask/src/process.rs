@@ -48,13 +48,8 @@ fn is_zombie(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
-/// Stops our process `pid`: SIGTERM (Kafka and MariaDB shut down cleanly on it), then
-/// SIGKILL if it is still there after `grace`. Returns false if it was not running.
-pub fn stop(pid: u32, marker: &str, grace: Duration) -> Result<bool> {
-    Ok(stop_together(&[pid], marker, grace)? == 1)
-}
-
-/// Stops several of our processes at once: SIGTERM to all first, then wait for all.
+/// Stops our processes `pids`: SIGTERM to all first (Kafka and MariaDB shut down cleanly on
+/// it), then SIGKILL to any still there after `grace`.
 ///
 /// The nodes of a 3-node KRaft quorum must go together: stopped one by one, the last one
 /// has lost its quorum and waits minutes for a controller before it gives up.
@@ -122,10 +117,10 @@ mod tests {
         assert!(is_ours(pid, &marker));
         assert!(!is_ours(pid, "some-other-marker"), "a foreign pid is never ours");
         let reaper = std::thread::spawn(move || child.wait());
-        assert!(stop(pid, &marker, Duration::from_secs(5)).unwrap());
+        assert_eq!(stop_together(&[pid], &marker, Duration::from_secs(5)).unwrap(), 1);
         reaper.join().unwrap().unwrap();
         assert!(!is_ours(pid, &marker));
-        assert!(!stop(pid, &marker, Duration::from_secs(1)).unwrap(), "stopping twice is a no-op");
+        assert_eq!(stop_together(&[pid], &marker, Duration::from_secs(1)).unwrap(), 0, "stopping twice is a no-op");
     }
 
     #[test]

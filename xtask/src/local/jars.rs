@@ -97,7 +97,15 @@ fn resolve(mvn: &Path, cache: &Path, target: &Path, what: &str, goals: &[&str]) 
         .context("copying xtask/runtime/pom.xml into the cache")?;
     println!("  {what}: resolving with Maven into {} (first time only)", target.display());
     let mut command = Command::new(mvn);
-    command.arg("-B").arg("-f").arg(&pom).args(goals);
+    // The versions come from versions.rs, the one pin every backend shares.
+    command
+        .arg("-B")
+        .arg("-f")
+        .arg(&pom)
+        .arg(format!("-Dkafka.version={}", versions::KAFKA))
+        .arg(format!("-Ddebezium.mariadb.version={}", versions::DEBEZIUM_MARIADB))
+        .arg(format!("-Ddebezium.jdbc.version={}", versions::DEBEZIUM_JDBC))
+        .args(goals);
     run_with_progress(command, what)?;
     std::fs::write(target.join(".complete"), versions::KAFKA)?;
     Ok(())
