@@ -11,6 +11,7 @@ mod template;
 
 pub use java::tool as java_tool;
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Child;
@@ -155,8 +156,9 @@ struct Launch {
 
 struct Started {
     component: Component,
-    /// Held so the process is not reaped (and its pid reused) while `up` runs.
-    _child: Child,
+    /// Our handle on the process: asking it is exact, while /proc may still show the
+    /// parent's command line for a moment after a spawn.
+    child: RefCell<Child>,
     log: PathBuf,
 }
 
@@ -169,16 +171,16 @@ impl Launch {
             container: None,
             log: Some(log.clone()),
         };
-        self.started.push(Started { component, _child: child, log });
+        self.started.push(Started { component, child: RefCell::new(child), log });
     }
 
     /// Fails with the last lines of its log if a component whose name starts with `prefix` exited.
     fn ensure_alive(&self, prefix: &str) -> Result<()> {
         for started in self.started.iter().filter(|s| s.component.name.starts_with(prefix)) {
-            let pid = started.component.pid.expect("local components have pids");
-            if !process::is_ours(pid, &self.marker) {
+            let exited = started.child.borrow_mut().try_wait().context("asking a child process for its status")?;
+            if let Some(status) = exited {
                 return Err(wait::fatal(format!(
-                    "{} exited during start-up. The end of {}:\n{}",
+                    "{} exited during start-up ({status}). The end of {}:\n{}",
                     started.component.name,
                     started.log.display(),
                     process::log_tail(&started.log, 25)
@@ -188,10 +190,23 @@ impl Launch {
         Ok(())
     }
 
-    /// Stops everything started so far.
+    /// Stops everything started so far, through our own handles on the processes.
     fn stop_all(&mut self) {
-        let components: Vec<Component> = self.started.iter().map(|s| s.component.clone()).collect();
-        let _ = stop_in_order(&components, &self.marker);
+        for started in &self.started {
+            let pid = nix::unistd::Pid::from_raw(started.child.borrow().id() as i32);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        }
+        let deadline = Instant::now() + STOP_GRACE;
+        for started in &self.started {
+            let mut child = started.child.borrow_mut();
+            while Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            if matches!(child.try_wait(), Ok(None)) {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
     }
 }
 
