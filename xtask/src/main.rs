@@ -30,7 +30,7 @@ use clap::{Parser, Subcommand};
 use crate::backend::{DownOptions, UpOptions};
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "The kafka-workbook command line", version)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", about = "The kafka-workbook command line", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
