@@ -1,0 +1,62 @@
+//! Chapter 3 exercises: the reference solutions.
+
+use anyhow::{Context, Result, bail};
+use rdkafka::admin::{AdminOptions, NewPartitions, NewTopic, TopicReplication};
+use rdkafka::error::RDKafkaErrorCode;
+use workbook_support::Env;
+
+use crate::Admin;
+
+// ANCHOR: create_topic_idempotently
+pub async fn create_topic_idempotently(
+    admin: &Admin,
+    topic: &str,
+    partitions: i32,
+    replication_factor: i32,
+) -> Result<()> {
+    let new_topic = NewTopic::new(topic, partitions, TopicReplication::Fixed(replication_factor));
+    let results = admin.create_topics([&new_topic], &AdminOptions::new()).await.context("sending CreateTopics")?;
+    // The request as a whole succeeded; the verdict for our topic is inside.
+    match results.into_iter().next() {
+        Some(Ok(_)) | Some(Err((_, RDKafkaErrorCode::TopicAlreadyExists))) => Ok(()),
+        Some(Err((name, code))) => bail!("creating topic {name} failed: {code}"),
+        None => bail!("no result for topic {topic}"),
+    }
+}
+// ANCHOR_END: create_topic_idempotently
+
+// ANCHOR: ensure_partitions
+pub async fn ensure_partitions(admin: &Admin, env: &Env, topic: &str, wanted: i32) -> Result<i32> {
+    let cluster = crate::metadata(env, Some(topic)).await?;
+    let current = cluster.topics.iter().find(|t| t.name == topic).map_or(0, |t| t.partitions.len() as i32);
+    if current == 0 {
+        bail!("topic {topic} does not exist");
+    }
+    // Asking for the count it already has, or fewer, is an error (INVALID_PARTITIONS): only grow.
+    if current >= wanted {
+        return Ok(current);
+    }
+    let request = NewPartitions::new(topic, wanted as usize);
+    let results =
+        admin.create_partitions([&request], &AdminOptions::new()).await.context("sending CreatePartitions")?;
+    if let Some(Err((name, code))) = results.into_iter().next() {
+        bail!("growing {name} to {wanted} partitions failed: {code}");
+    }
+    // Accepted by the controller; wait until the brokers' metadata shows the new partitions.
+    crate::wait_for_topic(env, topic, "the new partitions appear", |t| {
+        t.is_some_and(|t| crate::has_leaders(t, wanted as usize))
+    })
+    .await?;
+    Ok(wanted)
+}
+// ANCHOR_END: ensure_partitions
+
+// ANCHOR: delete_topic_and_wait
+pub async fn delete_topic_and_wait(admin: &Admin, env: &Env, topic: &str) -> Result<()> {
+    let results = admin.delete_topics(&[topic], &AdminOptions::new()).await.context("sending DeleteTopics")?;
+    if let Some(Err((name, code))) = results.into_iter().next() {
+        bail!("deleting {name} failed: {code}");
+    }
+    crate::wait_for_topic(env, topic, "the topic disappears from the metadata", |t| t.is_none()).await
+}
+// ANCHOR_END: delete_topic_and_wait

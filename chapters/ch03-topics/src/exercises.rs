@@ -1,0 +1,49 @@
+//! Chapter 3 exercises. Check them with `cargo xtask check ch03`.
+//!
+//! You may use the chapter's own functions (`crate::create_topic`, `crate::metadata`,
+//! `crate::wait_for_topic`, ...) or call the AdminClient directly.
+#![allow(unused_variables, unused_imports)]
+
+use anyhow::{Context, Result, bail};
+use rdkafka::admin::{AdminOptions, NewPartitions, NewTopic, TopicReplication};
+use rdkafka::error::RDKafkaErrorCode;
+use workbook_support::Env;
+
+use crate::Admin;
+
+// ANCHOR: create_topic_idempotently
+/// Makes sure `topic` exists: create it with `partitions` partitions and `replication_factor`
+/// replicas, and succeed as well if it already exists (whatever its settings).
+///
+/// Every other failure is an error, for example a replication factor larger than the number
+/// of brokers.
+pub async fn create_topic_idempotently(
+    admin: &Admin,
+    topic: &str,
+    partitions: i32,
+    replication_factor: i32,
+) -> Result<()> {
+    todo!("create the topic; an existing topic is not an error, anything else is")
+}
+// ANCHOR_END: create_topic_idempotently
+
+// ANCHOR: ensure_partitions
+/// Makes sure the existing topic `topic` has at least `wanted` partitions and returns how many it
+/// has afterwards.
+///
+/// If it has fewer, grow it to `wanted` and return only once the cluster's metadata shows the new
+/// partitions. If it already has `wanted` or more, change nothing and succeed. If the topic does
+/// not exist, fail.
+pub async fn ensure_partitions(admin: &Admin, env: &Env, topic: &str, wanted: i32) -> Result<i32> {
+    todo!("read the current partition count, then grow the topic only if needed")
+}
+// ANCHOR_END: ensure_partitions
+
+// ANCHOR: delete_topic_and_wait
+/// Deletes `topic` and returns once the cluster's metadata no longer lists it.
+///
+/// Deleting a topic that does not exist is an error.
+pub async fn delete_topic_and_wait(admin: &Admin, env: &Env, topic: &str) -> Result<()> {
+    todo!("delete, check the per-topic result, then wait until the topic is gone")
+}
+// ANCHOR_END: delete_topic_and_wait
