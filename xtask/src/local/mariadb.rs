@@ -77,6 +77,7 @@ fn is_root() -> bool {
 /// Starts `mariadbd` in the background.
 pub fn start(bin: &MariaDbBinaries, layout: &Layout, port: u16) -> Result<(Child, PathBuf)> {
     std::fs::create_dir_all(layout.run_dir())?;
+    remove_stale_socket(&socket(layout))?;
     let log = layout.logs().join("mariadb.log");
     let mut command = Command::new(&bin.server);
     command
@@ -103,6 +104,16 @@ pub fn start(bin: &MariaDbBinaries, layout: &Layout, port: u16) -> Result<(Child
         command.arg("--user=root");
     }
     Ok((process::spawn_logged(command, &layout.logs().join("mariadb.out"))?, log))
+}
+
+/// A server that was killed (not stopped) leaves its socket file behind, and the next
+/// `mariadbd` refuses to start ("Another process is already listening on the socket file").
+/// A socket nobody answers on is stale: remove it.
+fn remove_stale_socket(socket: &Path) -> Result<()> {
+    if socket.exists() && std::os::unix::net::UnixStream::connect(socket).is_err() {
+        std::fs::remove_file(socket).with_context(|| format!("removing the stale socket {}", socket.display()))?;
+    }
+    Ok(())
 }
 
 /// Waits until the server accepts root on its socket, then (first start only) secures root
