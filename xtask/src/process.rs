@@ -10,8 +10,8 @@ use anyhow::{Context, Result};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-/// Starts `command` in its own process group (so Ctrl-C in the terminal does not reach it)
-/// with stdout and stderr appended to `log`.
+/// Starts `command` as a daemon: in a session of its own (so neither Ctrl-C nor closing the
+/// terminal reaches it), with stdout and stderr appended to `log`.
 pub fn spawn_logged(mut command: Command, log: &Path) -> Result<Child> {
     use std::os::unix::process::CommandExt;
     if let Some(dir) = log.parent() {
@@ -20,7 +20,11 @@ pub fn spawn_logged(mut command: Command, log: &Path) -> Result<Child> {
     let out =
         File::options().create(true).append(true).open(log).with_context(|| format!("opening {}", log.display()))?;
     let err = out.try_clone()?;
-    command.stdin(Stdio::null()).stdout(out).stderr(err).process_group(0);
+    command.stdin(Stdio::null()).stdout(out).stderr(err);
+    // SAFETY: setsid() is async-signal-safe, which is all a pre_exec hook may call.
+    unsafe {
+        command.pre_exec(|| nix::unistd::setsid().map(drop).map_err(std::io::Error::from));
+    }
     let shown = crate::command::display(&command);
     command.spawn().with_context(|| format!("could not start `{shown}`"))
 }
