@@ -1,0 +1,62 @@
+//! Chapter 5 exercises: the reference solutions.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::{Message, Offset, TopicPartitionList};
+use workbook_support::{Env, kafka, names};
+
+// ANCHOR: read_partition_from
+pub async fn read_partition_from(
+    env: &Env,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+    count: usize,
+) -> Result<Vec<String>> {
+    // A group id is still required by the high-level consumer, but assign() bypasses the group:
+    // no rebalance, no other member, and we never commit, so any throw-away name does.
+    let consumer: StreamConsumer =
+        kafka::consumer_config(env, &names::unique("ch05-reader")).set("enable.auto.commit", "false").create()?;
+    let mut assignment = TopicPartitionList::new();
+    // The offset in the assignment is where fetching starts: that is the seek.
+    assignment.add_partition_offset(topic, partition, Offset::Offset(offset))?;
+    consumer.assign(&assignment).context("assigning the partition")?;
+    let mut values = Vec::with_capacity(count);
+    while values.len() < count {
+        let message =
+            tokio::time::timeout(Duration::from_secs(15), consumer.recv()).await.context("no record within 15 s")??;
+        values.push(String::from_utf8_lossy(message.payload().unwrap_or_default()).into_owned());
+    }
+    Ok(values)
+}
+// ANCHOR_END: read_partition_from
+
+// ANCHOR: process_then_commit
+pub async fn process_then_commit(
+    env: &Env,
+    topic: &str,
+    group: &str,
+    max: usize,
+    process: &mut dyn FnMut(&str) -> Result<()>,
+) -> Result<usize> {
+    let consumer: StreamConsumer = kafka::consumer_config(env, group)
+        // We commit ourselves, record by record, once processing succeeded.
+        .set("enable.auto.commit", "false")
+        .create()?;
+    consumer.subscribe(&[topic]).context("subscribing")?;
+    let mut processed = 0;
+    while processed < max {
+        let message =
+            tokio::time::timeout(Duration::from_secs(15), consumer.recv()).await.context("no record within 15 s")??;
+        let value = String::from_utf8_lossy(message.payload().unwrap_or_default()).into_owned();
+        // A failure returns here, before the commit: this record will be read again.
+        process(&value)?;
+        // Commits offset + 1 (the next record to read) and waits for the coordinator's answer.
+        consumer.commit_message(&message, CommitMode::Sync).context("committing")?;
+        processed += 1;
+    }
+    Ok(processed)
+}
+// ANCHOR_END: process_then_commit

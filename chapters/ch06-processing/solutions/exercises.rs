@@ -1,0 +1,67 @@
+//! Chapter 6 exercises: the reference solutions.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use rdkafka::Message;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use workbook_support::{Env, kafka};
+
+use crate::{CrashPoint, Job, TXN_TIMEOUT};
+
+// ANCHOR: transactional_producer
+pub fn transactional_producer(env: &Env, transactional_id: &str) -> Result<FutureProducer> {
+    let producer: FutureProducer = kafka::producer_config(env)
+        // The same id on every restart: that is what lets the coordinator recognize (and fence)
+        // the previous instance. A random suffix here would defeat it.
+        .set("transactional.id", transactional_id)
+        .set("transaction.timeout.ms", "10000")
+        .create()
+        .context("creating the producer")?;
+    // Gets a producer id and a new epoch for this transactional id, aborts the previous
+    // instance's open transaction, and fences that instance.
+    producer.init_transactions(TXN_TIMEOUT).context("initializing transactions")?;
+    Ok(producer)
+}
+// ANCHOR_END: transactional_producer
+
+// ANCHOR: uppercase_exactly_once
+pub async fn uppercase_exactly_once(env: &Env, job: &Job, crash: &CrashPoint) -> Result<usize> {
+    let consumer: StreamConsumer = kafka::consumer_config(env, &job.group)
+        // Offsets are committed inside the transaction, never on their own.
+        .set("enable.auto.commit", "false")
+        .create()?;
+    consumer.subscribe(&[&job.input])?;
+    let producer = transactional_producer(env, &job.transactional_id)?;
+    let mut processed = 0;
+    loop {
+        let mut batch = Vec::new();
+        while batch.len() < job.batch {
+            let wait = if batch.is_empty() { Duration::from_secs(2) } else { Duration::from_millis(200) };
+            match tokio::time::timeout(wait, consumer.recv()).await {
+                Ok(message) => batch.push(message?.detach()),
+                Err(_) => break,
+            }
+        }
+        if batch.is_empty() {
+            return Ok(processed);
+        }
+        producer.begin_transaction()?;
+        for message in &batch {
+            let value = String::from_utf8_lossy(message.payload().unwrap_or_default()).to_uppercase();
+            let mut record = FutureRecord::to(&job.output).payload(&value);
+            if let Some(key) = message.key() {
+                record = record.key(key);
+            }
+            producer.send_result(record).map_err(|(e, _)| e)?;
+            // A crash here leaves an open transaction; the rerun's init_transactions aborts it.
+            crash.after_send(&producer)?;
+        }
+        let group = consumer.group_metadata().context("no group metadata")?;
+        producer.send_offsets_to_transaction(&consumer.position()?, &group, TXN_TIMEOUT)?;
+        producer.commit_transaction(TXN_TIMEOUT)?;
+        processed += batch.len();
+    }
+}
+// ANCHOR_END: uppercase_exactly_once
