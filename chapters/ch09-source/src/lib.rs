@@ -1,0 +1,307 @@
+//! Chapter 09 — Source: from a MariaDB table into a topic (change data capture with Debezium).
+//!
+//! The connector reads MariaDB's binary log like a replica would: every committed INSERT, UPDATE and DELETE
+//! becomes one record on `<topic.prefix>.<database>.<table>`, keyed by the row's primary key.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use rdkafka::Message;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use serde_json::{Value, json};
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool};
+use workbook_support::connect::ConnectClient;
+use workbook_support::{Env, kafka, names, wait};
+
+#[cfg_attr(feature = "solutions", path = "../solutions/exercises.rs")]
+pub mod exercises;
+
+pub const MARIADB_SOURCE: &str = "io.debezium.connector.mariadb.MariaDbConnector";
+/// The database `cargo xtask up` created; the CDC user may read all of it.
+pub const DATABASE: &str = "mydb";
+
+// ANCHOR: source_config
+/// The Debezium MariaDB source config that captures `tables` (in `mydb`) into `<topic_prefix>.mydb.<table>`.
+pub fn source_config(env: &Env, topic_prefix: &str, tables: &[&str]) -> Result<Value> {
+    let (host, port) = host_and_port(&env.connect_database_url)?;
+    let (Some(user), Some(password)) = (&env.cdc_user, &env.cdc_password) else {
+        bail!("CDC_USER and CDC_PASSWORD are not set: the local and docker backends create that user")
+    };
+    let tables: Vec<String> = tables.iter().map(|t| format!("{DATABASE}.{t}")).collect();
+    Ok(json!({
+        "connector.class": MARIADB_SOURCE,
+        "tasks.max": "1", // one binlog, one reader: this connector never runs more than one task
+        // MariaDB as the Connect worker reaches it, and the user with replication rights.
+        "database.hostname": host,
+        "database.port": port.to_string(),
+        "database.user": user,
+        "database.password": password,
+        // The connector joins the server as a replica: its id must differ from the server's and every other reader's.
+        "database.server.id": server_id().to_string(),
+        "topic.prefix": topic_prefix,
+        "database.include.list": DATABASE,
+        "table.include.list": tables.join(","),
+        // Debezium keeps the tables' DDL history in a topic of its own, to parse old binlog events correctly.
+        "schema.history.internal.kafka.bootstrap.servers": env.bootstrap_servers,
+        "schema.history.internal.kafka.topic": format!("schema-history.{topic_prefix}"),
+        // First copy the existing rows (op "r"), then stream the binlog from where the copy ended.
+        "snapshot.mode": "initial",
+        // The broker does not auto-create topics: Connect creates each table's topic with these settings.
+        "topic.creation.default.replication.factor": "1",
+        "topic.creation.default.partitions": "1",
+    }))
+}
+// ANCHOR_END: source_config
+
+/// A replica id no other connector of this machine uses right now (the server itself is 1).
+pub fn server_id() -> u32 {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos());
+    let mixed = std::process::id().wrapping_mul(7919) ^ nanos.unwrap_or(0) ^ COUNTER.fetch_add(1, Ordering::Relaxed);
+    10_000 + mixed % 2_000_000_000
+}
+
+// ANCHOR: unwrap
+/// Adds Debezium's ExtractNewRecordState transform with its defaults: each value becomes the row after the
+/// change, and a delete becomes only a tombstone (key, null value).
+pub fn unwrap_envelope(mut config: Value) -> Value {
+    config["transforms"] = json!("unwrap");
+    config["transforms.unwrap.type"] = json!("io.debezium.transforms.ExtractNewRecordState");
+    config
+}
+// ANCHOR_END: unwrap
+
+/// `mysql://user:pw@host:port/db` → (host, port).
+pub fn host_and_port(url: &str) -> Result<(String, u16)> {
+    let options: MySqlConnectOptions = url.parse().context("CONNECT_DATABASE_URL is not a valid mysql:// URL")?;
+    Ok((options.get_host().to_string(), options.get_port()))
+}
+
+/// Where Debezium writes the changes of `table`.
+pub fn data_topic(topic_prefix: &str, table: &str) -> String {
+    format!("{topic_prefix}.{DATABASE}.{table}")
+}
+
+// ANCHOR: users_table
+/// A `users` table (primary key, utf8mb4) for the change-capture demo.
+pub async fn create_users_table(pool: &MySqlPool, table: &str) -> Result<()> {
+    let sql = format!(
+        "CREATE TABLE {table} (
+            id    INT          NOT NULL AUTO_INCREMENT PRIMARY KEY,
+            name  VARCHAR(100) NOT NULL,
+            email VARCHAR(255) NOT NULL
+        ) DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci"
+    );
+    execute(pool, &sql).await
+}
+// ANCHOR_END: users_table
+
+pub async fn execute(pool: &MySqlPool, sql: &str) -> Result<()> {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(pool)
+        .await
+        .with_context(|| format!("running {sql}"))?;
+    Ok(())
+}
+
+// ANCHOR: event
+/// One record of a Debezium data topic, read back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// A change: `op` is c (create), u (update), d (delete) or r (read during the snapshot).
+    Change { key: Value, op: String, before: Option<Value>, after: Option<Value>, source_ts_ms: i64, snapshot: String },
+    /// A record with a key and no value, sent after a delete so that log compaction may drop the key.
+    Tombstone { key: Value },
+    /// A value whose payload is null inside a `{"schema": …, "payload": null}` envelope: how the JsonConverter
+    /// writes a null value that still has a schema (a delete, once ExtractNewRecordState flattened it). The
+    /// record's bytes are not empty, so for log compaction it is *not* a tombstone.
+    NullPayload { key: Value },
+    /// Anything else (e.g. a flattened row, when the ExtractNewRecordState SMT is on).
+    Other { key: Value, value: Value },
+}
+
+/// With `schemas.enable=true` the JsonConverter wraps every key and value as `{"schema": …, "payload": …}`.
+pub fn payload(bytes: &[u8]) -> Result<Value> {
+    let json: Value = serde_json::from_slice(bytes).context("a record that is not JSON")?;
+    Ok(match json.get("payload") {
+        Some(payload) if json.get("schema").is_some() => payload.clone(),
+        _ => json,
+    })
+}
+
+pub fn parse(key: Option<&[u8]>, value: Option<&[u8]>) -> Result<Event> {
+    let key = key.map(payload).transpose()?.unwrap_or(Value::Null);
+    let Some(value) = value else { return Ok(Event::Tombstone { key }) };
+    let value = payload(value)?;
+    if value.is_null() {
+        return Ok(Event::NullPayload { key });
+    }
+    let Some(op) = value.get("op").and_then(Value::as_str) else { return Ok(Event::Other { key, value }) };
+    let field = |name: &str| value.get(name).filter(|v| !v.is_null()).cloned();
+    Ok(Event::Change {
+        key: key.clone(),
+        op: op.to_string(),
+        before: field("before"),
+        after: field("after"),
+        source_ts_ms: value.pointer("/source/ts_ms").and_then(Value::as_i64).unwrap_or(0),
+        snapshot: value.pointer("/source/snapshot").and_then(Value::as_str).unwrap_or("").to_string(),
+    })
+}
+// ANCHOR_END: event
+
+// ANCHOR: read_events
+/// A consumer of `topic` from its first record, in a group of its own.
+pub fn subscribe(env: &Env, topic: &str) -> Result<StreamConsumer> {
+    let consumer: StreamConsumer = kafka::consumer_config(env, &names::unique("ch09-reader"))
+        .set("topic.metadata.refresh.interval.ms", "500") // the topic appears when the connector starts
+        .create()
+        .context("creating a consumer")?;
+    consumer.subscribe(&[topic]).with_context(|| format!("subscribing to {topic}"))?;
+    Ok(consumer)
+}
+
+/// Reads the next `count` events, or fails after `timeout` saying how many arrived.
+pub async fn next_events(consumer: &StreamConsumer, count: usize, timeout: Duration) -> Result<Vec<Event>> {
+    let deadline = Instant::now() + timeout;
+    let mut events = Vec::new();
+    while events.len() < count {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let message = match tokio::time::timeout(left, consumer.recv()).await {
+            Ok(Ok(message)) => message,
+            // The topic appears only when the connector writes its first record: until then the consumer
+            // reports "unknown topic" and keeps trying.
+            Ok(Err(KafkaError::MessageConsumption(RDKafkaErrorCode::UnknownTopicOrPartition))) => continue,
+            Ok(Err(e)) => return Err(e).context("reading the change topic"),
+            Err(_) => {
+                bail!("only {} of {count} change events within {} s: {events:?}", events.len(), timeout.as_secs())
+            }
+        };
+        events.push(parse(message.key(), message.payload())?);
+    }
+    Ok(events)
+}
+// ANCHOR_END: read_events
+
+/// One line per event, as the book shows them.
+pub fn describe(event: &Event) -> String {
+    let show = |v: &Option<Value>| v.as_ref().map_or("null".to_string(), Value::to_string);
+    match event {
+        Event::Change { key, op, before, after, snapshot, .. } => {
+            let snapshot = if snapshot.is_empty() || snapshot == "false" {
+                String::new()
+            } else {
+                format!(" snapshot={snapshot}")
+            };
+            format!("op={op} key={key}{snapshot}\n      before={}\n      after ={}", show(before), show(after))
+        }
+        Event::Tombstone { key } => format!("tombstone key={key} value=null"),
+        Event::NullPayload { key } => format!("key={key} payload=null (schema envelope around null: not a tombstone)"),
+        Event::Other { key, value } => format!("key={key} value={value}"),
+    }
+}
+
+/// The config with its password replaced, safe to print.
+pub fn redacted(config: &Value) -> Value {
+    let mut shown = config.clone();
+    for key in ["database.password", "connection.password"] {
+        if let Some(v) = shown.get_mut(key) {
+            *v = Value::String("***".to_string());
+        }
+    }
+    shown
+}
+
+// ANCHOR: wait_running
+/// Polls `GET /connectors/{name}/status` until the connector and its task run; a FAILED one ends the wait
+/// with its trace (a wrong password fails in seconds, it does not hang).
+pub async fn wait_running(client: &ConnectClient, name: &str, timeout: Duration) -> Result<Value> {
+    wait::until(&format!("connector {name} RUNNING"), timeout, Duration::from_millis(250), || async {
+        let status = client.status(name).await?;
+        let states = std::iter::once(&status["connector"]).chain(status["tasks"].as_array().into_iter().flatten());
+        for state in states {
+            if state["state"] == "FAILED" {
+                let trace = state["trace"].as_str().unwrap_or("(no trace)");
+                return Err(wait::fatal(format!(
+                    "{name} FAILED: {}",
+                    trace.lines().take(3).collect::<Vec<_>>().join(" | ")
+                )));
+            }
+        }
+        let tasks = status["tasks"].as_array().map_or(0, Vec::len);
+        let running = status["connector"]["state"] == "RUNNING"
+            && tasks > 0
+            && status["tasks"].as_array().into_iter().flatten().all(|t| t["state"] == "RUNNING");
+        Ok(running.then_some(status))
+    })
+    .await
+}
+// ANCHOR_END: wait_running
+
+/// Deletes the connectors, tables and topics it holds when dropped (even when a test panics).
+pub struct Cleanup {
+    pub env: Env,
+    pub connectors: Vec<String>,
+    pub tables: Vec<String>,
+    pub topics: Vec<String>,
+}
+
+impl Cleanup {
+    pub fn new(env: &Env) -> Cleanup {
+        Cleanup { env: env.clone(), connectors: Vec::new(), tables: Vec::new(), topics: Vec::new() }
+    }
+
+    /// The topics a source with this prefix creates: the data topics, the schema-change topic, the history.
+    pub fn source_topics(&mut self, prefix: &str, tables: &[&str]) {
+        self.topics.extend(tables.iter().map(|t| data_topic(prefix, t)));
+        self.topics.push(prefix.to_string());
+        self.topics.push(format!("schema-history.{prefix}"));
+    }
+
+    /// Deletes everything now; each step gives up after 15 s (cleanup must never hang a test run).
+    pub async fn run(mut self) {
+        let limit = Duration::from_secs(15);
+        let (connectors, tables, topics) =
+            (std::mem::take(&mut self.connectors), std::mem::take(&mut self.tables), std::mem::take(&mut self.topics));
+        if let Ok(client) = ConnectClient::new(&self.env) {
+            for name in &connectors {
+                let _ = tokio::time::timeout(limit, client.delete(name)).await;
+            }
+        }
+        if !tables.is_empty()
+            && let Ok(Ok(pool)) = tokio::time::timeout(limit, workbook_support::db::pool(&self.env)).await
+        {
+            for table in &tables {
+                let _ = tokio::time::timeout(limit, execute(&pool, &format!("DROP TABLE IF EXISTS {table}"))).await;
+            }
+        }
+        if !topics.is_empty()
+            && let Ok(admin) = kafka::admin(&self.env)
+        {
+            let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
+            let options = rdkafka::admin::AdminOptions::new().operation_timeout(Some(limit));
+            let _ = tokio::time::timeout(limit, admin.delete_topics(&topics, &options)).await;
+        }
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if self.connectors.is_empty() && self.tables.is_empty() && self.topics.is_empty() {
+            return;
+        }
+        let taken = Cleanup {
+            env: self.env.clone(),
+            connectors: std::mem::take(&mut self.connectors),
+            tables: std::mem::take(&mut self.tables),
+            topics: std::mem::take(&mut self.topics),
+        };
+        let cleaning = std::thread::spawn(move || {
+            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                runtime.block_on(taken.run());
+            }
+        });
+        let _ = cleaning.join();
+    }
+}
