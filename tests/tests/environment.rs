@@ -115,3 +115,28 @@ fn the_kafka_cli_tools_run_against_the_environment() {
     assert!(ok, "{output}");
     assert!(output.contains("LeaderId:"), "{output}");
 }
+
+#[tokio::test]
+async fn root_cannot_log_in_over_tcp_without_a_password() -> Result<()> {
+    let env = Env::load()?;
+    let address = env.database_url.rsplit_once('@').expect("user:password@host").1;
+    for password in ["", "root"] {
+        let url = format!("mysql://root:{password}@{address}");
+        let err = db::pool_for_url(&url).await.unwrap_err();
+        assert!(format!("{err:#}").contains("Access denied"), "root logged in with {password:?}: {err:#}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn mydb_stores_any_unicode_text() -> Result<()> {
+    let env = Env::load()?;
+    let pool = db::pool(&env).await?;
+    let charset: String = sqlx::query_scalar(
+        "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'mydb'",
+    )
+    .fetch_one(&pool)
+    .await?;
+    assert_eq!(charset, "utf8mb4", "Korean (and emoji) need utf8mb4");
+    Ok(())
+}

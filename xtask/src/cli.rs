@@ -15,9 +15,12 @@ use crate::state::{Backend, State};
 use crate::{docker, local, prereqs};
 
 #[derive(Args, Debug)]
-#[command(after_help = tool_list())]
+// Our own --help flag is off so that `cli kafka-topics --help` reaches kafka-topics;
+// `cargo xtask cli --help` still prints this command's help (see `run`).
+#[command(after_help = tool_list(), disable_help_flag = true)]
 pub struct CliOptions {
     /// The tool, as Kafka's bin/ names it (kafka-topics, kafka-console-producer, ...).
+    #[arg(allow_hyphen_values = true)]
     pub tool: String,
     /// Its arguments; --bootstrap-server is added for you when missing.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -123,6 +126,10 @@ pub fn with_bootstrap(tool: &Tool, args: &[String], bootstrap: &str) -> Vec<Stri
 }
 
 pub async fn run(options: &CliOptions) -> Result<()> {
+    if options.tool == "--help" || options.tool == "-h" {
+        print_help();
+        return Ok(());
+    }
     let tool = find(&options.tool)?;
     let state = running_state()?;
     let env = Env::load()?;
@@ -132,6 +139,15 @@ pub async fn run(options: &CliOptions) -> Result<()> {
     let status = command.status().with_context(|| format!("could not run {}", tool.name))?;
     // The tool's exit code is ours, so scripts can test it as they would the original.
     std::process::exit(status.code().unwrap_or(1));
+}
+
+fn print_help() {
+    use clap::CommandFactory;
+    let mut command = crate::Cli::command();
+    command.build();
+    if let Some(cli) = command.find_subcommand_mut("cli") {
+        let _ = cli.print_help();
+    }
 }
 
 /// Runs a tool and returns its stdout (for `status` and readiness checks).

@@ -5,6 +5,7 @@
 //! exercises, build the book. Run `cargo xtask --help` for the list.
 
 mod backend;
+mod bench;
 mod book;
 mod check;
 mod ci;
@@ -31,7 +32,7 @@ use crate::backend::{DownOptions, UpOptions};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", bin_name = "cargo xtask", about = "The kafka-workbook command line", version)]
-struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -52,6 +53,8 @@ enum Command {
     Hint(check::HintOptions),
     /// Build the book (book/book/index.html), or serve it with live reload.
     Book(book::BookOptions),
+    /// Measure the workbook's performance claims as ratios against Kafka's own perf tools.
+    Bench(bench::BenchOptions),
     /// Everything CI runs: build, bring the environment up once, all tests, exercises honest, book, down.
     Ci(ci::CiOptions),
 }
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
             Command::Check(options) => check::run(&options).await,
             Command::Hint(options) => check::hint(&options),
             Command::Book(options) => book::run(&options).await,
+            Command::Bench(options) => bench::run(&options).await,
             Command::Ci(options) => ci::run(&options).await,
         }
     });

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use rdkafka::ClientConfig;
-use rdkafka::admin::AdminClient;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::metadata::Metadata;
@@ -43,6 +43,51 @@ pub fn consumer_config(env: &Env, group: &str) -> ClientConfig {
 /// An admin client (create, describe and delete topics).
 pub fn admin(env: &Env) -> Result<AdminClient<DefaultClientContext>> {
     client_config(env).create().context("creating a Kafka admin client")
+}
+
+/// How long an admin request (create, delete) may take.
+pub const ADMIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+// ANCHOR: topic_partitions
+/// The number of partitions of `topic`, or a clear error when the broker is unreachable (within
+/// seconds) or the topic does not exist (the workbook's brokers never create topics on the fly).
+pub async fn topic_partitions(env: &Env, topic: &str) -> Result<usize> {
+    let (probe, name) = (env.clone(), topic.to_string());
+    let cluster = tokio::task::spawn_blocking(move || fetch_cluster(&probe, Some(&name), METADATA_TIMEOUT))
+        .await
+        .context("the metadata request panicked")??;
+    match cluster.topics.iter().find(|t| t.name == topic) {
+        Some(t) if !t.partitions.is_empty() => Ok(t.partitions.len()),
+        _ => bail!(
+            "topic `{topic}` does not exist, and this broker does not create topics on the fly \
+             (auto.create.topics.enable=false). Create it first: \
+             cargo xtask cli kafka-topics --create --topic {topic} --partitions 3"
+        ),
+    }
+}
+// ANCHOR_END: topic_partitions
+
+/// Creates `topic` with `partitions` partitions and the broker's default replication factor;
+/// an existing topic is an error (tests create uniquely named topics).
+pub async fn create_topic(env: &Env, topic: &str, partitions: i32) -> Result<()> {
+    let options = AdminOptions::new().request_timeout(Some(ADMIN_TIMEOUT));
+    let new_topic = NewTopic::new(topic, partitions, TopicReplication::Fixed(-1));
+    let results =
+        admin(env)?.create_topics(&[new_topic], &options).await.with_context(|| format!("creating topic {topic}"))?;
+    for result in results {
+        result.map_err(|(name, code)| anyhow::anyhow!("creating topic {name}: {code}"))?;
+    }
+    Ok(())
+}
+
+/// Deletes `topics` (cleaning up after examples and tests).
+pub async fn delete_topics(env: &Env, topics: &[&str]) -> Result<()> {
+    let options = AdminOptions::new().request_timeout(Some(ADMIN_TIMEOUT));
+    let results = admin(env)?.delete_topics(topics, &options).await.context("deleting topics")?;
+    for result in results {
+        result.map_err(|(name, code)| anyhow::anyhow!("deleting topic {name}: {code}"))?;
+    }
+    Ok(())
 }
 
 /// A broker as the cluster metadata lists it.

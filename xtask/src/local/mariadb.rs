@@ -124,20 +124,44 @@ pub async fn initialise(layout: &Layout, fresh: bool, alive: impl Fn() -> Result
         let credentials =
             Credentials { root: secrets::password()?, app: secrets::password()?, cdc: secrets::password()? };
         let mut root = connect_root(&socket, "", &alive).await?;
-        for statement in setup_statements(&credentials) {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(statement.as_str()))
-                .execute(&mut root)
-                .await
-                .with_context(|| format!("running `{}`", first_words(&statement)))?;
-        }
+        run_all(&mut root, &setup_statements(&credentials)).await?;
         save_credentials(layout, &credentials)?;
         credentials
     } else {
         let credentials = load_credentials(layout)?;
-        connect_root(&socket, &credentials.root, &alive).await?;
+        let mut root = connect_root(&socket, &credentials.root, &alive).await?;
+        // Data directories made by earlier versions of the workbook get the same hardening.
+        run_all(&mut root, &[format!("ALTER DATABASE {DATABASE} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")])
+            .await?;
         credentials
     };
+    let mut root = connect_root(&socket, &credentials.root, &alive).await?;
+    drop_passwordless_accounts(&mut root).await?;
     Ok(credentials)
+}
+
+async fn run_all(connection: &mut MySqlConnection, statements: &[String]) -> Result<()> {
+    for statement in statements {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement.as_str()))
+            .execute(&mut *connection)
+            .await
+            .with_context(|| format!("running `{}`", first_words(statement)))?;
+    }
+    Ok(())
+}
+
+/// `mariadb-install-db` also creates `root@127.0.0.1`, `root@::1` and `root@<hostname>` (and,
+/// on some versions, anonymous accounts), all without a password: anyone on this machine could
+/// log in as root over TCP. Only `root@localhost` (the socket, password-protected) may stay.
+async fn drop_passwordless_accounts(root: &mut MySqlConnection) -> Result<()> {
+    let accounts: Vec<(String, String)> =
+        sqlx::query_as("SELECT user, host FROM mysql.user WHERE (user = 'root' AND host <> 'localhost') OR user = ''")
+            .fetch_all(&mut *root)
+            .await
+            .context("listing MariaDB accounts")?;
+    let drops: Vec<String> =
+        accounts.iter().map(|(user, host)| format!("DROP USER IF EXISTS '{user}'@'{host}'")).collect();
+    run_all(root, &drops).await
 }
 
 async fn connect_root(socket: &Path, password: &str, alive: &impl Fn() -> Result<()>) -> Result<MySqlConnection> {
@@ -170,7 +194,7 @@ async fn connect_root(socket: &Path, password: &str, alive: &impl Fn() -> Result
 pub fn setup_statements(c: &Credentials) -> Vec<String> {
     let mut statements = vec![
         format!("ALTER USER 'root'@'localhost' IDENTIFIED BY '{}'", c.root),
-        format!("CREATE DATABASE IF NOT EXISTS {DATABASE}"),
+        format!("CREATE DATABASE IF NOT EXISTS {DATABASE} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"),
     ];
     for host in ["127.0.0.1", "localhost"] {
         statements.push(format!("CREATE USER IF NOT EXISTS '{APP_USER}'@'{host}' IDENTIFIED BY '{}'", c.app));
