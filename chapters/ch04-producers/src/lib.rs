@@ -11,7 +11,6 @@ use anyhow::{Context, Result, bail};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use rdkafka::ClientConfig;
-use rdkafka::admin::{AdminOptions, NewTopic, TopicReplication};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
@@ -111,46 +110,8 @@ pub fn producer_config(env: &Env, settings: &ProducerSettings) -> ClientConfig {
 }
 // ANCHOR_END: config
 
-// ANCHOR: topic_check
-/// The number of partitions of `topic`, or a clear error when the broker is unreachable (within
-/// seconds) or the topic does not exist (the workbook's broker never creates topics on the fly).
-pub async fn topic_partitions(env: &Env, topic: &str) -> Result<usize> {
-    let (env, name) = (env.clone(), topic.to_string());
-    let cluster = tokio::task::spawn_blocking(move || kafka::fetch_cluster(&env, Some(&name), kafka::METADATA_TIMEOUT))
-        .await
-        .context("metadata task panicked")??;
-    match cluster.topics.iter().find(|t| t.name == topic) {
-        Some(t) if !t.partitions.is_empty() => Ok(t.partitions.len()),
-        _ => bail!(
-            "topic `{topic}` does not exist, and this broker does not create topics on the fly \
-             (auto.create.topics.enable=false). Create it first: \
-             cargo xtask cli kafka-topics --create --topic {topic} --partitions 3"
-        ),
-    }
-}
-// ANCHOR_END: topic_check
-
-/// Creates `topic` with `partitions` partitions (replication factor 1 on one broker), failing if it exists.
-pub async fn create_topic(env: &Env, topic: &str, partitions: i32) -> Result<()> {
-    let admin = kafka::admin(env)?;
-    let options = AdminOptions::new().request_timeout(Some(Duration::from_secs(10)));
-    let results = admin
-        .create_topics(&[NewTopic::new(topic, partitions, TopicReplication::Fixed(-1))], &options)
-        .await
-        .with_context(|| format!("creating topic {topic}"))?;
-    for result in results {
-        result.map_err(|(name, code)| anyhow::anyhow!("creating topic {name}: {code}"))?;
-    }
-    Ok(())
-}
-
-/// Deletes `topic` (used to clean up after the benchmark and the tests).
-pub async fn delete_topic(env: &Env, topic: &str) -> Result<()> {
-    let admin = kafka::admin(env)?;
-    let options = AdminOptions::new().request_timeout(Some(Duration::from_secs(10)));
-    admin.delete_topics(&[topic], &options).await.with_context(|| format!("deleting topic {topic}"))?;
-    Ok(())
-}
+// The topic helpers every chapter uses live once, in the support crate.
+pub use workbook_support::kafka::{create_topic, delete_topics, topic_partitions};
 
 // ANCHOR: parse_line
 /// Splits a console line into key and value, as `kafka-console-producer --property parse.key=true` does.

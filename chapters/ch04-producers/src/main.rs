@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use ch04_producers::{
-    Acks, Compression, InFlight, ProducerSettings, Report, bench_records, create_topic, delete_topic, parse_line,
+    Acks, Compression, InFlight, ProducerSettings, Report, bench_records, create_topic, delete_topics, parse_line,
     producer_config, send_in_flight, send_one_by_one, timed, topic_partitions,
 };
 use clap::{ArgAction, Parser};
@@ -197,6 +197,6 @@ async fn bench(env: &Env, settings: &ProducerSettings, n: usize, max_in_flight: 
         anyhow::Ok(())
     }
     .await;
-    delete_topic(env, &topic).await?;
+    delete_topics(env, &[&topic]).await?;
     result
 }

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use ch04_producers::{create_topic, delete_topic};
+use ch04_producers::{create_topic, delete_topics};
 use workbook_support::{Env, names};
 
 fn producer() -> Command {
@@ -30,7 +30,7 @@ async fn produces_keyed_lines_from_stdin() {
     assert!(stderr.contains("3 record(s) delivered"), "{stderr}");
     assert!(stderr.contains("skipped: no key separator"), "{stderr}");
     assert!(stderr.contains(r#"record 0 key="alice" -> partition"#), "{stderr}");
-    delete_topic(&env, &topic).await.unwrap();
+    delete_topics(&env, &[&topic]).await.unwrap();
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use ch04_producers::{ProducerSettings, create_topic, delete_topic, producer_config};
+use ch04_producers::{ProducerSettings, create_topic, delete_topics, producer_config};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::util::Timeout;
@@ -65,7 +65,7 @@ async fn produce_keyed_in_order() {
              (are the reports in the order of `records`, and does every record carry its key?)"
         );
     }
-    delete_topic(&env, &topic).await.unwrap();
+    delete_topics(&env, &[&topic]).await.unwrap();
 }
 
 /// Kafka's murmur2 (org.apache.kafka.common.utils.Utils.murmur2), as the Java producer hashes keys.
@@ -136,5 +136,5 @@ async fn safe_producer_config() {
             "key {key:?} went to a different partition than Java's murmur2 picks"
         );
     }
-    delete_topic(&env, &topic).await.unwrap();
+    delete_topics(&env, &[&topic]).await.unwrap();
 }

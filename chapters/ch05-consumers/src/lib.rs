@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use rdkafka::client::ClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance, StreamConsumer};
@@ -89,21 +89,8 @@ pub fn consumer_config(env: &Env, group: &str, from_beginning: bool, commit: boo
 }
 // ANCHOR_END: config
 
-/// The number of partitions of `topic`, or a clear error when the broker is unreachable (within
-/// seconds) or the topic does not exist.
-pub async fn topic_partitions(env: &Env, topic: &str) -> Result<usize> {
-    let (env, name) = (env.clone(), topic.to_string());
-    let cluster = tokio::task::spawn_blocking(move || kafka::fetch_cluster(&env, Some(&name), kafka::METADATA_TIMEOUT))
-        .await
-        .context("metadata task panicked")??;
-    match cluster.topics.iter().find(|t| t.name == topic) {
-        Some(t) if !t.partitions.is_empty() => Ok(t.partitions.len()),
-        _ => bail!(
-            "topic `{topic}` does not exist (this broker does not create topics on the fly). \
-             List the topics with: cargo xtask cli kafka-topics --list"
-        ),
-    }
-}
+// The topic helpers every chapter uses live once, in the support crate.
+pub use workbook_support::kafka::topic_partitions;
 
 // ANCHOR: seek
 /// Assigns every partition of `topic` to `consumer` (no group rebalance: we choose), each

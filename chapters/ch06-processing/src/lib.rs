@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use rdkafka::admin::{AdminOptions, NewTopic, TopicReplication};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::OwnedMessage;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
@@ -63,25 +62,8 @@ impl CrashPoint {
     }
 }
 
-pub async fn create_topic(env: &Env, topic: &str, partitions: i32) -> Result<()> {
-    let admin = kafka::admin(env)?;
-    let options = AdminOptions::new().request_timeout(Some(Duration::from_secs(10)));
-    for result in admin
-        .create_topics(&[NewTopic::new(topic, partitions, TopicReplication::Fixed(-1))], &options)
-        .await
-        .with_context(|| format!("creating topic {topic}"))?
-    {
-        result.map_err(|(name, code)| anyhow::anyhow!("creating topic {name}: {code}"))?;
-    }
-    Ok(())
-}
-
-pub async fn delete_topics(env: &Env, topics: &[&str]) -> Result<()> {
-    let admin = kafka::admin(env)?;
-    let options = AdminOptions::new().request_timeout(Some(Duration::from_secs(10)));
-    admin.delete_topics(topics, &options).await.context("deleting topics")?;
-    Ok(())
-}
+// The topic helpers every chapter uses live once, in the support crate.
+pub use workbook_support::kafka::{create_topic, delete_topics};
 
 // ANCHOR: read_committed
 /// Every record of `topic` (one partition) that a `read_committed` consumer sees, as

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use rdkafka::admin::{AdminOptions, NewTopic, TopicReplication};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use workbook_support::{Env, kafka, names};
 
@@ -11,13 +10,7 @@ use workbook_support::{Env, kafka, names};
 /// each, valued `p{partition}-{i}`, with explicit partitions so the layout is known.
 pub async fn filled_topic(env: &Env, prefix: &str, partitions: i32, per_partition: usize) -> String {
     let topic = names::unique(prefix);
-    let admin = kafka::admin(env).unwrap();
-    let options = AdminOptions::new().request_timeout(Some(Duration::from_secs(10)));
-    for result in
-        admin.create_topics(&[NewTopic::new(&topic, partitions, TopicReplication::Fixed(-1))], &options).await.unwrap()
-    {
-        result.unwrap();
-    }
+    kafka::create_topic(env, &topic, partitions).await.unwrap();
     let producer: FutureProducer = kafka::producer_config(env).create().unwrap();
     for i in 0..per_partition {
         for p in 0..partitions {
@@ -33,7 +26,5 @@ pub async fn filled_topic(env: &Env, prefix: &str, partitions: i32, per_partitio
 }
 
 pub async fn delete_topic(env: &Env, topic: &str) {
-    let admin = kafka::admin(env).unwrap();
-    let options = AdminOptions::new().request_timeout(Some(Duration::from_secs(10)));
-    admin.delete_topics(&[topic], &options).await.unwrap();
+    kafka::delete_topics(env, &[topic]).await.unwrap();
 }
