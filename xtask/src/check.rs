@@ -247,8 +247,9 @@ fn solution_violations(chapter: &Chapter, solved: &ChapterResult) -> Vec<String>
         .zip(&solved.outcomes)
         .filter(|(_, outcome)| outcome.status != Status::Done)
         .map(|(exercise, outcome)| {
-            let first_line = outcome.message.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-            format!("{}: the reference solution does not pass: {first_line}", chapter.qualified(exercise))
+            // The panic's location and its message: enough to see why without rerunning.
+            let lines: Vec<&str> = outcome.message.lines().filter(|l| !l.trim().is_empty()).take(8).collect();
+            format!("{}: the reference solution does not pass: {}", chapter.qualified(exercise), lines.join("\n      "))
         })
         .collect()
 }
@@ -306,7 +307,7 @@ mod tests {
     #[test]
     fn a_failing_solution_is_a_violation() {
         let violations = solution_violations(&chapter(), &result(&[Status::Done, Status::Failing]));
-        assert_eq!(violations, ["ch03::describe: the reference solution does not pass: assertion failed"]);
+        assert_eq!(violations, ["ch03::describe: the reference solution does not pass: assertion failed\n      more"]);
         assert!(solution_violations(&chapter(), &result(&[Status::Done, Status::Done])).is_empty());
     }
 
