@@ -171,8 +171,10 @@ pub async fn next_events(consumer: &StreamConsumer, count: usize, timeout: Durat
         let message = match tokio::time::timeout(left, consumer.recv()).await {
             Ok(Ok(message)) => message,
             // The topic appears only when the connector writes its first record: until then the consumer
-            // reports "unknown topic" and keeps trying.
-            Ok(Err(KafkaError::MessageConsumption(RDKafkaErrorCode::UnknownTopicOrPartition))) => continue,
+            // reports "unknown topic" (the broker's code, or librdkafka's own) and keeps trying.
+            Ok(Err(KafkaError::MessageConsumption(
+                RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic,
+            ))) => continue,
             Ok(Err(e)) => return Err(e).context("reading the change topic"),
             Err(_) => {
                 bail!("only {} of {count} change events within {} s: {events:?}", events.len(), timeout.as_secs())
