@@ -31,6 +31,9 @@ pub async fn run(options: &CiOptions) -> Result<()> {
     if !options.no_lint {
         step("format", cargo(&["fmt", "--all", "--check"]))?;
         step("clippy", cargo(&["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]))?;
+        // Once more with every chapter's `solutions` feature: the reference solutions are read too.
+        let solutions = ["clippy", "--workspace", "--all-targets", "--all-features", "--quiet", "--", "-D", "warnings"];
+        step("clippy (solutions)", cargo(&solutions))?;
     }
     step("build", cargo(&["build", "--workspace", "--all-targets", "--quiet"]))?;
 
