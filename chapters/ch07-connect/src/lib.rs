@@ -8,11 +8,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use rdkafka::admin::AdminOptions;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use workbook_support::connect::ConnectClient;
-use workbook_support::{Env, wait};
+use workbook_support::wait;
 
 #[cfg_attr(feature = "solutions", path = "../solutions/exercises.rs")]
 pub mod exercises;
@@ -195,60 +194,8 @@ pub async fn wait_for_lines(file: &Path, lines: usize, timeout: Duration) -> Res
     .await
 }
 
-// ANCHOR: cleanup
-/// Deletes the connectors it holds when dropped, even when a test panics, so the shared worker does not
-/// fill up with leftovers. (Drop cannot be async: it makes the calls on a thread of its own.)
-pub struct Cleanup {
-    client: ConnectClient,
-    names: Vec<String>,
-    topics: Vec<(Env, String)>,
-}
-
-impl Cleanup {
-    pub fn new(client: &ConnectClient) -> Cleanup {
-        Cleanup { client: client.clone(), names: Vec::new(), topics: Vec::new() }
-    }
-
-    /// A connector to delete.
-    pub fn add(&mut self, name: &str) {
-        self.names.push(name.to_string());
-    }
-
-    /// A topic to delete, after the connectors.
-    pub fn add_topic(&mut self, env: &Env, topic: &str) {
-        self.topics.push((env.clone(), topic.to_string()));
-    }
-}
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        let (url, names, topics) =
-            (self.client.url().to_string(), std::mem::take(&mut self.names), std::mem::take(&mut self.topics));
-        if names.is_empty() && topics.is_empty() {
-            return;
-        }
-        let deleting = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
-            // A client of its own: the caller's runtime is blocked in this drop, its pooled connections with it.
-            let Ok(client) = ConnectClient::for_url(&url) else { return };
-            runtime.block_on(async {
-                for name in names {
-                    // A connector that was never created answers 404: nothing to clean.
-                    let _ = client.delete(&name).await;
-                }
-                for (env, topic) in topics {
-                    if let Ok(admin) = workbook_support::kafka::admin(&env) {
-                        let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-                        let deleting = admin.delete_topics(&[&topic], &options);
-                        let _ = tokio::time::timeout(Duration::from_secs(15), deleting).await;
-                    }
-                }
-            });
-        });
-        let _ = deleting.join();
-    }
-}
-// ANCHOR_END: cleanup
+// Deleting what an example or test made lives once, in the support crate.
+pub use workbook_support::cleanup::Cleanup;
 
 /// Fails with the connector list when `name` is still there after `timeout` (DELETE is asynchronous).
 pub async fn wait_deleted(client: &ConnectClient, name: &str, timeout: Duration) -> Result<()> {

@@ -90,12 +90,12 @@ async fn pipeline(env: &Env, args: PipelineArgs) -> Result<()> {
     source.set("file", input.display().to_string()).set("topic", &topic);
     sink.set("file", output.display().to_string()).set("topics", &topic);
 
-    let mut cleanup = Cleanup::new(&client);
-    cleanup.add_topic(env, &topic);
+    let mut cleanup = Cleanup::new(env);
+    cleanup.topics.push(topic.to_string());
     for connector in [&source, &sink] {
         println!("\nPUT /connectors/{}/config\n{}", connector.name, serde_json::to_string_pretty(&connector.config)?);
         connector.create(&client).await?;
-        cleanup.add(&connector.name);
+        cleanup.connectors.push(connector.name.to_string());
     }
     // ANCHOR_END: create_from_files
 
@@ -139,7 +139,7 @@ async fn pipeline(env: &Env, args: PipelineArgs) -> Result<()> {
     for invalid in validate(&client, &bad).await? {
         println!("  {}: {}", invalid.setting, invalid.errors.join("; "));
     }
-    cleanup.add(&bad_name);
+    cleanup.connectors.push(bad_name.to_string());
     match client.put_connector(&bad_name, &bad).await {
         Ok(_) => println!("  unexpectedly accepted"),
         Err(e) => println!("PUT /connectors/{bad_name}/config\n  {e:#}"),

@@ -24,9 +24,9 @@ async fn file_source_connector() {
     let name = names::unique("ch07-ex-source");
 
     let config = exercises::file_source_connector(&file, &topic);
-    let mut cleanup = Cleanup::new(&client);
-    cleanup.add(&name);
-    cleanup.add_topic(&env, &topic);
+    let mut cleanup = Cleanup::new(&env);
+    cleanup.connectors.push(name.to_string());
+    cleanup.topics.push(topic.to_string());
     client.put_connector(&name, &config).await.expect("the worker accepts the config");
     wait_for_state(&client, &name, "RUNNING", START_TIMEOUT).await.expect("the connector and its task run");
 
@@ -52,10 +52,10 @@ async fn file_sink_connector() {
     let topics = [names::unique("ch07-ex-sink-a"), names::unique("ch07-ex-sink-b")];
     let name = names::unique("ch07-ex-sink");
     // Registered before anything can panic, so a failing attempt leaves no topic or connector behind.
-    let mut cleanup = Cleanup::new(&client);
-    cleanup.add(&name);
+    let mut cleanup = Cleanup::new(&env);
+    cleanup.connectors.push(name.to_string());
     for topic in &topics {
-        cleanup.add_topic(&env, topic);
+        cleanup.topics.push(topic.to_string());
     }
     let admin = kafka::admin(&env).unwrap();
     let new: Vec<NewTopic> = topics.iter().map(|t| NewTopic::new(t, 1, TopicReplication::Fixed(1))).collect();

@@ -12,8 +12,7 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use serde_json::{Value, json};
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool};
-use workbook_support::connect::ConnectClient;
-use workbook_support::{Env, kafka, names, wait};
+use workbook_support::{Env, kafka, names};
 
 #[cfg_attr(feature = "solutions", path = "../solutions/exercises.rs")]
 pub mod exercises;
@@ -215,95 +214,7 @@ pub fn redacted(config: &Value) -> Value {
     shown
 }
 
-// ANCHOR: wait_running
-/// Polls `GET /connectors/{name}/status` until the connector and its task run; a FAILED one ends the wait
-/// with its trace (a wrong password fails in seconds, it does not hang).
-pub async fn wait_running(client: &ConnectClient, name: &str, timeout: Duration) -> Result<Value> {
-    wait::until(&format!("connector {name} RUNNING"), timeout, Duration::from_millis(250), || async {
-        let status = client.status(name).await?;
-        let states = std::iter::once(&status["connector"]).chain(status["tasks"].as_array().into_iter().flatten());
-        for state in states {
-            if state["state"] == "FAILED" {
-                let trace = state["trace"].as_str().unwrap_or("(no trace)");
-                return Err(wait::fatal(format!(
-                    "{name} FAILED: {}",
-                    trace.lines().take(3).collect::<Vec<_>>().join(" | ")
-                )));
-            }
-        }
-        let tasks = status["tasks"].as_array().map_or(0, Vec::len);
-        let running = status["connector"]["state"] == "RUNNING"
-            && tasks > 0
-            && status["tasks"].as_array().into_iter().flatten().all(|t| t["state"] == "RUNNING");
-        Ok(running.then_some(status))
-    })
-    .await
-}
-// ANCHOR_END: wait_running
+pub use workbook_support::connect::wait_running;
 
-/// Deletes the connectors, tables and topics it holds when dropped (even when a test panics).
-pub struct Cleanup {
-    pub env: Env,
-    pub connectors: Vec<String>,
-    pub tables: Vec<String>,
-    pub topics: Vec<String>,
-}
-
-impl Cleanup {
-    pub fn new(env: &Env) -> Cleanup {
-        Cleanup { env: env.clone(), connectors: Vec::new(), tables: Vec::new(), topics: Vec::new() }
-    }
-
-    /// The topics a source with this prefix creates: the data topics, the schema-change topic, the history.
-    pub fn source_topics(&mut self, prefix: &str, tables: &[&str]) {
-        self.topics.extend(tables.iter().map(|t| data_topic(prefix, t)));
-        self.topics.push(prefix.to_string());
-        self.topics.push(format!("schema-history.{prefix}"));
-    }
-
-    /// Deletes everything now; each step gives up after 15 s (cleanup must never hang a test run).
-    pub async fn run(mut self) {
-        let limit = Duration::from_secs(15);
-        let (connectors, tables, topics) =
-            (std::mem::take(&mut self.connectors), std::mem::take(&mut self.tables), std::mem::take(&mut self.topics));
-        if let Ok(client) = ConnectClient::new(&self.env) {
-            for name in &connectors {
-                let _ = tokio::time::timeout(limit, client.delete(name)).await;
-            }
-        }
-        if !tables.is_empty()
-            && let Ok(Ok(pool)) = tokio::time::timeout(limit, workbook_support::db::pool(&self.env)).await
-        {
-            for table in &tables {
-                let _ = tokio::time::timeout(limit, execute(&pool, &format!("DROP TABLE IF EXISTS {table}"))).await;
-            }
-        }
-        if !topics.is_empty()
-            && let Ok(admin) = kafka::admin(&self.env)
-        {
-            let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
-            let options = rdkafka::admin::AdminOptions::new().operation_timeout(Some(limit));
-            let _ = tokio::time::timeout(limit, admin.delete_topics(&topics, &options)).await;
-        }
-    }
-}
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        if self.connectors.is_empty() && self.tables.is_empty() && self.topics.is_empty() {
-            return;
-        }
-        let taken = Cleanup {
-            env: self.env.clone(),
-            connectors: std::mem::take(&mut self.connectors),
-            tables: std::mem::take(&mut self.tables),
-            topics: std::mem::take(&mut self.topics),
-        };
-        let cleaning = std::thread::spawn(move || {
-            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                runtime.block_on(taken.run());
-            }
-        });
-        let _ = cleaning.join();
-    }
-}
+// Deleting what an example or test made lives once, in the support crate.
+pub use workbook_support::cleanup::Cleanup;

@@ -44,7 +44,7 @@ async fn main() -> Result<()> {
     let mut cleanup = Cleanup::new(&env);
     cleanup.connectors.push(name.clone());
     cleanup.tables.push(table.clone());
-    cleanup.source_topics(&prefix, &[&table]);
+    cleanup.source_topics(&prefix, "mydb", &[&table]);
 
     // ANCHOR: before_snapshot
     create_users_table(&pool, &table).await?;

@@ -21,7 +21,7 @@ async fn orders_source_config() {
     let mut cleanup = Cleanup::new(&env);
     cleanup.connectors.push(name.clone());
     cleanup.tables.extend([orders.clone(), other.clone()]);
-    cleanup.source_topics(&prefix, &[&orders, &other]);
+    cleanup.source_topics(&prefix, "mydb", &[&orders, &other]);
 
     execute(&pool, &format!("CREATE TABLE {orders} (id INT AUTO_INCREMENT PRIMARY KEY, product VARCHAR(100) NOT NULL, qty INT NOT NULL, card_number VARCHAR(19) NOT NULL)")).await.unwrap();
     execute(&pool, &format!("CREATE TABLE {other} (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(100) NOT NULL)"))
@@ -82,7 +82,7 @@ async fn flatten() {
     let mut cleanup = Cleanup::new(&env);
     cleanup.connectors.push(name.clone());
     cleanup.tables.push(table.clone());
-    cleanup.source_topics(&prefix, &[&table]);
+    cleanup.source_topics(&prefix, "mydb", &[&table]);
     create_users_table(&pool, &table).await.unwrap();
 
     let config = exercises::flatten(source_config(&env, &prefix, &[&table]).unwrap());

@@ -170,71 +170,8 @@ pub fn root_cause(trace: &str) -> String {
 }
 // ANCHOR_END: status
 
-/// Deletes the connectors, tables and topics it holds, at the end of a run or when a test panics.
-pub struct Cleanup {
-    pub env: Env,
-    pub connectors: Vec<String>,
-    pub tables: Vec<String>,
-    pub topics: Vec<String>,
-}
-
-impl Cleanup {
-    pub fn new(env: &Env) -> Cleanup {
-        Cleanup { env: env.clone(), connectors: Vec::new(), tables: Vec::new(), topics: Vec::new() }
-    }
-
-    /// The topics a source with this prefix creates.
-    pub fn source_topics(&mut self, prefix: &str, table: &str) {
-        self.topics.extend([data_topic(prefix, table), prefix.to_string(), format!("schema-history.{prefix}")]);
-    }
-
-    /// Deletes everything now; each step gives up after 15 s.
-    pub async fn run(mut self) {
-        let limit = Duration::from_secs(15);
-        let (connectors, tables, topics) =
-            (std::mem::take(&mut self.connectors), std::mem::take(&mut self.tables), std::mem::take(&mut self.topics));
-        if let Ok(client) = ConnectClient::new(&self.env) {
-            for name in &connectors {
-                let _ = tokio::time::timeout(limit, client.delete(name)).await;
-            }
-        }
-        if !tables.is_empty()
-            && let Ok(Ok(pool)) = tokio::time::timeout(limit, workbook_support::db::pool(&self.env)).await
-        {
-            for table in &tables {
-                let _ = tokio::time::timeout(limit, execute(&pool, &format!("DROP TABLE IF EXISTS {table}"))).await;
-            }
-        }
-        if !topics.is_empty()
-            && let Ok(admin) = kafka::admin(&self.env)
-        {
-            let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
-            let options = rdkafka::admin::AdminOptions::new().operation_timeout(Some(limit));
-            let _ = tokio::time::timeout(limit, admin.delete_topics(&topics, &options)).await;
-        }
-    }
-}
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        if self.connectors.is_empty() && self.tables.is_empty() && self.topics.is_empty() {
-            return;
-        }
-        let taken = Cleanup {
-            env: self.env.clone(),
-            connectors: std::mem::take(&mut self.connectors),
-            tables: std::mem::take(&mut self.tables),
-            topics: std::mem::take(&mut self.topics),
-        };
-        // Drop cannot await: clean up on a thread with a runtime (and clients) of its own.
-        let cleaning = std::thread::spawn(move || {
-            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                runtime.block_on(taken.run());
-            }
-        });
-        let _ = cleaning.join();
-    }
-}
+// Deleting what an example or test made lives once, in the support crate.
+pub use workbook_support::cleanup::Cleanup;
 
 /// The config with its passwords hidden, safe to print.
 pub fn redacted(config: &Value) -> Value {

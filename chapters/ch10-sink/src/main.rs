@@ -41,7 +41,7 @@ async fn main() -> Result<()> {
     let mut cleanup = Cleanup::new(&env);
     cleanup.connectors.extend([source.clone(), sink.clone()]);
     cleanup.tables.extend([table.clone(), copy.clone()]);
-    cleanup.source_topics(&prefix, &table);
+    cleanup.source_topics(&prefix, "mydb", &[&table]);
 
     ensure_utf8mb4(&pool).await?;
     create_users_table(&pool, &table).await?;

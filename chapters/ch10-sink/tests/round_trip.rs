@@ -43,7 +43,7 @@ async fn pipeline(rows: u32) -> Pipeline {
     let mut cleanup = Cleanup::new(&env);
     cleanup.connectors.extend([source.clone(), sink.clone()]);
     cleanup.tables.extend([table.clone(), copy.clone()]);
-    cleanup.source_topics(&prefix, &table);
+    cleanup.source_topics(&prefix, "mydb", &[&table]);
 
     create_users_table(&pool, &table).await.unwrap();
     for i in 1..=rows {

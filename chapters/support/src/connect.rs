@@ -119,6 +119,32 @@ impl ConnectClient {
     }
 }
 
+// ANCHOR: wait_running
+/// Polls `GET /connectors/{name}/status` until the connector and its task run; a FAILED one ends the wait
+/// with its trace (a wrong password fails in seconds, it does not hang).
+pub async fn wait_running(client: &ConnectClient, name: &str, timeout: Duration) -> Result<Value> {
+    crate::wait::until(&format!("connector {name} RUNNING"), timeout, Duration::from_millis(250), || async {
+        let status = client.status(name).await?;
+        let states = std::iter::once(&status["connector"]).chain(status["tasks"].as_array().into_iter().flatten());
+        for state in states {
+            if state["state"] == "FAILED" {
+                let trace = state["trace"].as_str().unwrap_or("(no trace)");
+                return Err(crate::wait::fatal(format!(
+                    "{name} FAILED: {}",
+                    trace.lines().take(3).collect::<Vec<_>>().join(" | ")
+                )));
+            }
+        }
+        let tasks = status["tasks"].as_array().map_or(0, Vec::len);
+        let running = status["connector"]["state"] == "RUNNING"
+            && tasks > 0
+            && status["tasks"].as_array().into_iter().flatten().all(|t| t["state"] == "RUNNING");
+        Ok(running.then_some(status))
+    })
+    .await
+}
+// ANCHOR_END: wait_running
+
 /// Connect reports errors as `{"error_code": 400, "message": "..."}`; show the message.
 fn error_message(body: &str) -> String {
     serde_json::from_str::<Value>(body)

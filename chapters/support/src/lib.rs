@@ -6,6 +6,7 @@
 //! Every client built here has timeouts, so a service that is not running is a clear error
 //! within seconds, never a hang.
 
+pub mod cleanup;
 pub mod connect;
 pub mod db;
 pub mod env;

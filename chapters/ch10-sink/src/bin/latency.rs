@@ -48,7 +48,7 @@ async fn main() -> Result<()> {
     let mut cleanup = Cleanup::new(&env);
     cleanup.connectors.extend([source.clone(), sink.clone()]);
     cleanup.tables.extend([table.clone(), copy.clone()]);
-    cleanup.source_topics(&prefix, &table);
+    cleanup.source_topics(&prefix, "mydb", &[&table]);
 
     execute(&pool, &format!("CREATE TABLE {table} (id INT PRIMARY KEY, name VARCHAR(100) NOT NULL, changed_at DATETIME(6) NOT NULL) DEFAULT CHARSET = utf8mb4")).await?;
     // The copy exists before the sink starts: the sink then only upserts the columns it knows.
