@@ -181,3 +181,26 @@ fn the_docker_backend_without_a_daemon_says_so() {
 fn only_one_or_three_brokers_are_offered() {
     up_fails_cleanly(|_| {}, &["up", "--brokers", "2"], "invalid value '2'");
 }
+
+#[test]
+fn the_external_backend_records_addresses_starts_nothing_and_status_checks_them() {
+    let shared = Env::load().expect("the test run's environment");
+    let dir = TempDir::new().unwrap();
+    let root = dir.path();
+    let mut up = xtask_in(root, &["up", "--backend", "external"]);
+    up.args(["--bootstrap-servers", &shared.bootstrap_servers])
+        .args(["--database-url", &shared.database_url])
+        .args(["--connect-url", &shared.connect_url]);
+    let (ok, output) = run(up);
+    assert!(ok, "{output}");
+    assert!(processes_using(root).is_empty(), "the external backend starts nothing");
+    assert_eq!(env_of(root).bootstrap_servers, shared.bootstrap_servers);
+
+    let (ok, status) = run(xtask_in(root, &["status"]));
+    assert!(ok, "{status}");
+    assert!(status.contains("Backend: external") && status.contains("controller"), "{status}");
+
+    let (ok, output) = run(xtask_in(root, &["down"]));
+    assert!(ok && output.contains("nothing of ours runs"), "{output}");
+    assert!(!root.join("env").exists());
+}
