@@ -231,8 +231,15 @@ pub fn mariadb_spec(host_port: u16, passwords: &Passwords) -> ContainerSpec {
     }
 }
 
-pub fn binlog_flags() -> [&'static str; 4] {
-    ["--server-id=1", "--log-bin=mysql-bin", "--binlog-format=ROW", "--binlog-row-image=FULL"]
+pub fn binlog_flags() -> [&'static str; 5] {
+    [
+        "--server-id=1",
+        "--log-bin=mysql-bin",
+        "--binlog-format=ROW",
+        "--binlog-row-image=FULL",
+        // MariaDB 11.4+: binlog positions a CDC reader can resume from (Debezium needs them).
+        "--binlog-legacy-event-pos=ON",
+    ]
 }
 
 /// How the Connect container runs on this machine (differs per user; placeholders in compose.yaml).
@@ -485,7 +492,13 @@ mod tests {
         assert_eq!(spec.env_var("CDC_PASSWORD"), Some("c0c"));
         assert_eq!(
             spec.cmd,
-            ["--server-id=1", "--log-bin=mysql-bin", "--binlog-format=ROW", "--binlog-row-image=FULL"]
+            [
+                "--server-id=1",
+                "--log-bin=mysql-bin",
+                "--binlog-format=ROW",
+                "--binlog-row-image=FULL",
+                "--binlog-legacy-event-pos=ON"
+            ]
         );
         assert_eq!(spec.ports, vec![PortMapping { host: 3307, container: 3306 }]);
         assert_eq!(spec.files.len(), 1);

@@ -95,6 +95,9 @@ pub fn start(bin: &MariaDbBinaries, layout: &Layout, port: u16) -> Result<(Child
         .arg(format!("--log-bin={}", layout.mariadb_data().join("binlog").display()))
         .arg("--binlog-format=ROW")
         .arg("--binlog-row-image=FULL")
+        // MariaDB 11.4+ (Homebrew's, say) must keep binlog positions a CDC reader can resume
+        // from; `loose-` makes 10.11, which has no such option, ignore it.
+        .arg("--loose-binlog-legacy-event-pos=ON")
         // UTF-8 for every table by default (mariadbd's own default is latin1).
         .arg("--character-set-server=utf8mb4")
         .arg("--collation-server=utf8mb4_unicode_ci")
