@@ -123,23 +123,23 @@ fn remove_stale_socket(socket: &Path) -> Result<()> {
 /// and creates the database and users. Returns the credentials.
 pub async fn initialise(layout: &Layout, fresh: bool, alive: impl Fn() -> Result<()>) -> Result<Credentials> {
     let socket = socket(layout);
-    let credentials = if fresh {
+    let (credentials, mut root) = if fresh {
         let credentials =
             Credentials { root: secrets::password()?, app: secrets::password()?, cdc: secrets::password()? };
         let mut root = connect_root(&socket, "", &alive).await?;
         run_all(&mut root, &setup_statements(&credentials)).await?;
         save_credentials(layout, &credentials)?;
-        credentials
+        (credentials, root)
     } else {
         let credentials = load_credentials(layout)?;
         let mut root = connect_root(&socket, &credentials.root, &alive).await?;
-        // Data directories made by earlier versions of the workbook get the same hardening.
+        // Data directories made by earlier versions of the workbook get the same settings.
         run_all(&mut root, &[format!("ALTER DATABASE {DATABASE} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")])
             .await?;
-        credentials
+        (credentials, root)
     };
-    let mut root = connect_root(&socket, &credentials.root, &alive).await?;
     drop_passwordless_accounts(&mut root).await?;
+    root.close().await.context("closing the admin connection")?;
     Ok(credentials)
 }
 
