@@ -59,6 +59,7 @@ fn three_brokers_then_down_then_up_again() {
 
     let (ok, output) = run(xtask_in(root, &["up", "--backend", "local", "--brokers", "3", "--no-connect"]));
     assert!(ok, "{output}");
+    assert!(output.contains("active controller (metadata quorum leader): node"), "{output}");
     let env = env_of(root);
     let cluster = kafka::fetch_cluster(&env, None, Duration::from_secs(10)).unwrap();
     let ids: Vec<i32> = cluster.brokers.iter().map(|b| b.id).collect();

@@ -111,12 +111,22 @@ async fn start_and_wait(
     let cluster = readiness::kafka(&bootstrap, nodes.len(), KAFKA_TIMEOUT, || launch.ensure_alive("kafka")).await?;
     let ids: Vec<String> = cluster.brokers.iter().map(|b| b.id.to_string()).collect();
     println!("  Kafka ready after {:.1} s: brokers [{}]", started.elapsed().as_secs_f64(), ids.join(", "));
+    // Ask the metadata quorum for its leader (the active controller) while Connect and MariaDB
+    // start: the tool's JVM takes a second or two, time those two need anyway.
+    let controller = tokio::task::spawn_blocking({
+        let command = quorum_status(java, runtime, &bootstrap);
+        move || crate::command::output(command)
+    });
 
     if let Some(port) = connect_port {
         let config = connect::write_config(layout, runtime, &bootstrap, port, nodes.len() as u32)?;
         let (child, log) = connect::start(java, runtime, layout, &config)?;
         launch.add("connect", connect_url(port), child, log);
     }
+
+    let quorum = controller.await.context("the quorum query panicked")??;
+    let leader = readiness::parse_quorum_leader(&String::from_utf8_lossy(&quorum.stdout))?;
+    println!("  Kafka's active controller (metadata quorum leader): node {leader}");
 
     let credentials = mariadb::initialise(layout, fresh_database, || launch.ensure_alive("mariadb")).await?;
     let database_url = credentials.database_url(mariadb_port);
@@ -142,6 +152,13 @@ async fn start_and_wait(
     let connect = connect_url(connect_port.unwrap_or(ports::CONNECT_PORT));
     env.insert(contract::CONNECT_URL.to_string(), connect);
     Ok(env)
+}
+
+/// `kafka-metadata-quorum --bootstrap-server … describe --status`
+fn quorum_status(java: &std::path::Path, runtime: &jars::Runtime, bootstrap: &str) -> std::process::Command {
+    let mut command = java::tool(java, runtime, "org.apache.kafka.tools.MetadataQuorumCommand");
+    command.args(["--bootstrap-server", bootstrap, "describe", "--status"]);
+    command
 }
 
 fn connect_url(port: u16) -> String {
