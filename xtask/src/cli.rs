@@ -76,6 +76,12 @@ pub const TOOLS: &[Tool] = &[
     ),
     tool("kafka-cluster", "org.apache.kafka.tools.ClusterTool", "cluster id, unregister brokers", true),
     tool(
+        "kafka-features",
+        "org.apache.kafka.tools.FeatureCommand",
+        "feature levels (metadata.version, ELR, ...)",
+        true,
+    ),
+    tool(
         "kafka-dump-log",
         "org.apache.kafka.tools.DumpLogSegments",
         "print the records inside a log segment file",
