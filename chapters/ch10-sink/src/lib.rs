@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use serde_json::{Value, json};
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool};
 use workbook_support::connect::ConnectClient;
@@ -54,34 +54,9 @@ pub fn sink_config(env: &Env, topics: &str, table_format: &str) -> Result<Value>
 }
 // ANCHOR_END: sink_config
 
-/// The Debezium MariaDB source of chapter 09, capturing `mydb.<table>` into `<prefix>.mydb.<table>`.
+/// Chapter 9's Debezium MariaDB source, capturing `mydb.<table>` into `<prefix>.mydb.<table>`.
 pub fn source_config(env: &Env, prefix: &str, table: &str) -> Result<Value> {
-    let (host, port, database, ..) = connect_database(env)?;
-    let (Some(user), Some(password)) = (&env.cdc_user, &env.cdc_password) else { bail!("CDC_USER/CDC_PASSWORD unset") };
-    Ok(json!({
-        "connector.class": MARIADB_SOURCE,
-        "tasks.max": "1",
-        "database.hostname": host,
-        "database.port": port.to_string(),
-        "database.user": user,
-        "database.password": password,
-        "database.server.id": server_id().to_string(),
-        "topic.prefix": prefix,
-        "database.include.list": database,
-        "table.include.list": format!("{database}.{table}"),
-        "schema.history.internal.kafka.bootstrap.servers": env.bootstrap_servers,
-        "schema.history.internal.kafka.topic": format!("schema-history.{prefix}"),
-        "topic.creation.default.replication.factor": "1",
-        "topic.creation.default.partitions": "1",
-    }))
-}
-
-fn server_id() -> u32 {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos());
-    let mixed = std::process::id().wrapping_mul(7919) ^ nanos.unwrap_or(0) ^ COUNTER.fetch_add(1, Ordering::Relaxed);
-    10_000 + mixed % 2_000_000_000
+    ch09_source::source_config(env, prefix, &[table])
 }
 
 pub fn data_topic(prefix: &str, table: &str) -> String {
