@@ -14,7 +14,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::migrate::{Migration, Migrator};
-use sqlx::mysql::{MySqlConnectOptions, MySqlPool};
+use sqlx::mysql::MySqlPool;
 use sqlx::{AssertSqlSafe, MySqlConnection, SqlSafeStr};
 pub use workbook_support::cleanup::Cleanup;
 pub use workbook_support::connect::wait_running;
@@ -354,27 +354,11 @@ pub async fn read_outbox(pool: &MySqlPool, tables: &Tables) -> Result<Vec<Outbox
 /// key = `aggregateid` (the order id, as a plain string), value = the `payload` JSON (with a schema, so a JDBC
 /// sink can write it), headers `id` (the event id) and `eventType`.
 pub fn outbox_connector_config(env: &Env, topic_prefix: &str, outbox_tables: &[&str]) -> Result<Value> {
-    let (host, port) = host_and_port(&env.connect_database_url)?;
-    let (Some(user), Some(password)) = (&env.cdc_user, &env.cdc_password) else {
-        bail!("CDC_USER and CDC_PASSWORD are not set: the local and docker backends create that user")
-    };
-    let tables: Vec<String> = outbox_tables.iter().map(|t| format!("{DATABASE}.{t}")).collect();
-    Ok(json!({
-        "connector.class": MARIADB_SOURCE,
-        "tasks.max": "1",
-        "database.hostname": host,
-        "database.port": port.to_string(),
-        "database.user": user,
-        "database.password": password,
-        "database.server.id": server_id().to_string(),
-        "topic.prefix": topic_prefix,
-        "database.include.list": DATABASE,
-        "table.include.list": tables.join(","),
-        "schema.history.internal.kafka.bootstrap.servers": env.bootstrap_servers,
-        "schema.history.internal.kafka.topic": format!("schema-history.{topic_prefix}"),
+    // Chapter 9's MariaDB source (server, CDC user, tables, schema history), changed where an outbox differs.
+    let mut config = ch09_source::source_config(env, topic_prefix, outbox_tables)?;
+    let outbox = json!({
         // The outbox is a queue, not state: start from now, do not snapshot old rows.
         "snapshot.mode": "no_data",
-        "topic.creation.default.replication.factor": "1",
         // Three partitions: the key (order id) decides which one, so one order's events keep their order.
         "topic.creation.default.partitions": "3",
         // The outbox pattern in one transform: route by aggregatetype, key by aggregateid, value = payload.
@@ -388,25 +372,17 @@ pub fn outbox_connector_config(env: &Env, topic_prefix: &str, outbox_tables: &[&
         "key.converter": "org.apache.kafka.connect.storage.StringConverter",
         "value.converter": "org.apache.kafka.connect.json.JsonConverter",
         "value.converter.schemas.enable": "true",
-    }))
+    });
+    if let (Some(base), Some(changes)) = (config.as_object_mut(), outbox.as_object()) {
+        base.extend(changes.clone());
+    }
+    Ok(config)
 }
 // ANCHOR_END: connector
 
 /// The topic the EventRouter writes order events to.
 pub fn order_topic(topic_prefix: &str) -> String {
     format!("{topic_prefix}.{ORDER_AGGREGATE}")
-}
-
-/// `mysql://user:pw@host:port/db` → (host, port).
-pub fn host_and_port(url: &str) -> Result<(String, u16)> {
-    let options: MySqlConnectOptions = url.parse().context("CONNECT_DATABASE_URL is not a valid mysql:// URL")?;
-    Ok((options.get_host().to_string(), options.get_port()))
-}
-
-/// A replica id no other connector of this machine uses right now (the server itself is 1).
-pub fn server_id() -> u32 {
-    let random = RandomState::new().hash_one(std::process::id()) as u32;
-    10_000 + random % 2_000_000_000
 }
 
 /// The config with its passwords replaced, safe to print.
