@@ -147,7 +147,7 @@ async fn pipeline(env: &Env, args: PipelineArgs) -> Result<()> {
     // ANCHOR_END: bad_config
 
     if args.keep {
-        std::mem::forget(cleanup);
+        cleanup.keep();
         println!("\nKept: connectors {} and {}, files in {}", source.name, sink.name, dir.display());
         return Ok(());
     }

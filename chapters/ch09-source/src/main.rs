@@ -98,7 +98,7 @@ async fn main() -> Result<()> {
         print_raw(&env, &topic).await?;
     }
     if args.keep {
-        std::mem::forget(cleanup);
+        cleanup.keep();
         println!("\nKept connector {name}, table mydb.{table}, topic {topic}");
     } else {
         cleanup.run().await;

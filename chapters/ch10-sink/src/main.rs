@@ -85,7 +85,7 @@ async fn main() -> Result<()> {
     // ANCHOR_END: show_create
     let left = users(&pool, &copy).await?.len();
     if args.keep {
-        std::mem::forget(cleanup);
+        cleanup.keep();
         println!("\nKept connectors {source} and {sink}, tables {table} and {copy} ({left} rows)");
     } else {
         cleanup.run().await;

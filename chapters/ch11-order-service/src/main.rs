@@ -198,7 +198,7 @@ async fn main() -> Result<()> {
         tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
     }
     if args.keep {
-        std::mem::forget(cleanup);
+        cleanup.keep();
         println!(
             "\nKept connector {connector}, tables {}/{}/{}, topics {prefix}*",
             tables.orders, tables.outbox, tables.migrations

@@ -190,7 +190,7 @@ async fn main() -> Result<()> {
     // ANCHOR_END: replay
 
     if args.keep {
-        std::mem::forget(cleanup);
+        cleanup.keep();
         println!("\nKept connectors {source} and {sink}, tables {run}_*, topics {prefix}*");
     } else {
         drop(cleanup);

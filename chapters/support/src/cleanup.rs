@@ -30,6 +30,13 @@ impl Cleanup {
         self.topics.push(format!("schema-history.{prefix}"));
     }
 
+    /// Keeps everything (an example's `--keep`): the guard forgets what it was to delete.
+    pub fn keep(mut self) {
+        self.connectors.clear();
+        self.tables.clear();
+        self.topics.clear();
+    }
+
     /// Deletes everything now; each step gives up after 15 s, so cleaning never hangs a run.
     pub async fn run(mut self) {
         let limit = Duration::from_secs(15);
