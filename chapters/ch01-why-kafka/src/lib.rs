@@ -17,9 +17,6 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 use workbook_support::Env;
 use workbook_support::kafka;
 
-#[cfg_attr(feature = "solutions", path = "../solutions/exercises.rs")]
-pub mod exercises;
-
 /// How long any one step (create, produce, read) may take before we give up.
 pub const STEP_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -1,6 +1,12 @@
 //! The chapter 1 exercises, checked against the real environment (`cargo xtask check ch01`).
 
-use ch01_why_kafka::exercises;
+// The exercises under test: your file, or with `--features solutions` the reference solutions,
+// or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
+#[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
+#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
+mod exercises;
+
 use ch01_why_kafka::{ensure_topic, produce, producer, read_at};
 use rdkafka::admin::AdminOptions;
 use workbook_support::{Env, kafka, names};

@@ -12,9 +12,6 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use workbook_support::Env;
 use workbook_support::kafka::{self, Cluster};
 
-#[cfg_attr(feature = "solutions", path = "../solutions/exercises.rs")]
-pub mod exercises;
-
 // ANCHOR: fetch
 /// The cluster's metadata, as one broker sees it (every broker holds the same copy).
 pub async fn fetch(env: &Env) -> Result<Cluster> {

@@ -1,7 +1,14 @@
 //! The chapter 2 exercises, checked against the real environment (`cargo xtask check ch02`)
 //! and against cluster states a one-broker workbook cannot show (three brokers, one down).
 
-use ch02_brokers::{exercises, fetch};
+// The exercises under test: your file, or with `--features solutions` the reference solutions,
+// or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
+#[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
+#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
+mod exercises;
+
+use ch02_brokers::{fetch};
 use rdkafka::admin::{AdminOptions, NewTopic, TopicReplication};
 use workbook_support::kafka::{self, Broker, Cluster, Partition, Topic};
 use workbook_support::{Env, names};

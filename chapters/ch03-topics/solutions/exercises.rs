@@ -5,7 +5,7 @@ use rdkafka::admin::{AdminOptions, NewPartitions, NewTopic, TopicReplication};
 use rdkafka::error::RDKafkaErrorCode;
 use workbook_support::Env;
 
-use crate::Admin;
+use ch03_topics::Admin;
 
 // ANCHOR: create_topic_idempotently
 pub async fn create_topic_idempotently(
@@ -27,7 +27,7 @@ pub async fn create_topic_idempotently(
 
 // ANCHOR: ensure_partitions
 pub async fn ensure_partitions(admin: &Admin, env: &Env, topic: &str, wanted: i32) -> Result<i32> {
-    let cluster = crate::metadata(env, Some(topic)).await?;
+    let cluster = ch03_topics::metadata(env, Some(topic)).await?;
     let current = cluster.topics.iter().find(|t| t.name == topic).map_or(0, |t| t.partitions.len() as i32);
     if current == 0 {
         bail!("topic {topic} does not exist");
@@ -43,8 +43,8 @@ pub async fn ensure_partitions(admin: &Admin, env: &Env, topic: &str, wanted: i3
         bail!("growing {name} to {wanted} partitions failed: {code}");
     }
     // Accepted by the controller; wait until the brokers' metadata shows the new partitions.
-    crate::wait_for_topic(env, topic, "the new partitions appear", |t| {
-        t.is_some_and(|t| crate::has_leaders(t, wanted as usize))
+    ch03_topics::wait_for_topic(env, topic, "the new partitions appear", |t| {
+        t.is_some_and(|t| ch03_topics::has_leaders(t, wanted as usize))
     })
     .await?;
     Ok(wanted)
@@ -57,6 +57,6 @@ pub async fn delete_topic_and_wait(admin: &Admin, env: &Env, topic: &str) -> Res
     if let Some(Err((name, code))) = results.into_iter().next() {
         bail!("deleting {name} failed: {code}");
     }
-    crate::wait_for_topic(env, topic, "the topic disappears from the metadata", |t| t.is_none()).await
+    ch03_topics::wait_for_topic(env, topic, "the topic disappears from the metadata", |t| t.is_none()).await
 }
 // ANCHOR_END: delete_topic_and_wait

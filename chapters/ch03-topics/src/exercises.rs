@@ -1,7 +1,7 @@
 //! Chapter 3 exercises. Check them with `cargo xtask check ch03`.
 //!
-//! You may use the chapter's own functions (`crate::create_topic`, `crate::metadata`,
-//! `crate::wait_for_topic`, ...) or call the AdminClient directly.
+//! You may use the chapter's own functions (`ch03_topics::create_topic`, `ch03_topics::metadata`,
+//! `ch03_topics::wait_for_topic`, ...) or call the AdminClient directly.
 #![allow(unused_variables, unused_imports)]
 
 use anyhow::{Context, Result, bail};
@@ -9,7 +9,7 @@ use rdkafka::admin::{AdminOptions, NewPartitions, NewTopic, TopicReplication};
 use rdkafka::error::RDKafkaErrorCode;
 use workbook_support::Env;
 
-use crate::Admin;
+use ch03_topics::Admin;
 
 // ANCHOR: create_topic_idempotently
 /// Makes sure `topic` exists: create it with `partitions` partitions and `replication_factor`

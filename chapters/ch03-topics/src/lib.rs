@@ -15,9 +15,6 @@ use rdkafka::client::DefaultClientContext;
 use workbook_support::kafka::{self, Topic};
 use workbook_support::{Env, wait};
 
-#[cfg_attr(feature = "solutions", path = "../solutions/exercises.rs")]
-pub mod exercises;
-
 /// The admin client every function here takes.
 pub type Admin = AdminClient<DefaultClientContext>;
 

@@ -1,6 +1,13 @@
 //! The chapter 3 exercises, checked against the real environment (`cargo xtask check ch03`).
 
-use ch03_topics::{create_topic, delete_topic, exercises, has_leaders, metadata, wait_for_topic};
+// The exercises under test: your file, or with `--features solutions` the reference solutions,
+// or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
+#[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
+#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
+mod exercises;
+
+use ch03_topics::{create_topic, delete_topic, has_leaders, metadata, wait_for_topic};
 use workbook_support::{Env, kafka, names};
 
 /// How many partitions the cluster's metadata lists for `topic` right now (0: not listed).

@@ -16,9 +16,6 @@ use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
 use workbook_support::{Env, kafka};
 
-#[cfg_attr(feature = "solutions", path = "../solutions/exercises.rs")]
-pub mod exercises;
-
 /// How many replicas must have a record before the leader answers "written".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Acks {

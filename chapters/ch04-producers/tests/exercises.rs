@@ -1,5 +1,12 @@
 //! The chapter 4 exercises, checked against the real broker (`cargo xtask check ch04`).
 
+// The exercises under test: your file, or with `--features solutions` the reference solutions,
+// or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
+#[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
+#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
+mod exercises;
+
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -41,7 +48,7 @@ async fn produce_keyed_in_order() {
     let records: Vec<(String, String)> =
         (0..60).map(|i| (format!("user-{}", i % 6), format!("user-{} event {}", i % 6, i / 6))).collect();
 
-    let placed = ch04_producers::exercises::produce_keyed_in_order(&producer, &topic, &records).await.unwrap();
+    let placed = exercises::produce_keyed_in_order(&producer, &topic, &records).await.unwrap();
 
     assert_eq!(placed.len(), records.len(), "one (partition, offset) per record");
     let mut partition_of: HashMap<&str, i32> = HashMap::new();
@@ -101,7 +108,7 @@ fn java_partition(key: &[u8], partitions: u32) -> i32 {
 #[tokio::test]
 async fn safe_producer_config() {
     let env = Env::load().unwrap();
-    let config = ch04_producers::exercises::safe_producer_config(&env);
+    let config = exercises::safe_producer_config(&env);
 
     assert_eq!(
         config.get("bootstrap.servers"),

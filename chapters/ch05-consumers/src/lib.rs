@@ -14,9 +14,6 @@ use rdkafka::error::KafkaResult;
 use rdkafka::{Offset, TopicPartitionList};
 use workbook_support::{Env, kafka};
 
-#[cfg_attr(feature = "solutions", path = "../solutions/exercises.rs")]
-pub mod exercises;
-
 // ANCHOR: context
 /// A consumer context that says on stderr what the group coordinator decided: which partitions
 /// this member got or lost, and which offsets it committed.

@@ -1,5 +1,12 @@
 //! The chapter 5 exercises, checked against the real broker (`cargo xtask check ch05`).
 
+// The exercises under test: your file, or with `--features solutions` the reference solutions,
+// or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
+#[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
+#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
+mod exercises;
+
 mod common;
 
 use std::time::Duration;
@@ -14,7 +21,7 @@ async fn read_partition_from() {
 
     let values = tokio::time::timeout(
         Duration::from_secs(30),
-        ch05_consumers::exercises::read_partition_from(&env, &topic, 1, 3, 4),
+        exercises::read_partition_from(&env, &topic, 1, 3, 4),
     )
     .await
     .expect("read_partition_from did not return within 30 s")
@@ -32,7 +39,7 @@ async fn process_then_commit() {
 
     // First run: processing works for 4 records, then "crashes" on the 5th (p0-4).
     let mut first = Vec::new();
-    let result = ch05_consumers::exercises::process_then_commit(&env, &topic, &group, 10, &mut |value| {
+    let result = exercises::process_then_commit(&env, &topic, &group, 10, &mut |value| {
         if value == "p0-4" {
             bail!("simulated crash while processing {value}");
         }
@@ -46,7 +53,7 @@ async fn process_then_commit() {
 
     // The restart: same group. It must continue with the record that failed.
     let mut second = Vec::new();
-    let processed = ch05_consumers::exercises::process_then_commit(&env, &topic, &group, 6, &mut |value| {
+    let processed = exercises::process_then_commit(&env, &topic, &group, 6, &mut |value| {
         second.push(value.to_string());
         Ok(())
     })

@@ -8,7 +8,7 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use workbook_support::{Env, kafka};
 
-use crate::{CrashPoint, Job, TXN_TIMEOUT};
+use ch06_processing::{CrashPoint, Job, TXN_TIMEOUT};
 
 // ANCHOR: transactional_producer
 pub fn transactional_producer(env: &Env, transactional_id: &str) -> Result<FutureProducer> {

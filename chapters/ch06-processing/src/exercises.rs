@@ -5,7 +5,7 @@ use anyhow::Result;
 use rdkafka::producer::FutureProducer;
 use workbook_support::Env;
 
-use crate::{CrashPoint, Job};
+use ch06_processing::{CrashPoint, Job};
 
 // ANCHOR: transactional_producer
 /// A producer, ready to run transactions as the job instance `transactional_id`.

@@ -15,9 +15,6 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use workbook_support::{Env, kafka};
 
-#[cfg_attr(feature = "solutions", path = "../solutions/exercises.rs")]
-pub mod exercises;
-
 /// How long every blocking transaction call may take.
 pub const TXN_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -1,5 +1,12 @@
 //! The chapter 6 exercises, checked against the real broker (`cargo xtask check ch06`).
 
+// The exercises under test: your file, or with `--features solutions` the reference solutions,
+// or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
+#[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
+#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
+mod exercises;
+
 use std::time::Duration;
 
 use ch06_processing::{CrashPoint, Job, TXN_TIMEOUT, create_topic, delete_topics, read_committed};
@@ -13,7 +20,7 @@ async fn transactional_producer() {
     create_topic(&env, &topic, 1).await.unwrap();
     let id = names::unique("ch06-ex-fence");
 
-    let first = ch06_processing::exercises::transactional_producer(&env, &id).unwrap();
+    let first = exercises::transactional_producer(&env, &id).unwrap();
     first.begin_transaction().expect("the producer must be ready for begin_transaction (did you init it?)");
     first
         .send_result(FutureRecord::<str, str>::to(&topic).payload("from the first instance"))
@@ -22,7 +29,7 @@ async fn transactional_producer() {
     first.commit_transaction(TXN_TIMEOUT).unwrap();
 
     // The job restarts while the old instance is still alive (a "zombie", e.g. paused by GC).
-    let second = ch06_processing::exercises::transactional_producer(&env, &id).unwrap();
+    let second = exercises::transactional_producer(&env, &id).unwrap();
     let zombie_result = first.begin_transaction().and_then(|()| {
         first.send_result(FutureRecord::<str, str>::to(&topic).payload("from the zombie")).map_err(|(e, _)| e)?;
         first.commit_transaction(TXN_TIMEOUT)
@@ -64,7 +71,7 @@ async fn uppercase_exactly_once() {
     // Run 1 "crashes" after its 6th output record: in the middle of the second batch of 4.
     let crashed = tokio::time::timeout(
         Duration::from_secs(60),
-        ch06_processing::exercises::uppercase_exactly_once(&env, &job, &CrashPoint::after(6)),
+        exercises::uppercase_exactly_once(&env, &job, &CrashPoint::after(6)),
     )
     .await
     .expect("run 1 took more than 60 s");
@@ -74,7 +81,7 @@ async fn uppercase_exactly_once() {
     // Run 2: same job, no crash. It must finish the work, without repeating what was committed.
     tokio::time::timeout(
         Duration::from_secs(60),
-        ch06_processing::exercises::uppercase_exactly_once(&env, &job, &CrashPoint::never()),
+        exercises::uppercase_exactly_once(&env, &job, &CrashPoint::never()),
     )
     .await
     .expect("run 2 took more than 60 s")

@@ -13,9 +13,6 @@ use serde_json::{Map, Value, json};
 use workbook_support::connect::ConnectClient;
 use workbook_support::wait;
 
-#[cfg_attr(feature = "solutions", path = "../solutions/exercises.rs")]
-pub mod exercises;
-
 /// The FileStream plugins shipped with Apache Kafka (the `connect-file` jar).
 pub const FILE_SOURCE: &str = "org.apache.kafka.connect.file.FileStreamSourceConnector";
 pub const FILE_SINK: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";

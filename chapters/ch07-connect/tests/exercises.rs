@@ -1,8 +1,14 @@
 //! Checks for the chapter 07 exercises: each config is submitted to the real Connect worker.
 
+// The exercises under test: your file, or with `--features solutions` the reference solutions,
+// or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
+#[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
+#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
+mod exercises;
+
 use std::time::Duration;
 
-use ch07_connect::exercises;
 use ch07_connect::{Cleanup, START_TIMEOUT, validate, wait_for_lines, wait_for_state};
 use rdkafka::Message;
 use rdkafka::admin::{AdminOptions, NewTopic, TopicReplication};

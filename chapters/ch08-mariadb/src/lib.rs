@@ -7,9 +7,6 @@ use anyhow::{Context, Result};
 use sqlx::Row;
 use sqlx::mysql::MySqlPool;
 
-#[cfg_attr(feature = "solutions", path = "../solutions/exercises.rs")]
-pub mod exercises;
-
 // ANCHOR: whoami
 /// `USER()` is who you said you are and where you came from; `CURRENT_USER()` is the account
 /// (`user@host` row of `mysql.user`) MariaDB matched you to. Grants belong to the account.

@@ -1,6 +1,12 @@
 //! Checks for the chapter 08 exercises, against the workbook's MariaDB.
 
-use ch08_mariadb::exercises;
+// The exercises under test: your file, or with `--features solutions` the reference solutions,
+// or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
+#[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
+#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
+mod exercises;
+
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use workbook_support::env::{MARIADB_ROOT_PASSWORD, env_file, workbook_dir};
 use workbook_support::{Env, db, names};

@@ -14,9 +14,6 @@ use serde_json::{Value, json};
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool};
 use workbook_support::{Env, kafka, names};
 
-#[cfg_attr(feature = "solutions", path = "../solutions/exercises.rs")]
-pub mod exercises;
-
 pub const MARIADB_SOURCE: &str = "io.debezium.connector.mariadb.MariaDbConnector";
 /// The database `cargo xtask up` created; the CDC user may read all of it.
 pub const DATABASE: &str = "mydb";

@@ -1,9 +1,16 @@
 //! Checks for the chapter 09 exercises: your connector configs run on the real worker against the real MariaDB.
 
+// The exercises under test: your file, or with `--features solutions` the reference solutions,
+// or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
+#[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
+#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
+mod exercises;
+
 use std::time::Duration;
 
 use ch09_source::{Cleanup, Event, create_users_table, data_topic, execute, next_events, source_config, subscribe};
-use ch09_source::{exercises, wait_running};
+use ch09_source::{wait_running};
 use serde_json::Value;
 use workbook_support::connect::ConnectClient;
 use workbook_support::{Env, db, kafka, names};

@@ -9,9 +9,6 @@ use sqlx::mysql::{MySqlConnectOptions, MySqlPool};
 use workbook_support::connect::ConnectClient;
 use workbook_support::{Env, kafka, wait};
 
-#[cfg_attr(feature = "solutions", path = "../solutions/exercises.rs")]
-pub mod exercises;
-
 pub const JDBC_SINK: &str = "io.debezium.connector.jdbc.JdbcSinkConnector";
 pub const MARIADB_SOURCE: &str = "io.debezium.connector.mariadb.MariaDbConnector";
 

@@ -1,9 +1,16 @@
 //! Checks for the chapter 10 exercises: your configs and records go through the real worker into MariaDB.
 
+// The exercises under test: your file, or with `--features solutions` the reference solutions,
+// or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
+#[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
+#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
+mod exercises;
+
 use std::time::Duration;
 
 use ch10_sink::{
-    Cleanup, create_topic, ensure_utf8mb4, exercises, produce_json, sink_config, users, wait_caught_up, wait_running,
+    Cleanup, create_topic, ensure_utf8mb4, produce_json, sink_config, users, wait_caught_up, wait_running,
 };
 use serde_json::{Value, json};
 use workbook_support::connect::ConnectClient;

@@ -7,7 +7,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use sqlx::{AssertSqlSafe, MySqlPool};
 
-use crate::{ORDER_AGGREGATE, Order, OutboxEvent, Tables, insert_outbox, new_id};
+use ch11_order_service::{ORDER_AGGREGATE, Order, OutboxEvent, Tables, insert_outbox, new_id};
 
 // ANCHOR: cancel_order
 pub async fn cancel_order(pool: &MySqlPool, tables: &Tables, order_id: &str, fail_after_update: bool) -> Result<bool> {

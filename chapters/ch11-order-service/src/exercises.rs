@@ -5,14 +5,14 @@ use anyhow::Result;
 use rdkafka::producer::FutureProducer;
 use sqlx::MySqlPool;
 
-use crate::{OutboxEvent, Tables};
+use ch11_order_service::{OutboxEvent, Tables};
 
 // ANCHOR: cancel_order
 /// Cancel the order `order_id` of the instance `tables`, and announce it, **atomically**:
 ///
 /// - set its `status` from `'CREATED'` to `'CANCELLED'`, and
-/// - insert one outbox row (see `crate::insert_outbox`) with `aggregate_type` `"order"`, `aggregate_id` the order id,
-///   `event_type` `"OrderCancelled"`, a fresh id (`crate::new_id()`), and as payload the cancelled order as JSON
+/// - insert one outbox row (see `ch11_order_service::insert_outbox`) with `aggregate_type` `"order"`, `aggregate_id` the order id,
+///   `event_type` `"OrderCancelled"`, a fresh id (`ch11_order_service::new_id()`), and as payload the cancelled order as JSON
 ///   (read it back after the update; its `status` is then `"CANCELLED"`).
 ///
 /// Both changes happen in ONE transaction. When `fail_after_update` is true, return an error right after the

@@ -22,9 +22,6 @@ use workbook_support::{Env, kafka, wait};
 
 pub mod http;
 
-#[cfg_attr(feature = "solutions", path = "../solutions/exercises.rs")]
-pub mod exercises;
-
 pub const MARIADB_SOURCE: &str = "io.debezium.connector.mariadb.MariaDbConnector";
 pub const EVENT_ROUTER: &str = "io.debezium.transforms.outbox.EventRouter";
 /// The one database of the workbook's MariaDB.

@@ -1,9 +1,15 @@
 //! The chapter's exercises, against the real MariaDB and Kafka (run by `cargo xtask check ch11`).
 
+// The exercises under test: your file, or with `--features solutions` the reference solutions,
+// or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
+#[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
+#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
+mod exercises;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use ch11_order_service::exercises;
 use ch11_order_service::{
     Cleanup, Failpoint, NewOrder, ORDER_AGGREGATE, OrderRepository, OutboxEvent, Tables, migrate, new_id, next_records,
     subscribe,

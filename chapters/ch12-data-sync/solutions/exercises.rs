@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use sqlx::{AssertSqlSafe, MySqlPool};
 use workbook_support::Env;
 
-use crate::{CatalogTables, JDBC_SINK, jdbc_connection, merge, remember_event};
+use ch12_data_sync::{CatalogTables, JDBC_SINK, jdbc_connection, merge, remember_event};
 
 // ANCHOR: apply_event
 pub async fn apply_event(pool: &MySqlPool, tables: &CatalogTables, record: &EventRecord) -> Result<bool> {

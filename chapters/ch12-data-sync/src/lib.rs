@@ -20,9 +20,6 @@ use sqlx::{AssertSqlSafe, MySqlConnection};
 use tokio::sync::watch;
 use workbook_support::{Env, kafka};
 
-#[cfg_attr(feature = "solutions", path = "../solutions/exercises.rs")]
-pub mod exercises;
-
 pub const JDBC_SINK: &str = "io.debezium.connector.jdbc.JdbcSinkConnector";
 /// The products the catalog sells, and the stock each starts with.
 pub const PRODUCTS: [&str; 3] = ["CATALOG-001", "CATALOG-002", "CATALOG-003"];

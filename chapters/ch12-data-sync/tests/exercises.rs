@@ -1,9 +1,16 @@
 //! The chapter's exercises, against the real MariaDB, Kafka and Kafka Connect (run by `cargo xtask check ch12`).
 
+// The exercises under test: your file, or with `--features solutions` the reference solutions,
+// or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
+#[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
+#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
+mod exercises;
+
 use std::time::Duration;
 
 use ch11_order_service::{Cleanup, EventRecord, new_id, wait_running};
-use ch12_data_sync::{CatalogTables, INITIAL_STOCK, count, create_shared_orders_table, exercises, stock};
+use ch12_data_sync::{CatalogTables, INITIAL_STOCK, count, create_shared_orders_table, stock};
 use rdkafka::admin::{AdminOptions, NewTopic, TopicReplication};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde_json::{Value, json};

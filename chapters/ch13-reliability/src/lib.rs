@@ -30,9 +30,6 @@ use workbook_support::{Env, names};
 
 pub mod cluster;
 
-#[cfg_attr(feature = "solutions", path = "../solutions/exercises.rs")]
-pub mod exercises;
-
 // ANCHOR: reliable_topic
 /// Creates `topic` with one partition, three replicas, and `min.insync.replicas=2` set on the
 /// topic itself, so the guarantee travels with the topic instead of depending on a broker default

@@ -1,12 +1,19 @@
 //! The chapter 13 exercises. `reliable_producer` runs against a three-broker cluster the test
 //! brings up itself (and deletes), because it kills a broker on purpose.
 
+// The exercises under test: your file, or with `--features solutions` the reference solutions,
+// or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
+#[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
+#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
+mod exercises;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use ch13_reliability::cluster::OwnCluster;
-use ch13_reliability::{Watcher, create_reliable_topic, exercises, produce_numbered, read_all, verdict};
+use ch13_reliability::{Watcher, create_reliable_topic, produce_numbered, read_all, verdict};
 use nix::sys::signal::Signal;
 use rdkafka::producer::FutureProducer;
 use workbook_support::kafka::Partition;

@@ -19,9 +19,6 @@ use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use workbook_support::cleanup::Cleanup;
 use workbook_support::{Env, kafka, names, wait};
 
-#[cfg_attr(feature = "solutions", path = "../solutions/exercises.rs")]
-pub mod exercises;
-
 // The topic helpers every chapter uses live once, in the support crate.
 pub use workbook_support::kafka::{create_topic, delete_topics};
 

@@ -1,8 +1,14 @@
 //! The chapter 14 exercises (`cargo xtask check ch14`).
 
+// The exercises under test: your file, or with `--features solutions` the reference solutions,
+// or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
+#[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
+#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
+mod exercises;
+
 use std::time::Duration;
 
-use ch14_performance::exercises;
 use ch14_performance::{FetchKnobs, LatencyRun, measure_latency};
 use workbook_support::Env;
 

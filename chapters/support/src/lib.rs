@@ -12,6 +12,7 @@ pub mod db;
 pub mod env;
 pub mod envfile;
 pub mod kafka;
+pub mod mistakes;
 pub mod names;
 pub mod wait;
 
