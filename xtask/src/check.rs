@@ -1,4 +1,4 @@
-//! `cargo xtask check` and `cargo xtask hint`: the exercise checker.
+//! `cargo xtask check`, `hint` and `reset`: the exercise checker.
 //!
 //! # The exercise convention
 //!
@@ -7,63 +7,75 @@
 //!
 //! ```text
 //! chapters/ch03-topics/
-//! ├── Cargo.toml           [features] solutions = []
+//! ├── Cargo.toml           [features] solutions = [], mistakes = []
 //! │                        [[test]] name = "exercises"  path = "tests/exercises.rs"  test = false
-//! ├── exercises.toml       [[exercise]] name = "…"  title = "…"  hint = """…"""   (in learning order)
-//! ├── src/lib.rs           #[cfg_attr(feature = "solutions", path = "../solutions/exercises.rs")]
-//! │                        pub mod exercises;
+//! ├── exercises.toml       [[exercise]] name, title, hint (a leading question), deadline (s, optional)
+//! │                        [[exercise.mistake]] name, what, says   (in learning order)
 //! ├── src/exercises.rs     the learner's file: one function per exercise, a doc comment saying
-//! │                        what to do, and a `todo!()` (or deliberately wrong) body
-//! ├── solutions/exercises.rs   the reference solution, same functions and signatures
-//! └── tests/exercises.rs   one #[test] or #[tokio::test] per exercise, named exactly like it,
-//!                          talking to the real environment (unique topic/group/table names)
+//! │                        what to do, and a body that is a lone `todo!()`
+//! ├── solutions/exercises.rs   the reference solutions, same functions and signatures
+//! ├── mistakes/exercises.rs    known-wrong answers: each exercise dispatches on the mistake named
+//! │                            in WORKBOOK_MISTAKE, and runs the reference solution when none is
+//! └── tests/exercises.rs   `mod exercises;` with a #[cfg_attr] path per feature set, and one test
+//!                          per exercise, named exactly like it, talking to the real environment
 //! ```
 //!
-//! - The `solutions` feature swaps the module's file, so the learner's file and the solution
-//!   never collide, and `--features solutions` proves every exercise solvable.
-//! - `test = false` keeps plain `cargo test --workspace` away from the stubs (they would fail);
-//!   the checker names the target: `cargo test -p ch03-topics --test exercises [--features solutions]`.
-//! - A test that panics in a `todo!()` ("not yet implemented") is *not started*; any other
-//!   failure, or a crate that does not compile, is *failing*; a passing test is *done*.
+//! - The exercises are compiled into the test target only, never into the chapter's library: a
+//!   learner's typo breaks that chapter's exercises and nothing else (not xtask, not another
+//!   chapter that uses this chapter's library).
+//! - `test = false` keeps plain `cargo test --workspace` away from the stubs (they would fail).
+//! - An exercise whose body is still the lone `todo!()` is *not started* (read from the source, not
+//!   guessed from a panic); otherwise its test decides: *done*, *failing*, or *timed out* when it
+//!   runs past its deadline. A chapter that does not compile shows the compiler's first error.
 //! - Hints are questions that lead (rustlings style), never the answer.
-//! - `src/exercises.rs` may start with `#![allow(unused_variables)]`: stubs ignore their inputs,
-//!   and the workspace lints with `-D warnings`.
 //!
-//! `cargo xtask check --audit` (run by CI) proves the set honest: every untouched stub fails
-//! and every reference solution passes.
+//! `cargo xtask check --audit` (run by CI) proves the set honest: see `audit.rs`.
 
+mod audit;
+mod build;
 mod chapters;
+mod checker;
 mod convention;
-mod libtest;
+mod progress;
 mod report;
-mod runner;
+mod run;
+mod stub;
 pub mod watch;
 
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use workbook_support::env::workspace_root;
+use workbook_support::env::{workbook_dir, workspace_root};
 
-use self::chapters::Chapter;
-use self::report::Row;
-use self::runner::{ChapterResult, Status};
+use self::build::Variant;
+use self::chapters::{Chapter, Exercise};
+use self::checker::{Checker, Verdict};
+use self::progress::{Progress, Status};
 use self::watch::Snapshot;
-use crate::{backend, command};
+use crate::backend;
 
 #[derive(Args, Debug)]
 pub struct CheckOptions {
-    /// Chapters to check (e.g. ch03 or ch03-topics); all when omitted.
-    pub chapters: Vec<String>,
+    /// What to check: a chapter (ch03), an exercise (ch03::ensure_partitions), or several.
+    /// Without one: the progress table, then the next unfinished exercise.
+    pub exercises: Vec<String>,
+    /// Check every exercise again, in order.
+    #[arg(long, conflicts_with = "exercises")]
+    pub all: bool,
     /// Check the reference solutions instead of your code.
     #[arg(long)]
     pub solutions: bool,
-    /// Keep running: check a chapter again whenever one of its files changes.
+    /// Keep running: check again whenever you save an exercise file.
     #[arg(long)]
     pub watch: bool,
-    /// For CI and chapter authors: prove every untouched stub fails and every solution passes.
-    #[arg(long, conflicts_with_all = ["solutions", "watch"])]
+    /// For CI and chapter authors: prove every stub fails, every solution passes, every known mistake is caught.
+    #[arg(long, conflicts_with_all = ["solutions", "watch", "all"])]
     pub audit: bool,
+    /// With --audit: how many tests run at once.
+    #[arg(long, default_value_t = audit::DEFAULT_JOBS, requires = "audit")]
+    pub jobs: usize,
 }
 
 #[derive(Args, Debug)]
@@ -72,112 +84,195 @@ pub struct HintOptions {
     pub exercise: String,
 }
 
-fn chapters_dir(root: &Path) -> PathBuf {
-    root.join("chapters")
+#[derive(Args, Debug)]
+pub struct ResetOptions {
+    /// The exercise whose stub to put back, e.g. ch03::ensure_partitions.
+    pub exercise: String,
+    /// Do not ask before overwriting your code.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// The whole audit, as CI runs it (the environment must be up).
+pub async fn audit() -> Result<()> {
+    let root = workspace_root();
+    let all = all_chapters(&root)?;
+    backend::ensure_up().await?;
+    audit::run(&root, &all, audit::DEFAULT_JOBS)
+}
+
+fn all_chapters(root: &Path) -> Result<Vec<Chapter>> {
+    chapters::discover(&root.join("chapters"))
+}
+
+fn progress_file() -> PathBuf {
+    Progress::file(&workbook_dir())
 }
 
 pub async fn run(options: &CheckOptions) -> Result<()> {
-    if options.audit {
-        return audit(&options.chapters).await;
-    }
     let root = workspace_root();
-    let all = chapters::discover(&chapters_dir(&root))?;
-    let mut selected = chapters::select(&all, &options.chapters)?;
-    if selected.is_empty() {
+    let all = all_chapters(&root)?;
+    if all.is_empty() {
         println!("No chapter has exercises yet, so there is nothing to check.");
         return Ok(());
     }
+    if options.audit {
+        let selected = chapters::select(&all, &options.exercises)?;
+        backend::ensure_up().await?;
+        return audit::run(&root, &selected, options.jobs);
+    }
+    let variant = if options.solutions { Variant::Solutions } else { Variant::Learner };
+    let selected = chapters::select_exercises(&all, &options.exercises)?;
+    let mut progress = Progress::load(&progress_file());
+    let next_unfinished = options.exercises.is_empty() && !options.all && !options.solutions;
+    if next_unfinished {
+        // rustlings' way: where you stand, at once, then the exercise you are on.
+        print!("{}", report::table(&all, &progress));
+        println!();
+    }
     backend::ensure_up().await?;
-    let mut results = Vec::new();
-    for chapter in &selected {
-        results.push(check_chapter(&root, chapter, options.solutions)?);
+    let mut checker = Checker::new(&root, variant);
+    let stopped_at = check_in_order(&mut checker, &selected, &mut progress, next_unfinished, options.solutions)?;
+    if !options.solutions {
+        progress.save(&progress_file())?;
     }
-    print!("\n{}", render(&selected, &results, options.solutions));
+    finish_report(&all, &selected, &progress, stopped_at.as_ref(), next_unfinished, options.solutions);
     if options.watch {
-        watch_and_recheck(&root, &mut selected, &mut results, options.solutions)?;
+        return watch(&root, &all, &mut checker, &mut progress, options.solutions);
     }
-    verdict(&results, options.solutions)
+    verdict(&selected, &progress, stopped_at.as_ref(), options.solutions)
 }
 
-/// Runs one chapter's exercise tests, saying what it runs (a learner can run it by hand too).
-fn check_chapter(root: &Path, chapter: &Chapter, solutions: bool) -> Result<ChapterResult> {
-    println!("Checking {}: `{}`", chapter.package, command::display(&runner::test_command(root, chapter, solutions)));
-    let result = runner::run(root, chapter, solutions)?;
-    for defect in &result.defects {
-        println!("  warning (for the chapter's author): {defect}");
+/// Checks `selected` in order. In "next unfinished" mode, skips what is saved as done and stops
+/// at the first exercise that is not done now. Returns where it stopped (or the first failure).
+fn check_in_order<'a>(
+    checker: &mut Checker,
+    selected: &[(&'a Chapter, &'a Exercise)],
+    progress: &mut Progress,
+    next_unfinished: bool,
+    solutions: bool,
+) -> Result<Option<(&'a Chapter, &'a Exercise, Verdict)>> {
+    let mut first_failure = None;
+    for &(chapter, exercise) in selected {
+        let name = chapter.qualified(exercise);
+        if next_unfinished && progress.status(&name) == Status::Done {
+            continue;
+        }
+        let verdict = checker.check(chapter, exercise)?;
+        println!("{}", report::line(chapter, exercise, &verdict));
+        if !solutions {
+            progress.record(&name, verdict.status);
+        }
+        if verdict.status != Status::Done && first_failure.is_none() {
+            first_failure = Some((chapter, exercise, verdict));
+            if next_unfinished {
+                break;
+            }
+        }
     }
-    Ok(result)
+    Ok(first_failure)
 }
 
-fn render(chapters: &[Chapter], results: &[ChapterResult], solutions: bool) -> String {
-    let rows: Vec<Row<'_>> = chapters
-        .iter()
-        .zip(results)
-        .flat_map(|(chapter, result)| {
-            chapter.exercises.iter().zip(&result.outcomes).map(move |(exercise, outcome)| Row {
-                chapter,
-                exercise,
-                outcome,
-            })
-        })
-        .collect();
-    report::render(&rows, solutions)
-}
-
-/// Success only when every exercise is done: the exit code tells scripts (and CI) the truth.
-fn verdict(results: &[ChapterResult], solutions: bool) -> Result<()> {
-    let outcomes = results.iter().flat_map(|r| &r.outcomes);
-    let not_done = outcomes.filter(|o| o.status != Status::Done).count();
-    match (not_done, solutions) {
-        (0, _) => Ok(()),
-        (n, false) => bail!("{n} exercise(s) not done yet; keep going, `cargo xtask check --watch` re-checks on save"),
-        (n, true) => bail!("{n} reference solution(s) do not pass"),
+fn finish_report(
+    all: &[Chapter],
+    selected: &[(&Chapter, &Exercise)],
+    progress: &Progress,
+    stopped_at: Option<&(&Chapter, &Exercise, Verdict)>,
+    next_unfinished: bool,
+    solutions: bool,
+) {
+    match stopped_at {
+        Some((chapter, exercise, verdict)) => {
+            let failures = if solutions { 0 } else { progress.failures_in_a_row(&chapter.qualified(exercise)) };
+            println!("\n{}", report::next_up(chapter, exercise, verdict, failures));
+        }
+        None if next_unfinished || selected.len() == all.iter().map(|c| c.exercises.len()).sum::<usize>() => {
+            println!("\nEvery exercise is done. Well done!");
+        }
+        None => {}
+    }
+    if !solutions && !next_unfinished {
+        print!("\n{}", report::table(all, progress));
+    } else if !solutions {
+        let done = all.iter().flat_map(|c| c.exercises.iter().map(move |e| c.qualified(e)));
+        let done = done.filter(|name| progress.status(name) == Status::Done).count();
+        let total: usize = all.iter().map(|c| c.exercises.len()).sum();
+        println!("Progress: {} {done}/{total} exercises done", report::progress_bar(done, total, 30));
     }
 }
 
-/// `--watch`: poll the chapters' files and check a chapter again when one of its files changes.
-/// Runs until Ctrl-C.
-fn watch_and_recheck(
-    root: &Path,
-    chapters: &mut [Chapter],
-    results: &mut [ChapterResult],
+/// Success only when what was checked is done: the exit code tells scripts (and CI) the truth.
+fn verdict(
+    selected: &[(&Chapter, &Exercise)],
+    progress: &Progress,
+    stopped_at: Option<&(&Chapter, &Exercise, Verdict)>,
     solutions: bool,
 ) -> Result<()> {
-    let mut snapshots: Vec<Snapshot> = chapters.iter().map(|c| Snapshot::take(&c.watched_paths())).collect();
-    println!("\nWatching {} chapter(s) for changes. Save a file to check again; Ctrl-C to stop.", chapters.len());
+    if solutions {
+        return match stopped_at {
+            None => Ok(()),
+            Some((c, e, _)) => bail!("the reference solution of {} does not pass", c.qualified(e)),
+        };
+    }
+    let not_done = selected.iter().filter(|(c, e)| progress.status(&c.qualified(e)) != Status::Done).count();
+    match not_done {
+        0 => Ok(()),
+        n => bail!("{n} exercise(s) not done yet; keep going (`cargo xtask check --watch` re-checks on save)"),
+    }
+}
+
+/// `--watch`: when an exercise file is saved, check the exercise whose function changed (or the
+/// next unfinished one of that chapter). Runs until Ctrl-C.
+fn watch(root: &Path, all: &[Chapter], checker: &mut Checker, progress: &mut Progress, solutions: bool) -> Result<()> {
+    let watched: Vec<PathBuf> = all.iter().flat_map(Chapter::watched_paths).collect();
+    let mut snapshot = Snapshot::take(&watched);
+    let mut sources: Vec<String> = all.iter().map(|c| read_exercises(c, solutions)).collect();
+    println!("\nWatching the exercise files. Save one to check it again; Ctrl-C to stop.");
     loop {
         std::thread::sleep(watch::POLL_INTERVAL);
-        for index in 0..chapters.len() {
-            let now = Snapshot::take(&chapters[index].watched_paths());
-            let changed = now.changed_since(&snapshots[index]);
-            if changed.is_empty() {
-                continue;
-            }
-            snapshots[index] = now;
-            println!("\n{} changed.", changed[0].strip_prefix(root).unwrap_or(&changed[0]).display());
-            // exercises.toml may have changed too: read the chapter afresh.
-            match reload(root, &chapters[index]) {
-                Ok(chapter) => chapters[index] = chapter,
-                Err(e) => {
-                    println!("error: {e:#}");
-                    continue;
-                }
-            }
-            results[index] = check_chapter(root, &chapters[index], solutions)?;
-            print!("\n{}", render(chapters, results, solutions));
+        let now = Snapshot::take(&watched);
+        let changed = now.changed_since(&snapshot);
+        if changed.is_empty() {
+            continue;
+        }
+        snapshot = now;
+        checker.forget_builds();
+        let Some(index) = all.iter().position(|c| changed.iter().any(|p| p.starts_with(&c.dir))) else { continue };
+        let chapter = &all[index];
+        let source = read_exercises(chapter, solutions);
+        let edited = chapter
+            .exercises
+            .iter()
+            .find(|e| function_text(&source, &e.name) != function_text(&sources[index], &e.name));
+        sources[index] = source;
+        let exercise = edited
+            .or_else(|| chapter.exercises.iter().find(|e| progress.status(&chapter.qualified(e)) != Status::Done))
+            .unwrap_or(&chapter.exercises[0]);
+        println!("\n{} changed.", changed[0].strip_prefix(root).unwrap_or(&changed[0]).display());
+        let verdict = checker.check(chapter, exercise)?;
+        println!("{}", report::line(chapter, exercise, &verdict));
+        if !solutions {
+            progress.record(&chapter.qualified(exercise), verdict.status);
+            progress.save(&progress_file())?;
+        }
+        if verdict.status != Status::Done {
+            let failures = progress.failures_in_a_row(&chapter.qualified(exercise));
+            println!("\n{}", report::next_up(chapter, exercise, &verdict, failures));
         }
     }
 }
 
-fn reload(root: &Path, chapter: &Chapter) -> Result<Chapter> {
-    chapters::discover(&chapters_dir(root))?
-        .into_iter()
-        .find(|c| c.package == chapter.package)
-        .with_context(|| format!("{} no longer has an exercises.toml", chapter.dir.display()))
+fn read_exercises(chapter: &Chapter, solutions: bool) -> String {
+    let file = if solutions { "solutions/exercises.rs" } else { "src/exercises.rs" };
+    std::fs::read_to_string(chapter.dir.join(file)).unwrap_or_default()
+}
+
+fn function_text<'a>(source: &'a str, name: &str) -> Option<&'a str> {
+    stub::find(source, name).map(|(range, _)| &source[range])
 }
 
 pub fn hint(options: &HintOptions) -> Result<()> {
-    let all = chapters::discover(&chapters_dir(&workspace_root()))?;
+    let all = all_chapters(&workspace_root())?;
     let (chapter, exercise) = chapters::find_exercise(&all, &options.exercise)?;
     println!("{} — {}\n", chapter.qualified(exercise), exercise.title);
     println!("{}", exercise.hint.trim());
@@ -185,137 +280,36 @@ pub fn hint(options: &HintOptions) -> Result<()> {
     Ok(())
 }
 
-/// Proves the exercise set honest (rustlings' `dev check`): for each chapter, every untouched
-/// stub must fail its test and every reference solution must pass; the chapter must follow the
-/// convention. Starts the environment if needed (a no-op when it runs). Errors on any violation.
-pub async fn audit(wanted: &[String]) -> Result<()> {
+/// `cargo xtask reset chNN::name`: put the exercise's stub back, keeping the rest of the file.
+pub fn reset(options: &ResetOptions) -> Result<()> {
     let root = workspace_root();
-    let all = chapters::discover(&chapters_dir(&root))?;
-    let selected = chapters::select(&all, wanted)?;
-    if selected.is_empty() {
-        println!("Exercise audit: no chapter has exercises yet, so there is nothing to prove.");
+    let all = all_chapters(&root)?;
+    let (chapter, exercise) = chapters::find_exercise(&all, &options.exercise)?;
+    let file = format!("{}/src/exercises.rs", chapter.shown_dir());
+    let path = root.join(&file);
+    let source = std::fs::read_to_string(&path).with_context(|| format!("reading {file}"))?;
+    if stub::is_untouched(&source, &exercise.name) {
+        println!("{} is already the untouched stub; nothing to do.", chapter.qualified(exercise));
         return Ok(());
     }
-    backend::ensure_up().await?;
-    let mut violations = Vec::new();
-    for chapter in &selected {
-        violations.extend(convention::problems(chapter).into_iter().map(|p| format!("{}: {p}", chapter.package)));
-        let stubs = check_chapter(&root, chapter, false)?;
-        violations.extend(stub_violations(chapter, &stubs));
-        let solutions = check_chapter(&root, chapter, true)?;
-        violations.extend(solution_violations(chapter, &solutions));
-    }
-    let exercises: usize = selected.iter().map(|c| c.exercises.len()).sum();
-    if violations.is_empty() {
-        println!(
-            "Exercise audit passed: {exercises} exercise(s) in {} chapter(s); every untouched stub fails and every reference solution passes.",
-            selected.len()
-        );
+    let pristine = stub::pristine_from_git(&root, &file, &exercise.name)?;
+    let restored = stub::restore(&source, &pristine, &exercise.name)?;
+    if !options.yes && !confirm(&format!("Replace your `{}` in {file} with the original stub?", exercise.name))? {
+        println!("Nothing changed.");
         return Ok(());
     }
-    println!("\nExercise audit found {} violation(s):", violations.len());
-    for violation in &violations {
-        println!("  - {violation}");
-    }
-    bail!("exercise audit failed: {} violation(s) in {exercises} exercise(s)", violations.len())
+    std::fs::write(&path, restored).with_context(|| format!("writing {file}"))?;
+    let mut progress = Progress::load(&progress_file());
+    progress.record(&chapter.qualified(exercise), Status::NotStarted);
+    progress.save(&progress_file())?;
+    println!("{} is the untouched stub again (the rest of {file} is as you left it).", chapter.qualified(exercise));
+    Ok(())
 }
 
-/// With the learner's untouched file, every test must fail (else it proves nothing), yet the
-/// crate must compile (else the learner starts from a broken file).
-fn stub_violations(chapter: &Chapter, stubs: &ChapterResult) -> Vec<String> {
-    if stubs.compile_error {
-        let message = stubs.outcomes.first().map(|o| o.message.as_str()).unwrap_or("");
-        return vec![format!("{}: the untouched stubs do not compile: {message}", chapter.package)];
-    }
-    let mut violations: Vec<String> = stubs.defects.iter().map(|d| format!("{}: {d}", chapter.package)).collect();
-    for (exercise, outcome) in chapter.exercises.iter().zip(&stubs.outcomes) {
-        if outcome.status == Status::Done {
-            violations.push(format!(
-                "{}: the untouched stub passes its test, so the test proves nothing",
-                chapter.qualified(exercise)
-            ));
-        }
-    }
-    violations
-}
-
-/// With `--features solutions`, every test must pass.
-fn solution_violations(chapter: &Chapter, solved: &ChapterResult) -> Vec<String> {
-    chapter
-        .exercises
-        .iter()
-        .zip(&solved.outcomes)
-        .filter(|(_, outcome)| outcome.status != Status::Done)
-        .map(|(exercise, outcome)| {
-            // The panic's location and its message: enough to see why without rerunning.
-            let lines: Vec<&str> = outcome.message.lines().filter(|l| !l.trim().is_empty()).take(8).collect();
-            format!("{}: the reference solution does not pass: {}", chapter.qualified(exercise), lines.join("\n      "))
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::chapters::Exercise;
-    use super::runner::Outcome;
-    use super::*;
-
-    fn chapter() -> Chapter {
-        let exercise = |name: &str| Exercise { name: name.into(), title: "t".into(), hint: "h".into() };
-        Chapter {
-            dir: "chapters/ch03-topics".into(),
-            package: "ch03-topics".into(),
-            id: "ch03".into(),
-            exercises: vec![exercise("create"), exercise("describe")],
-        }
-    }
-
-    fn result(statuses: &[Status]) -> ChapterResult {
-        ChapterResult {
-            outcomes: statuses
-                .iter()
-                .map(|&status| Outcome { status, message: "assertion failed\nmore".into() })
-                .collect(),
-            defects: Vec::new(),
-            compile_error: false,
-        }
-    }
-
-    #[test]
-    fn a_passing_stub_is_a_violation() {
-        let violations = stub_violations(&chapter(), &result(&[Status::NotStarted, Status::Done]));
-        assert_eq!(violations, ["ch03::describe: the untouched stub passes its test, so the test proves nothing"]);
-        assert!(stub_violations(&chapter(), &result(&[Status::NotStarted, Status::Failing])).is_empty());
-    }
-
-    #[test]
-    fn stubs_that_do_not_compile_are_a_violation() {
-        let mut broken = result(&[Status::Failing, Status::Failing]);
-        broken.compile_error = true;
-        let violations = stub_violations(&chapter(), &broken);
-        assert_eq!(violations.len(), 1);
-        assert!(violations[0].starts_with("ch03-topics: the untouched stubs do not compile"));
-    }
-
-    #[test]
-    fn author_defects_are_violations() {
-        let mut stubs = result(&[Status::NotStarted, Status::NotStarted]);
-        stubs.defects.push("tests/exercises.rs has no test `describe`".into());
-        assert_eq!(stub_violations(&chapter(), &stubs), ["ch03-topics: tests/exercises.rs has no test `describe`"]);
-    }
-
-    #[test]
-    fn a_failing_solution_is_a_violation() {
-        let violations = solution_violations(&chapter(), &result(&[Status::Done, Status::Failing]));
-        assert_eq!(violations, ["ch03::describe: the reference solution does not pass: assertion failed\n      more"]);
-        assert!(solution_violations(&chapter(), &result(&[Status::Done, Status::Done])).is_empty());
-    }
-
-    #[test]
-    fn the_exit_code_follows_the_exercises() {
-        assert!(verdict(&[result(&[Status::Done, Status::Done])], false).is_ok());
-        let err = verdict(&[result(&[Status::Done, Status::NotStarted])], false).unwrap_err();
-        assert!(err.to_string().starts_with("1 exercise(s) not done yet"));
-        assert!(verdict(&[], false).is_ok());
-    }
+fn confirm(question: &str) -> Result<bool> {
+    print!("{question} [y/N] ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).context("reading your answer")?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }

@@ -60,7 +60,7 @@ pub async fn run(options: &CiOptions) -> Result<()> {
 async fn tests_audit_book() -> Result<Tally> {
     let tally = step_counting("test", cargo(&["test", "--workspace", "--no-fail-fast", "--quiet"]))?;
     let audit_started = Instant::now();
-    check::audit(&[]).await?;
+    check::audit().await?;
     println!("== exercise audit: {:.1} s", audit_started.elapsed().as_secs_f64());
     let book_started = Instant::now();
     let index = crate::book::build(&workbook_support::env::workspace_root().join("book"))?;

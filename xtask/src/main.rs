@@ -47,10 +47,13 @@ enum Command {
     Status,
     /// Run a real Kafka command-line tool against the environment, e.g. `cargo xtask cli kafka-topics --list`.
     Cli(cli::CliOptions),
-    /// Check your exercise solutions against the running environment (starts it if needed).
+    /// Check your exercises against the running environment (starts it if needed): the next unfinished one,
+    /// a chapter (ch03), one exercise (ch03::ensure_partitions), or --all.
     Check(check::CheckOptions),
     /// Print the hint of one exercise, e.g. `cargo xtask hint ch03::create_topic_idempotently`.
     Hint(check::HintOptions),
+    /// Put one exercise's original stub back (asks first), e.g. `cargo xtask reset ch03::ensure_partitions`.
+    Reset(check::ResetOptions),
     /// Build the book (book/book/index.html), or serve it with live reload.
     Book(book::BookOptions),
     /// Measure the workbook's performance claims as ratios against Kafka's own perf tools.
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
             Command::Cli(options) => cli::run(&options).await,
             Command::Check(options) => check::run(&options).await,
             Command::Hint(options) => check::hint(&options),
+            Command::Reset(options) => check::reset(&options),
             Command::Book(options) => book::run(&options).await,
             Command::Bench(options) => bench::run(&options).await,
             Command::Ci(options) => ci::run(&options).await,

@@ -15,6 +15,49 @@ pub struct Exercise {
     pub title: String,
     /// A question that leads towards the answer (never the answer).
     pub hint: String,
+    /// Seconds the exercise's test may take before the checker stops it ("timed out").
+    #[serde(default = "default_deadline")]
+    pub deadline: u64,
+    /// The known-wrong answers of `mistakes/exercises.rs` that the test must reject.
+    #[serde(default, rename = "mistake")]
+    pub mistakes: Vec<Mistake>,
+}
+
+/// A known-wrong answer: the audit runs the exercise's test with it and expects a failure that says so.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Mistake {
+    /// Its name in `mistakes/exercises.rs` (what `WORKBOOK_MISTAKE` selects).
+    pub name: String,
+    /// The mistake in one line, as a learner would make it.
+    pub what: String,
+    /// Text the test's failure must contain: the message that names the mistake.
+    pub says: String,
+}
+
+/// Long enough for a connector to start and capture on a busy laptop; an exercise may ask for more.
+pub const DEFAULT_DEADLINE_SECS: u64 = 120;
+
+fn default_deadline() -> u64 {
+    DEFAULT_DEADLINE_SECS
+}
+
+impl Exercise {
+    /// An exercise with just a name (and placeholder texts), for tests.
+    #[cfg(test)]
+    pub fn named(name: &str) -> Exercise {
+        Exercise {
+            name: name.into(),
+            title: format!("title of {name}"),
+            hint: format!("hint of {name}"),
+            deadline: DEFAULT_DEADLINE_SECS,
+            mistakes: Vec::new(),
+        }
+    }
+
+    pub fn deadline(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.deadline)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -96,6 +139,11 @@ pub fn parse_manifest(text: &str) -> Result<Vec<Exercise>> {
         if !seen.insert(exercise.name.as_str()) {
             bail!("exercise `{}` is listed twice", exercise.name);
         }
+        for mistake in &exercise.mistakes {
+            if mistake.name.trim().is_empty() || mistake.says.trim().is_empty() {
+                bail!("every [[exercise.mistake]] of `{}` needs a name and what the test says", exercise.name);
+            }
+        }
     }
     Ok(manifest.exercise)
 }
@@ -114,6 +162,32 @@ pub fn select(all: &[Chapter], wanted: &[String]) -> Result<Vec<Chapter>> {
             None => bail!("there is no chapter `{name}` with exercises. {}", list_chapters(all)),
         }
     }
+    Ok(selected)
+}
+
+/// The exercises named on the command line, in learning order: `ch03` (a chapter), `ch03::name` or
+/// a bare exercise name (one exercise); every exercise when none are named.
+pub fn select_exercises<'a>(all: &'a [Chapter], wanted: &[String]) -> Result<Vec<(&'a Chapter, &'a Exercise)>> {
+    let mut selected: Vec<(&Chapter, &Exercise)> = Vec::new();
+    let every = all.iter().flat_map(|c| c.exercises.iter().map(move |e| (c, e)));
+    if wanted.is_empty() {
+        return Ok(every.collect());
+    }
+    for name in wanted {
+        let name = name.trim_end_matches('/').rsplit('/').next().unwrap_or(name);
+        let found: Vec<(&Chapter, &Exercise)> = match all.iter().find(|c| c.id == name || c.package == name) {
+            Some(chapter) => chapter.exercises.iter().map(|e| (chapter, e)).collect(),
+            None => vec![find_exercise(all, name)?],
+        };
+        for pair in found {
+            if !selected.iter().any(|(c, e)| c.package == pair.0.package && e.name == pair.1.name) {
+                selected.push(pair);
+            }
+        }
+    }
+    // Learning order, whatever order they were typed in.
+    let order: Vec<(&Chapter, &Exercise)> = every.collect();
+    selected.sort_by_key(|(c, e)| order.iter().position(|(oc, oe)| oc.package == c.package && oe.name == e.name));
     Ok(selected)
 }
 
@@ -173,10 +247,7 @@ hint = "Which part of the metadata names a partition's leader?"
 "#;
 
     fn chapter(package: &str, names: &[&str]) -> Chapter {
-        let exercises = names
-            .iter()
-            .map(|n| Exercise { name: n.to_string(), title: format!("title of {n}"), hint: format!("hint of {n}") })
-            .collect();
+        let exercises = names.iter().map(|n| Exercise::named(n)).collect();
         Chapter {
             dir: PathBuf::from("chapters").join(package),
             package: package.to_string(),
@@ -226,6 +297,19 @@ hint = "Which part of the metadata names a partition's leader?"
         let err = select(&all, &["ch3".into()]).unwrap_err().to_string();
         assert!(err.contains("no chapter `ch3`") && err.contains("ch01 (ch01-why-kafka), ch03 (ch03-topics)"), "{err}");
         assert!(select(&[], &["ch01".into()]).unwrap_err().to_string().contains("No chapter has exercises yet"));
+    }
+
+    #[test]
+    fn selects_exercises_by_chapter_or_name_in_learning_order() {
+        let all = [chapter("ch01-why-kafka", &["a", "b"]), chapter("ch03-topics", &["c", "d"])];
+        let names = |wanted: &[&str]| -> Vec<String> {
+            let wanted: Vec<String> = wanted.iter().map(|w| w.to_string()).collect();
+            select_exercises(&all, &wanted).unwrap().iter().map(|(c, e)| c.qualified(e)).collect()
+        };
+        assert_eq!(names(&[]), ["ch01::a", "ch01::b", "ch03::c", "ch03::d"]);
+        assert_eq!(names(&["ch03::d", "ch01"]), ["ch01::a", "ch01::b", "ch03::d"]);
+        assert_eq!(names(&["c", "ch03"]), ["ch03::c", "ch03::d"]);
+        assert!(select_exercises(&all, &["ch03::zz".to_string()]).is_err());
     }
 
     #[test]

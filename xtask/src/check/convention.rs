@@ -11,25 +11,30 @@ pub fn problems(chapter: &Chapter) -> Vec<String> {
         Some(text) => problems.extend(manifest_problems(&chapter.package, &text)),
         None => problems.push("has no Cargo.toml".to_string()),
     }
-    for file in ["src/exercises.rs", "solutions/exercises.rs", "tests/exercises.rs"] {
+    for file in ["src/exercises.rs", "solutions/exercises.rs", "mistakes/exercises.rs", "tests/exercises.rs"] {
         if !chapter.dir.join(file).is_file() {
             problems.push(format!("has no {file}"));
         }
     }
-    if let Some(lib) = read("src/lib.rs") {
-        if !lib.contains(r#"feature = "solutions""#) || !lib.contains(r#"path = "../solutions/exercises.rs""#) {
-            problems.push(
-                r#"src/lib.rs must declare `#[cfg_attr(feature = "solutions", path = "../solutions/exercises.rs")] pub mod exercises;`"#
-                    .to_string(),
-            );
+    if read("src/lib.rs").is_some_and(|lib| declares_exercises(&lib)) {
+        problems.push(
+            "src/lib.rs must not declare `mod exercises`: the exercises belong to the test target alone, so a \
+             learner's typo breaks only this chapter's exercises"
+                .to_string(),
+        );
+    }
+    if let Some(tests) = read("tests/exercises.rs") {
+        for path in EXERCISE_PATHS {
+            if !tests.contains(&format!("path = \"{path}\"")) {
+                problems
+                    .push(format!("tests/exercises.rs must declare `mod exercises` with a #[cfg_attr] path to {path}"));
+            }
         }
-    } else {
-        problems.push("has no src/lib.rs".to_string());
     }
     if chapter.exercises.is_empty() {
         problems.push("exercises.toml lists no [[exercise]]".to_string());
     }
-    for file in ["src/exercises.rs", "solutions/exercises.rs"] {
+    for file in ["src/exercises.rs", "solutions/exercises.rs", "mistakes/exercises.rs"] {
         if let Some(text) = read(file) {
             for exercise in &chapter.exercises {
                 if !defines_fn(&text, &exercise.name) {
@@ -41,8 +46,19 @@ pub fn problems(chapter: &Chapter) -> Vec<String> {
     problems
 }
 
-/// Checks the chapter's Cargo.toml: package named like its directory, a `solutions` feature,
-/// and an `exercises` test target that plain `cargo test` skips.
+/// The three files `tests/exercises.rs` compiles as `mod exercises`, one per feature set.
+const EXERCISE_PATHS: [&str; 3] = ["../src/exercises.rs", "../solutions/exercises.rs", "../mistakes/exercises.rs"];
+
+/// Does `lib` declare the exercises module (`mod exercises;`)?
+fn declares_exercises(lib: &str) -> bool {
+    lib.lines().any(|line| {
+        let line = line.trim();
+        line.ends_with("mod exercises;") && !line.starts_with("//")
+    })
+}
+
+/// Checks the chapter's Cargo.toml: package named like its directory, `solutions` and `mistakes`
+/// features, and an `exercises` test target that plain `cargo test` skips.
 pub fn manifest_problems(package: &str, cargo_toml: &str) -> Vec<String> {
     let Ok(manifest) = cargo_toml.parse::<toml::Table>() else {
         return vec!["Cargo.toml is not valid TOML".to_string()];
@@ -52,8 +68,10 @@ pub fn manifest_problems(package: &str, cargo_toml: &str) -> Vec<String> {
     if name != Some(package) {
         problems.push(format!("its package must be named like its directory, `{package}` (found {name:?})"));
     }
-    if manifest.get("features").and_then(|f| f.get("solutions")).is_none() {
-        problems.push("Cargo.toml needs `[features] solutions = []`".to_string());
+    for feature in ["solutions", "mistakes"] {
+        if manifest.get("features").and_then(|f| f.get(feature)).is_none() {
+            problems.push(format!("Cargo.toml needs `[features] {feature} = []`"));
+        }
     }
     let tests = manifest.get("test").and_then(|t| t.as_array()).cloned().unwrap_or_default();
     let exercises = tests.iter().find(|t| t.get("name").and_then(|n| n.as_str()) == Some("exercises"));
@@ -86,11 +104,20 @@ name = "ch99-probe"
 
 [features]
 solutions = []
+mistakes = []
 
 [[test]]
 name = "exercises"
 path = "tests/exercises.rs"
 test = false
+"#;
+
+    const TESTS: &str = r#"
+#[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
+#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
+mod exercises;
+#[test] fn add() {}
 "#;
 
     #[test]
@@ -101,10 +128,11 @@ test = false
     #[test]
     fn names_each_missing_piece() {
         let problems = manifest_problems("ch99-other", "[package]\nname = \"ch99-probe\"\n");
-        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert_eq!(problems.len(), 4, "{problems:?}");
         assert!(problems[0].contains("named like its directory"));
         assert!(problems[1].contains("solutions = []"));
-        assert!(problems[2].contains("test = false"));
+        assert!(problems[2].contains("mistakes = []"));
+        assert!(problems[3].contains("test = false"));
     }
 
     #[test]
@@ -112,39 +140,39 @@ test = false
         assert!(defines_fn("pub async fn create_topic(admin: &Admin)", "create_topic"));
         assert!(defines_fn("pub fn pick<T>(x: T)", "pick"));
         assert!(!defines_fn("pub fn create_topic_twice()", "create_topic"));
+        assert!(declares_exercises("//! lib\npub mod exercises;\n"));
+        assert!(!declares_exercises("// pub mod exercises;\npub mod topics;\n"));
     }
 
     #[test]
     fn checks_a_whole_crate_on_disk() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("ch99-probe");
-        for sub in ["src", "solutions", "tests"] {
+        for sub in ["src", "solutions", "mistakes", "tests"] {
             std::fs::create_dir_all(root.join(sub)).unwrap();
         }
         std::fs::write(root.join("Cargo.toml"), GOOD_MANIFEST).unwrap();
-        std::fs::write(
-            root.join("src/lib.rs"),
-            "#[cfg_attr(feature = \"solutions\", path = \"../solutions/exercises.rs\")]\npub mod exercises;\n",
-        )
-        .unwrap();
+        std::fs::write(root.join("src/lib.rs"), "//! The chapter.\n").unwrap();
         std::fs::write(root.join("src/exercises.rs"), "pub fn add(a: u32) -> u32 { todo!() }\n").unwrap();
         std::fs::write(root.join("solutions/exercises.rs"), "pub fn add(a: u32) -> u32 { a }\n").unwrap();
-        std::fs::write(root.join("tests/exercises.rs"), "#[test] fn add() {}\n").unwrap();
-        let exercise = |name: &str| Exercise { name: name.into(), title: "t".into(), hint: "h".into() };
+        std::fs::write(root.join("mistakes/exercises.rs"), "pub fn add(a: u32) -> u32 { a + 1 }\n").unwrap();
+        std::fs::write(root.join("tests/exercises.rs"), TESTS).unwrap();
         let mut chapter = Chapter {
             dir: root.clone(),
             package: "ch99-probe".into(),
             id: "ch99".into(),
-            exercises: vec![exercise("add")],
+            exercises: vec![Exercise::named("add")],
         };
         assert_eq!(problems(&chapter), Vec::<String>::new());
 
-        chapter.exercises.push(exercise("sub"));
+        chapter.exercises.push(Exercise::named("sub"));
         std::fs::remove_file(root.join("solutions/exercises.rs")).unwrap();
+        std::fs::write(root.join("src/lib.rs"), "pub mod exercises;\n").unwrap();
         let found = problems(&chapter);
-        assert_eq!(
-            found,
-            ["has no solutions/exercises.rs", "src/exercises.rs has no `fn sub` (listed in exercises.toml)"]
-        );
+        assert_eq!(found.len(), 4, "{found:?}");
+        assert_eq!(found[0], "has no solutions/exercises.rs");
+        assert!(found[1].starts_with("src/lib.rs must not declare `mod exercises`"), "{found:?}");
+        assert_eq!(found[2], "src/exercises.rs has no `fn sub` (listed in exercises.toml)");
+        assert_eq!(found[3], "mistakes/exercises.rs has no `fn sub` (listed in exercises.toml)");
     }
 }

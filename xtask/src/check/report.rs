@@ -1,65 +1,59 @@
-//! What `cargo xtask check` prints: a table, the next exercise to work on, and progress.
+//! What `cargo xtask check` prints: the progress table, one exercise's result, and progress.
 
 use std::fmt::Write;
 
 use super::chapters::{Chapter, Exercise};
-use super::runner::{Outcome, Status};
+use super::checker::Verdict;
+use super::progress::{Progress, Status};
 
-/// One row of the table: an exercise and how it stands.
-pub struct Row<'a> {
-    pub chapter: &'a Chapter,
-    pub exercise: &'a Exercise,
-    pub outcome: &'a Outcome,
-}
-
-/// The whole report, as text (pure, so it is tested below).
-pub fn render(rows: &[Row<'_>], solutions: bool) -> String {
-    let mut out = String::new();
-    out.push_str(&table(rows));
-    if let Some(next) = rows.iter().find(|row| row.outcome.status != Status::Done) {
-        out.push('\n');
-        out.push_str(&next_up(next, solutions));
+/// The table of every exercise and where it stands, with a progress bar.
+pub fn table(chapters: &[Chapter], progress: &Progress) -> String {
+    let rows: Vec<(&Chapter, &Exercise)> =
+        chapters.iter().flat_map(|c| c.exercises.iter().map(move |e| (c, e))).collect();
+    let width = rows.iter().map(|(c, e)| c.qualified(e).len()).chain([8]).max().unwrap_or(8);
+    let mut out = format!("{:width$}  status\n", "exercise");
+    for (chapter, exercise) in &rows {
+        let name = chapter.qualified(exercise);
+        let _ = writeln!(out, "{name:width$}  {}", progress.status(&name).label());
     }
-    let done = rows.iter().filter(|row| row.outcome.status == Status::Done).count();
-    let what = if solutions { "reference solutions pass" } else { "exercises done" };
-    let _ = writeln!(out, "\nProgress: {} {done}/{} {what}", progress_bar(done, rows.len(), 30), rows.len());
+    let done = rows.iter().filter(|(c, e)| progress.status(&c.qualified(e)) == Status::Done).count();
+    let _ = writeln!(out, "\nProgress: {} {done}/{} exercises done", progress_bar(done, rows.len(), 30), rows.len());
     out
 }
 
-fn table(rows: &[Row<'_>]) -> String {
-    let chapter_width = rows.iter().map(|r| r.chapter.package.len()).chain([7]).max().unwrap_or(7);
-    let exercise_width = rows.iter().map(|r| r.exercise.name.len()).chain([8]).max().unwrap_or(8);
-    let mut out = format!("{:chapter_width$}  {:exercise_width$}  status\n", "chapter", "exercise");
-    for row in rows {
-        let _ = writeln!(
-            out,
-            "{:chapter_width$}  {:exercise_width$}  {}",
-            row.chapter.package,
-            row.exercise.name,
-            row.outcome.status.label()
-        );
-    }
-    out
+/// One line per checked exercise, as it finishes: `✓ ch04::name  done  (2.1 s)`.
+pub fn line(chapter: &Chapter, exercise: &Exercise, verdict: &Verdict) -> String {
+    let mark = if verdict.status == Status::Done { "✓" } else { "✗" };
+    let time =
+        if verdict.elapsed.is_zero() { String::new() } else { format!("  ({:.1} s)", verdict.elapsed.as_secs_f64()) };
+    format!("{mark} {}  {}{time}", chapter.qualified(exercise), verdict.status.label())
 }
 
-/// The first exercise that is not done: where to edit, what failed, and its hint.
-fn next_up(row: &Row<'_>, solutions: bool) -> String {
-    let file = if solutions { "solutions/exercises.rs" } else { "src/exercises.rs" };
+/// The exercise to work on: where to edit, what failed, and the way to a hint (the hint itself
+/// once the same exercise has failed twice in a row).
+pub fn next_up(chapter: &Chapter, exercise: &Exercise, verdict: &Verdict, failures_in_a_row: u32) -> String {
+    let name = chapter.qualified(exercise);
     let mut out = format!(
-        "Next: {} — {}\n  edit {}/{file}, function `{}`\n",
-        row.chapter.qualified(row.exercise),
-        row.exercise.title,
-        row.chapter.shown_dir(),
-        row.exercise.name
+        "Next: {name} — {}\n  edit {}/src/exercises.rs, function `{}`\n",
+        exercise.title,
+        chapter.shown_dir(),
+        exercise.name
     );
-    let message = if row.outcome.status == Status::NotStarted {
-        "It still calls todo!(): replace the todo!() with your code.".to_string()
-    } else {
-        row.outcome.message.clone()
+    let message = match verdict.status {
+        Status::NotStarted => "It is still the todo!() stub: replace the todo!() with your code.".to_string(),
+        Status::DoesNotCompile => format!("The chapter does not compile:\n{}", verdict.message),
+        _ => verdict.message.clone(),
     };
-    out.push('\n');
-    out.push_str(&indent(&message));
-    let _ = write!(out, "\n\nHint: {}\n", row.exercise.hint.trim());
+    if !message.is_empty() {
+        out.push('\n');
+        out.push_str(&indent(&message));
+        out.push('\n');
+    }
+    if failures_in_a_row >= 2 {
+        let _ = write!(out, "\nHint: {}\n", indent(exercise.hint.trim()).trim_start());
+    } else if verdict.status != Status::NotStarted {
+        let _ = writeln!(out, "\nStuck? `cargo xtask hint {name}` gives a hint.");
+    }
     out
 }
 
@@ -80,6 +74,8 @@ pub fn progress_bar(done: usize, total: usize, width: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
@@ -91,38 +87,47 @@ mod tests {
         assert_eq!(progress_bar(0, 0, 4), "[    ]");
     }
 
-    fn exercise(name: &str) -> Exercise {
-        Exercise { name: name.into(), title: format!("The {name} exercise"), hint: "What does the broker say?".into() }
-    }
-
-    #[test]
-    fn renders_table_next_exercise_and_progress() {
-        let chapter = Chapter {
+    fn chapter() -> Chapter {
+        Chapter {
             dir: "chapters/ch03-topics".into(),
             package: "ch03-topics".into(),
             id: "ch03".into(),
-            exercises: vec![exercise("create"), exercise("describe"), exercise("delete")],
-        };
-        let outcomes = [
-            Outcome { status: Status::Done, message: String::new() },
-            Outcome { status: Status::Failing, message: "assertion failed: 3 partitions\n  left: 1".into() },
-            Outcome { status: Status::NotStarted, message: "not yet implemented".into() },
-        ];
-        let rows: Vec<Row<'_>> = chapter
-            .exercises
-            .iter()
-            .zip(&outcomes)
-            .map(|(exercise, outcome)| Row { chapter: &chapter, exercise, outcome })
-            .collect();
-        let text = render(&rows, false);
-        assert!(text.starts_with("chapter      exercise  status\nch03-topics  create    done\n"), "{text}");
-        assert!(text.contains("ch03-topics  describe  failing\nch03-topics  delete    not started\n"), "{text}");
-        assert!(
-            text.contains("Next: ch03::describe — The describe exercise\n  edit chapters/ch03-topics/src/exercises.rs"),
-            "{text}"
-        );
-        assert!(text.contains("  assertion failed: 3 partitions\n    left: 1"), "{text}");
-        assert!(text.contains("Hint: What does the broker say?"), "{text}");
+            exercises: vec![Exercise::named("create"), Exercise::named("describe"), Exercise::named("delete")],
+        }
+    }
+
+    #[test]
+    fn the_table_comes_from_saved_progress() {
+        let mut progress = Progress::default();
+        progress.record("ch03::create", Status::Done);
+        progress.record("ch03::describe", Status::Failing);
+        let text = table(&[chapter()], &progress);
+        assert!(text.starts_with("exercise        status\nch03::create    done\nch03::describe  failing\n"), "{text}");
+        assert!(text.contains("ch03::delete    not checked yet\n"), "{text}");
         assert!(text.ends_with("Progress: [##########>                   ] 1/3 exercises done\n"), "{text}");
+    }
+
+    #[test]
+    fn the_hint_comes_after_the_second_failure() {
+        let chapter = chapter();
+        let failing = Verdict {
+            status: Status::Failing,
+            message: "assertion failed: 3 partitions\n  left: 1".into(),
+            elapsed: Duration::from_millis(2100),
+        };
+        let first = next_up(&chapter, &chapter.exercises[1], &failing, 1);
+        assert!(
+            first.starts_with("Next: ch03::describe — title of describe\n  edit chapters/ch03-topics/src/exercises.rs")
+        );
+        assert!(first.contains("  assertion failed: 3 partitions\n    left: 1"), "{first}");
+        assert!(first.contains("`cargo xtask hint ch03::describe`") && !first.contains("hint of describe"), "{first}");
+        let second = next_up(&chapter, &chapter.exercises[1], &failing, 2);
+        assert!(second.contains("Hint: hint of describe"), "{second}");
+        assert_eq!(line(&chapter, &chapter.exercises[1], &failing), "✗ ch03::describe  failing  (2.1 s)");
+
+        let untouched = Verdict { status: Status::NotStarted, message: String::new(), elapsed: Duration::ZERO };
+        let text = next_up(&chapter, &chapter.exercises[2], &untouched, 0);
+        assert!(text.contains("still the todo!() stub") && !text.contains("hint"), "{text}");
+        assert_eq!(line(&chapter, &chapter.exercises[2], &untouched), "✗ ch03::delete  not started");
     }
 }

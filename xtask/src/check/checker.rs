@@ -1,0 +1,140 @@
+//! Checking exercises one at a time: is it still the stub, does it compile, does its test pass
+//! within its deadline. Each chapter is built at most once per `cargo xtask check`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::build::{self, Built, Variant};
+use super::chapters::{Chapter, Exercise};
+use super::progress::Status;
+use super::run::{self, Ending};
+use super::stub;
+
+/// How many lines of a failure the checker shows.
+const FAILURE_LINES: usize = 30;
+
+/// The verdict on one exercise, with what went wrong when it is not done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub status: Status,
+    /// The panic message, the compiler's first error, or what the test was waiting for.
+    pub message: String,
+    pub elapsed: Duration,
+}
+
+impl Verdict {
+    fn new(status: Status, message: impl Into<String>, elapsed: Duration) -> Verdict {
+        Verdict { status, message: message.into(), elapsed }
+    }
+}
+
+pub struct Checker {
+    root: PathBuf,
+    variant: Variant,
+    builds: HashMap<String, Built>,
+}
+
+impl Checker {
+    pub fn new(root: &Path, variant: Variant) -> Checker {
+        Checker { root: root.to_path_buf(), variant, builds: HashMap::new() }
+    }
+
+    /// Checks one exercise, showing what runs and for how long while it runs.
+    pub fn check(&mut self, chapter: &Chapter, exercise: &Exercise) -> Result<Verdict> {
+        let name = chapter.qualified(exercise);
+        if self.variant == Variant::Learner && self.untouched(chapter, exercise) {
+            return Ok(Verdict::new(Status::NotStarted, "", Duration::ZERO));
+        }
+        let spinner = Spinner::start(&name);
+        let built = self.build(chapter, &spinner)?;
+        let binary = match built {
+            Built::Binary(binary) => binary,
+            Built::CompileError(error) => {
+                spinner.finish();
+                return Ok(Verdict::new(Status::DoesNotCompile, error, Duration::ZERO));
+            }
+        };
+        spinner.phase("running");
+        let run = run::run_one(&binary, &exercise.name, None, exercise.deadline(), |line| spinner.line(line))?;
+        spinner.finish();
+        Ok(judge(exercise, &run))
+    }
+
+    fn untouched(&self, chapter: &Chapter, exercise: &Exercise) -> bool {
+        std::fs::read_to_string(chapter.dir.join("src/exercises.rs"))
+            .is_ok_and(|source| stub::is_untouched(&source, &exercise.name))
+    }
+
+    fn build(&mut self, chapter: &Chapter, spinner: &Spinner) -> Result<Built> {
+        if let Some(built) = self.builds.get(&chapter.package) {
+            return Ok(built.clone());
+        }
+        spinner.phase(&format!("building {}", chapter.package));
+        let built = build::build(&self.root, chapter, self.variant, |line| spinner.line(line))?;
+        self.builds.insert(chapter.package.clone(), built.clone());
+        Ok(built)
+    }
+
+    /// Forget the builds, e.g. after a file changed (`--watch`).
+    pub fn forget_builds(&mut self) {
+        self.builds.clear();
+    }
+}
+
+/// The verdict of one test run.
+pub fn judge(exercise: &Exercise, run: &run::TestRun) -> Verdict {
+    match run.ending {
+        Ending::Passed => Verdict::new(Status::Done, "", run.elapsed),
+        Ending::Failed => Verdict::new(Status::Failing, run::failure_message(&run.output, FAILURE_LINES), run.elapsed),
+        Ending::TimedOut => {
+            let waiting = run::last_wait(&run.output).map(|w| format!(", {w}")).unwrap_or_default();
+            let message = format!(
+                "timed out after {} s{waiting}.\nThe test was stopped; its deadline is `deadline` in exercises.toml.",
+                exercise.deadline
+            );
+            Verdict::new(Status::TimedOut, message, run.elapsed)
+        }
+        Ending::NoSuchTest => Verdict::new(
+            Status::Failing,
+            format!("tests/exercises.rs has no test named `{}` (a slip of the chapter's author)", exercise.name),
+            run.elapsed,
+        ),
+    }
+}
+
+/// A one-line progress display on the terminal: the exercise, the phase, the seconds, and the
+/// last line the build or the test printed. Hidden when stderr is not a terminal (CI logs).
+struct Spinner {
+    bar: ProgressBar,
+}
+
+impl Spinner {
+    fn start(name: &str) -> Spinner {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {prefix} {wide_msg} {elapsed}").expect("a valid template"),
+        );
+        bar.set_prefix(name.to_string());
+        bar.enable_steady_tick(Duration::from_millis(120));
+        Spinner { bar }
+    }
+
+    fn phase(&self, phase: &str) {
+        self.bar.set_message(phase.to_string());
+    }
+
+    fn line(&self, line: &str) {
+        let line = line.trim();
+        if !line.is_empty() {
+            self.bar.set_message(line.chars().take(100).collect::<String>());
+        }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
