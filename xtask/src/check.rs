@@ -36,6 +36,7 @@ mod build;
 mod chapters;
 mod checker;
 mod convention;
+mod diagnose;
 mod progress;
 mod report;
 mod run;
@@ -312,4 +313,86 @@ fn confirm(question: &str) -> Result<bool> {
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer).context("reading your answer")?;
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Copies what a workspace build needs (sources and manifests, no `target/`) to `to`.
+    fn copy_workspace(from: &Path, to: &Path) {
+        for file in ["Cargo.toml", "Cargo.lock", "rustfmt.toml"] {
+            std::fs::copy(from.join(file), to.join(file)).unwrap();
+        }
+        for dir in ["chapters", "xtask", "tests"] {
+            copy_dir(&from.join(dir), &to.join(dir));
+        }
+    }
+
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name();
+            if name == "target" || name.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            if entry.file_type().unwrap().is_dir() {
+                copy_dir(&entry.path(), &to.join(&name));
+            } else {
+                std::fs::copy(entry.path(), to.join(&name)).unwrap();
+            }
+        }
+    }
+
+    /// A learner's typo in one chapter's exercise file: that chapter "does not compile" with the
+    /// compiler's first error, and another chapter is still checked. In a copy of the workspace
+    /// (so the learner's tree is never touched), sharing this build's target directory.
+    #[test]
+    fn a_typo_breaks_only_its_own_chapter() {
+        let root = workspace_root();
+        let copy = tempfile::tempdir().unwrap();
+        copy_workspace(&root, copy.path());
+        let broken = copy.path().join("chapters/ch01-why-kafka/src/exercises.rs");
+        let source = std::fs::read_to_string(&broken).unwrap();
+        let all = all_chapters(copy.path()).unwrap();
+        let find = |id: &str| all.iter().find(|c| c.id == id).unwrap();
+        let (ch14, ch01) = (find("ch14"), find("ch01"));
+        // A learner started the first exercise (an untouched stub is "not started" whatever the
+        // file holds) and left a typo at the end of the file.
+        let exercise = &ch01.exercises[0];
+        let (range, _) = stub::find(&source, &exercise.name).unwrap();
+        let started = source[range.clone()].replace("todo!(", "unimplemented!(");
+        let typo = "\npub fn typo( {\n";
+        std::fs::write(&broken, format!("{}{started}{}{typo}", &source[..range.start], &source[range.end..])).unwrap();
+        // This build's target directory: the registry crates are built already.
+        let target = root.join("target");
+
+        let mut checker = Checker::new(copy.path(), Variant::Solutions).with_target_dir(&target);
+        let verdict = checker.check(ch14, &ch14.exercises[0]).unwrap();
+        assert_eq!(verdict.status, Status::Done, "{verdict:?}");
+
+        let mut learner = Checker::new(copy.path(), Variant::Learner).with_target_dir(&target);
+        let verdict = learner.check(ch01, exercise).unwrap();
+        assert_eq!(verdict.status, Status::DoesNotCompile, "{verdict:?}");
+        assert!(verdict.message.contains("src/exercises.rs"), "the first error names the file: {}", verdict.message);
+        // The chapter's library, which other chapters may use, still builds.
+        let status = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+            .current_dir(copy.path())
+            .env("CARGO_TARGET_DIR", &target)
+            .args(["build", "--quiet", "-p", "ch01-why-kafka", "--lib"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "ch01's library must build whatever its exercise file holds");
+    }
+
+    /// xtask builds the learner's tools (`up`, `check`, `down`): it must not need any chapter crate.
+    #[test]
+    fn xtask_depends_on_no_chapter() {
+        let manifest = std::fs::read_to_string(workspace_root().join("xtask/Cargo.toml")).unwrap();
+        let manifest: toml::Table = manifest.parse().unwrap();
+        let dependencies = manifest["dependencies"].as_table().unwrap();
+        let chapters: Vec<&String> = dependencies.keys().filter(|name| name.starts_with("ch")).collect();
+        assert!(chapters.is_empty(), "xtask depends on {chapters:?}");
+    }
 }

@@ -91,7 +91,7 @@ pub fn run(root: &Path, chapters: &[Chapter], jobs: usize) -> Result<()> {
         violations.extend(stub_problems(chapter));
         for (variant, kinds) in [(Variant::Learner, "stubs"), (Variant::Mistakes, "mistakes")] {
             println!("== building {} ({kinds})", chapter.package);
-            match build::build(root, chapter, variant, |_| {})? {
+            match build::build(root, None, chapter, variant, |_| {})? {
                 Built::CompileError(error) => {
                     violations.push(format!("{}: the {kinds} build does not compile:\n{error}", chapter.package))
                 }

@@ -58,8 +58,17 @@ pub fn cargo_test(root: &Path, chapter: &Chapter, variant: Variant) -> Command {
 
 /// Builds the chapter's `exercises` test binary. A compile error is a result, not an error: it is
 /// the learner's to fix. `on_line` sees cargo's progress lines (for a progress display).
-pub fn build(root: &Path, chapter: &Chapter, variant: Variant, mut on_line: impl FnMut(&str)) -> Result<Built> {
+pub fn build(
+    root: &Path,
+    target_dir: Option<&Path>,
+    chapter: &Chapter,
+    variant: Variant,
+    mut on_line: impl FnMut(&str),
+) -> Result<Built> {
     let mut cmd = cargo_test(root, chapter, variant);
+    if let Some(dir) = target_dir {
+        cmd.env("CARGO_TARGET_DIR", dir);
+    }
     cmd.args(["--no-run", "--message-format=json"]);
     // cargo's own status lines go to stderr; keep them for when no JSON explains a failure.
     cmd.env("CARGO_TERM_COLOR", "never").env("CARGO_TERM_PROGRESS_WHEN", "never");

@@ -10,6 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::build::{self, Built, Variant};
 use super::chapters::{Chapter, Exercise};
+use super::diagnose::ConnectLog;
 use super::progress::Status;
 use super::run::{self, Ending};
 use super::stub;
@@ -36,11 +37,19 @@ pub struct Checker {
     root: PathBuf,
     variant: Variant,
     builds: HashMap<String, Built>,
+    target_dir: Option<PathBuf>,
 }
 
 impl Checker {
     pub fn new(root: &Path, variant: Variant) -> Checker {
-        Checker { root: root.to_path_buf(), variant, builds: HashMap::new() }
+        Checker { root: root.to_path_buf(), variant, builds: HashMap::new(), target_dir: None }
+    }
+
+    /// Builds into another target directory than the workspace's own (a test's copy of the workspace).
+    #[cfg(test)]
+    pub fn with_target_dir(mut self, dir: &Path) -> Checker {
+        self.target_dir = Some(dir.to_path_buf());
+        self
     }
 
     /// Checks one exercise, showing what runs and for how long while it runs.
@@ -59,9 +68,16 @@ impl Checker {
             }
         };
         spinner.phase("running");
+        let connect_log = ConnectLog::mark(&workbook_support::env::workbook_dir());
         let run = run::run_one(&binary, &exercise.name, None, exercise.deadline(), |line| spinner.line(line))?;
         spinner.finish();
-        Ok(judge(exercise, &run))
+        let mut verdict = judge(exercise, &run);
+        if verdict.status != Status::Done {
+            for finding in connect_log.findings() {
+                verdict.message.push_str(&format!("\n\n{finding}"));
+            }
+        }
+        Ok(verdict)
     }
 
     fn untouched(&self, chapter: &Chapter, exercise: &Exercise) -> bool {
@@ -74,7 +90,8 @@ impl Checker {
             return Ok(built.clone());
         }
         spinner.phase(&format!("building {}", chapter.package));
-        let built = build::build(&self.root, chapter, self.variant, |line| spinner.line(line))?;
+        let built =
+            build::build(&self.root, self.target_dir.as_deref(), chapter, self.variant, |line| spinner.line(line))?;
         self.builds.insert(chapter.package.clone(), built.clone());
         Ok(built)
     }

@@ -1,0 +1,123 @@
+//! Connector trouble, said in one line: what the Connect worker logged while an exercise ran.
+//!
+//! A connector whose *task* failed still shows the connector as RUNNING, and a source that
+//! writes to a topic the broker will not create (this broker has `auto.create.topics.enable=false`)
+//! only retries with a WARN. A test then waits until its deadline; the worker's log says why.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+/// The worker's log, and how much of it existed before the exercise ran.
+pub struct ConnectLog {
+    path: PathBuf,
+    start: u64,
+}
+
+impl ConnectLog {
+    /// Remembers where the log ends now (the local backend's `.workbook/logs/connect.log`).
+    pub fn mark(workbook_dir: &Path) -> ConnectLog {
+        let path = workbook_dir.join("logs/connect.log");
+        let start = std::fs::metadata(&path).map_or(0, |m| m.len());
+        ConnectLog { path, start }
+    }
+
+    /// What went wrong with a connector since `mark`, one line per finding.
+    pub fn findings(&self) -> Vec<String> {
+        let Ok(mut file) = std::fs::File::open(&self.path) else { return Vec::new() };
+        let mut text = String::new();
+        if file.seek(SeekFrom::Start(self.start)).is_err() || file.read_to_string(&mut text).is_err() {
+            return Vec::new();
+        }
+        findings(&text)
+    }
+}
+
+/// Reads worker log text: failed tasks (with their root cause) and topics that do not exist.
+pub fn findings(log: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let lines: Vec<&str> = log.lines().collect();
+    for (index, line) in lines.iter().enumerate() {
+        if line.contains("Task threw an uncaught and unrecoverable exception")
+            && let Some(task) = between(line, "{id=", "}")
+        {
+            let cause = root_cause(&lines[index..]).unwrap_or("see the connector's status for the trace");
+            push_once(
+                &mut found,
+                format!(
+                    "Connect: task {task} FAILED (the connector itself still says RUNNING): {cause}. \
+                     Fix the connector's config; `GET /connectors/<name>/status` shows the whole trace."
+                ),
+            );
+        }
+        if line.contains("UNKNOWN_TOPIC_OR_PARTITION")
+            && line.contains("clientId=connector-producer")
+            && let Some(topic) = between(line, ": {", "=UNKNOWN_TOPIC_OR_PARTITION")
+        {
+            push_once(
+                &mut found,
+                format!(
+                    "Connect: a connector writes to topic `{topic}`, which does not exist, and this broker does not \
+                     create topics on demand (auto.create.topics.enable=false). Create the topic first, or let the \
+                     connector create it (topic.creation.default.partitions and .replication.factor)."
+                ),
+            );
+        }
+    }
+    found
+}
+
+/// The last `Caused by:` line of the stack trace that starts at `lines[0]`, without its class.
+fn root_cause<'a>(lines: &[&'a str]) -> Option<&'a str> {
+    let trace = lines.iter().skip(1).take_while(|l| !l.starts_with('['));
+    let cause = trace.filter_map(|l| l.strip_prefix("Caused by: ")).last()?;
+    Some(cause.split_once(": ").map_or(cause, |(_, message)| message).trim())
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let rest = &text[text.find(start)? + start.len()..];
+    Some(&rest[..rest.find(end)?])
+}
+
+fn push_once(found: &mut Vec<String>, finding: String) {
+    if !found.contains(&finding) {
+        found.push(finding);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOG: &str = "\
+[2026-12-02 05:10:53,484] ERROR WorkerSinkTask{id=users-sink-0} Task threw an uncaught and unrecoverable exception. Task is being killed and will not recover until manually restarted (org.apache.kafka.connect.runtime.WorkerTask)
+org.apache.kafka.connect.errors.ConnectException: Exiting WorkerSinkTask due to unrecoverable exception.
+\tat org.apache.kafka.connect.runtime.WorkerSinkTask.deliverMessages(WorkerSinkTask.java:658)
+Caused by: org.apache.kafka.connect.errors.ConnectException: Error while checking and applying table changes
+Caused by: java.sql.SQLException: Cannot alter table users because schema evolution is disabled
+\t... 17 more
+[2026-12-02 05:10:53,683] WARN [Producer clientId=connector-producer-lines-0] The metadata response from the cluster reported a recoverable issue with correlation id 46 : {lines-topic=UNKNOWN_TOPIC_OR_PARTITION} (org.apache.kafka.clients.NetworkClient)
+[2026-12-02 05:10:54,683] WARN [Producer clientId=connector-producer-lines-0] The metadata response from the cluster reported a recoverable issue with correlation id 47 : {lines-topic=UNKNOWN_TOPIC_OR_PARTITION} (org.apache.kafka.clients.NetworkClient)
+";
+
+    #[test]
+    fn names_the_failed_task_and_the_missing_topic_once() {
+        let found = findings(LOG);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].starts_with("Connect: task users-sink-0 FAILED"), "{}", found[0]);
+        assert!(found[0].contains("Cannot alter table users because schema evolution is disabled"), "{}", found[0]);
+        assert!(found[1].contains("topic `lines-topic`, which does not exist"), "{}", found[1]);
+        assert!(findings("[x] INFO all good\n").is_empty());
+    }
+
+    #[test]
+    fn reads_only_what_was_logged_after_the_mark() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("logs")).unwrap();
+        let path = dir.path().join("logs/connect.log");
+        std::fs::write(&path, LOG).unwrap();
+        let log = ConnectLog::mark(dir.path());
+        assert!(log.findings().is_empty(), "what was there before does not count");
+        std::fs::write(&path, format!("{LOG}{LOG}")).unwrap();
+        assert_eq!(log.findings().len(), 2);
+    }
+}
