@@ -7,10 +7,13 @@ use std::path::Path;
 use serde_json::Value;
 
 // ANCHOR: file_source_connector
-/// Return the config of a FileStream **source** connector that reads the lines of `file` into `topic`.
+/// Return the config of a FileStream **source** connector that copies the lines of `file` into `topic`
+/// for consumers that parse every record value as **JSON**.
 ///
 /// - the plugin class is `org.apache.kafka.connect.file.FileStreamSourceConnector`;
-/// - each line must arrive as a plain string record, exactly as written in the file;
+/// - each record value must be the line as a JSON *string*, and nothing else: the line `hello` arrives
+///   as the 7 bytes `"hello"` (quoted), a line `{"a": 1}` as the string `"{\"a\": 1}"`; no schema
+///   travels with it;
 /// - nobody creates `topic` for you: this broker runs with `auto.create.topics.enable=false`.
 pub fn file_source_connector(file: &Path, topic: &str) -> Value {
     todo!("build the FileStream source config")
@@ -18,12 +21,15 @@ pub fn file_source_connector(file: &Path, topic: &str) -> Value {
 // ANCHOR_END: file_source_connector
 
 // ANCHOR: file_sink_connector
-/// Return the config of a FileStream **sink** connector that appends every record of *all* the given
-/// `topics` (they exist already) to `file`, one line per record, as plain strings.
+/// Return the config of a FileStream **sink** connector that appends every record of **every topic whose
+/// name starts with `prefix`** to `file`, one line per record, as plain strings (the records are plain
+/// UTF-8 text, written by a producer without any schema).
 ///
-/// The worker's validate endpoint (`PUT /connector-plugins/{class}/config/validate`) must report no error
-/// for it, and records produced to each topic must end up in the file.
-pub fn file_sink_connector(file: &Path, topics: &[&str]) -> Value {
+/// `prefix` is like `shop.inventory.` (all the change topics of one database, as chapter 9 names them):
+/// letters, digits, `-` and `.`. Topics `shop.inventory.customers` and `shop.inventory.orders` must be
+/// copied; `shop-inventory.audit` or `archive.shop.inventory.orders` must not. The topics exist before the
+/// connector is created. The worker's validate endpoint must report no error for the config.
+pub fn file_sink_connector(file: &Path, prefix: &str) -> Value {
     todo!("build the FileStream sink config")
 }
 // ANCHOR_END: file_sink_connector
