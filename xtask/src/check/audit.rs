@@ -89,13 +89,17 @@ pub fn run(root: &Path, chapters: &[Chapter], jobs: usize) -> Result<()> {
     for chapter in chapters {
         violations.extend(convention::problems(chapter).into_iter().map(|p| format!("{}: {p}", chapter.package)));
         violations.extend(stub_problems(chapter));
-        for (variant, kinds) in [(Variant::Learner, "stubs"), (Variant::Mistakes, "mistakes")] {
-            println!("== building {} ({kinds})", chapter.package);
-            match build::build(root, None, chapter, variant, |_| {})? {
+    }
+    // One cargo run per feature set for every chapter: cargo builds them side by side.
+    for (variant, kinds) in [(Variant::Learner, "stubs"), (Variant::Mistakes, "mistakes")] {
+        println!("== building every chapter's exercise tests ({kinds})");
+        let built = build::build_all(root, None, chapters, variant, |_| {})?;
+        for chapter in chapters {
+            match &built[&chapter.package] {
                 Built::CompileError(error) => {
                     violations.push(format!("{}: the {kinds} build does not compile:\n{error}", chapter.package))
                 }
-                Built::Binary(binary) => runs.extend(jobs_for(chapter, variant, &binary)),
+                Built::Binary(binary) => runs.extend(jobs_for(chapter, variant, binary)),
             }
         }
     }

@@ -5,6 +5,7 @@
 //! the artifact, the first error from the diagnostics. Building once and then running the binary
 //! per exercise (with an exact name filter) is what makes checking one exercise take seconds.
 
+use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -45,31 +46,40 @@ pub enum Built {
     CompileError(String),
 }
 
-/// The command that builds (with `--no-run`) or runs a chapter's exercise tests.
-pub fn cargo_test(root: &Path, chapter: &Chapter, variant: Variant) -> Command {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(root).args(["test", "--package", &chapter.package, "--test", "exercises"]);
-    if let Some(feature) = variant.feature() {
-        cmd.args(["--features", feature]);
-    }
-    cmd
-}
-
-/// Builds the chapter's `exercises` test binary. A compile error is a result, not an error: it is
-/// the learner's to fix. `on_line` sees cargo's progress lines (for a progress display).
+/// Builds one chapter's `exercises` test binary (see [`build_all`]).
 pub fn build(
     root: &Path,
     target_dir: Option<&Path>,
     chapter: &Chapter,
     variant: Variant,
-    mut on_line: impl FnMut(&str),
+    on_line: impl FnMut(&str),
 ) -> Result<Built> {
-    let mut cmd = cargo_test(root, chapter, variant);
+    let mut built = build_all(root, target_dir, std::slice::from_ref(chapter), variant, on_line)?;
+    Ok(built.remove(&chapter.package).expect("build_all answers for every chapter"))
+}
+
+/// Builds the `exercises` test binaries of `chapters` in one cargo run (`--no-fail-fast` keeps going, so one
+/// chapter that does not compile does not stop the others). A compile error is a result, not an
+/// error: it is the learner's to fix. `on_line` sees cargo's progress (for a progress display).
+pub fn build_all(
+    root: &Path,
+    target_dir: Option<&Path>,
+    chapters: &[Chapter],
+    variant: Variant,
+    mut on_line: impl FnMut(&str),
+) -> Result<HashMap<String, Built>> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root).args(["test", "--no-run", "--no-fail-fast", "--message-format=json", "--test", "exercises"]);
+    for chapter in chapters {
+        cmd.args(["--package", &chapter.package]);
+        if let Some(feature) = variant.feature() {
+            cmd.args(["--features", &format!("{}/{feature}", chapter.package)]);
+        }
+    }
     if let Some(dir) = target_dir {
         cmd.env("CARGO_TARGET_DIR", dir);
     }
-    cmd.args(["--no-run", "--message-format=json"]);
     // cargo's own status lines go to stderr; keep them for when no JSON explains a failure.
     cmd.env("CARGO_TERM_COLOR", "never").env("CARGO_TERM_PROGRESS_WHEN", "never");
     let shown = command::display(&cmd);
@@ -82,36 +92,59 @@ pub fn build(
     let stderr_lines = std::thread::spawn(move || {
         std::io::BufReader::new(stderr).lines().map_while(Result::ok).collect::<Vec<String>>()
     });
-    let mut executable = None;
-    let mut first_error = None;
+    let mut binaries: HashMap<String, PathBuf> = HashMap::new();
+    // The first error of each package; an error in a shared crate (the support crate) counts for all.
+    let mut errors: Vec<(String, String)> = Vec::new();
     let stdout = child.stdout.take().context("no stdout pipe")?;
     for line in std::io::BufReader::new(stdout).lines() {
         let line = line.context("reading cargo's output")?;
-        match serde_json::from_str::<Message>(&line) {
-            Ok(message) => {
-                if let Some(progress) = message.progress() {
-                    on_line(&progress);
-                }
-                if first_error.is_none() {
-                    first_error = message.error();
-                }
-                if message.is_exercises_binary() {
-                    executable = message.executable;
-                }
-            }
-            Err(_) => on_line(&line),
+        let Ok(message) = serde_json::from_str::<Message>(&line) else {
+            on_line(&line);
+            continue;
+        };
+        let package = message.package_id.as_deref().and_then(package_name).unwrap_or_default().to_string();
+        if let Some(progress) = message.progress() {
+            on_line(&progress);
+        }
+        if let Some(error) = message.error()
+            && !errors.iter().any(|(p, _)| *p == package)
+        {
+            errors.push((package.clone(), error));
+        }
+        if message.is_exercises_binary()
+            && let Some(path) = message.executable
+        {
+            binaries.insert(package, path);
         }
     }
     let status = child.wait().with_context(|| format!("waiting for `{shown}`"))?;
     let stderr = stderr_lines.join().unwrap_or_default();
-    match (status.success(), executable, first_error) {
-        (true, Some(path), _) => Ok(Built::Binary(path)),
-        (_, _, Some(error)) => Ok(Built::CompileError(error)),
-        (true, None, None) => bail!("`{shown}` built no `exercises` test binary"),
-        (false, _, None) => {
-            let tail = stderr[stderr.len().saturating_sub(15)..].join("\n");
-            bail!("`{shown}` failed:\n{tail}")
-        }
+    let mut built = HashMap::new();
+    for chapter in chapters {
+        let own_error = errors.iter().find(|(p, _)| *p == chapter.package);
+        let result = match (binaries.remove(&chapter.package), own_error.or(errors.first())) {
+            (Some(path), _) => Built::Binary(path),
+            (None, Some((_, error))) => Built::CompileError(error.clone()),
+            (None, None) if status.success() => {
+                bail!("`{shown}` built no `exercises` test binary for {}", chapter.package)
+            }
+            (None, None) => {
+                let tail = stderr[stderr.len().saturating_sub(15)..].join("\n");
+                bail!("`{shown}` failed:\n{tail}")
+            }
+        };
+        built.insert(chapter.package.clone(), result);
+    }
+    Ok(built)
+}
+
+/// The package's name in a cargo package id: `path+file:///w/chapters/ch04-producers#0.1.0` (the
+/// directory names the package) or `registry+https://…#rdkafka@0.39.0`.
+fn package_name(id: &str) -> Option<&str> {
+    let (source, fragment) = id.rsplit_once('#')?;
+    match fragment.split_once('@') {
+        Some((name, _)) => Some(name),
+        None => source.rsplit('/').next(),
     }
 }
 
@@ -161,20 +194,12 @@ impl Message {
         Some(text.trim_end().to_string())
     }
 
-    /// `compiling ch04-producers` for an artifact, so a long first build shows it moves.
+    /// `compiled ch04-producers` for an artifact, so a long first build shows it moves.
     fn progress(&self) -> Option<String> {
         if self.reason != "compiler-artifact" {
             return None;
         }
-        let id = self.package_id.as_deref()?;
-        // `path+file:///…/chapters/ch04-producers#0.1.0` or `registry+…#rdkafka@0.39.0`.
-        let name = id.rsplit('#').next()?.split('@').next()?;
-        let name = if name.chars().next().is_some_and(|c| c.is_ascii_digit()) {
-            id.split('#').next()?.rsplit('/').next()?
-        } else {
-            name
-        };
-        Some(format!("compiled {name}"))
+        Some(format!("compiled {}", package_name(self.package_id.as_deref()?)?))
     }
 }
 
@@ -202,5 +227,15 @@ mod tests {
         );
         let warning = r#"{"reason":"compiler-message","message":{"level":"warning","message":"unused","rendered":"warning: unused"}}"#;
         assert_eq!(serde_json::from_str::<Message>(warning).unwrap().error(), None);
+    }
+
+    #[test]
+    fn package_names_from_ids() {
+        assert_eq!(package_name("path+file:///w/chapters/ch04-producers#0.1.0"), Some("ch04-producers"));
+        assert_eq!(package_name("path+file:///w/chapters/support#workbook-support@0.1.0"), Some("workbook-support"));
+        assert_eq!(
+            package_name("registry+https://github.com/rust-lang/crates.io-index#rdkafka@0.39.0"),
+            Some("rdkafka")
+        );
     }
 }
