@@ -4,7 +4,6 @@ use anyhow::{Context, Result};
 use futures::future::try_join_all;
 use rdkafka::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use workbook_support::{Env, kafka};
 
 // ANCHOR: produce_keyed_in_order
 pub async fn produce_keyed_in_order(
@@ -33,16 +32,22 @@ pub async fn produce_keyed_in_order(
 // ANCHOR_END: produce_keyed_in_order
 
 // ANCHOR: safe_producer_config
-pub fn safe_producer_config(env: &Env) -> ClientConfig {
-    let mut config = kafka::producer_config(env);
+pub fn safe_producer_config(base: &ClientConfig) -> ClientConfig {
+    // Everything else the colleague chose stays as it was.
+    let mut config = base.clone();
     config
         // Producer id + per-partition sequence numbers: the broker drops a retried duplicate and
-        // refuses an out-of-order batch, so retries neither duplicate nor reorder.
+        // refuses a batch that skips ahead, so retries neither duplicate nor reorder.
         .set("enable.idempotence", "true")
-        // Idempotence requires it anyway; say it, so nobody "optimizes" it to 1.
+        // Written means every in-sync replica has it (idempotence requires it, too).
         .set("acks", "all")
+        // The broker tracks sequence numbers for at most 5 batches in flight per partition.
+        .set("max.in.flight.requests.per.connection", "5")
         // Java's partitioner (murmur2). librdkafka's default hashes keys with CRC32 instead.
-        .set("partitioner", "murmur2_random");
+        .set("partitioner", "murmur2_random")
+        // retries=0 turns every passing error into a lost record; without the setting,
+        // librdkafka retries until message.timeout.ms, which idempotence makes safe.
+        .remove("retries");
     config
 }
 // ANCHOR_END: safe_producer_config
