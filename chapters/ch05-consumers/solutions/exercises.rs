@@ -5,31 +5,37 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
-use workbook_support::{Env, kafka, names};
+use workbook_support::{Env, kafka};
 
 // ANCHOR: read_partition_from
 pub async fn read_partition_from(
-    env: &Env,
+    consumer: &StreamConsumer,
     topic: &str,
     partition: i32,
     offset: i64,
-    count: usize,
 ) -> Result<Vec<String>> {
-    // A group id is still required by the high-level consumer, but assign() bypasses the group:
-    // no rebalance, no other member, and we never commit, so any throw-away name does.
-    let consumer: StreamConsumer =
-        kafka::consumer_config(env, &names::unique("ch05-reader")).set("enable.auto.commit", "false").create()?;
+    // The partition leader knows where the log ends: the offset the next record will get.
+    let (_low, end) = consumer
+        .fetch_watermarks(topic, partition, Duration::from_secs(10))
+        .context("reading the partition's end offset")?;
+    let mut values = Vec::new();
+    if offset >= end {
+        return Ok(values);
+    }
+    // assign(), not subscribe(): no group join, no rebalance, no committed offset to resume
+    // from. The offset in the assignment is where fetching starts: that is the seek.
     let mut assignment = TopicPartitionList::new();
-    // The offset in the assignment is where fetching starts: that is the seek.
     assignment.add_partition_offset(topic, partition, Offset::Offset(offset))?;
     consumer.assign(&assignment).context("assigning the partition")?;
-    let mut values = Vec::with_capacity(count);
-    while values.len() < count {
+    loop {
         let message =
             tokio::time::timeout(Duration::from_secs(15), consumer.recv()).await.context("no record within 15 s")??;
         values.push(String::from_utf8_lossy(message.payload().unwrap_or_default()).into_owned());
+        // The record at end - 1 is the last one that was there when we started.
+        if message.offset() + 1 >= end {
+            return Ok(values);
+        }
     }
-    Ok(values)
 }
 // ANCHOR_END: read_partition_from
 
