@@ -18,7 +18,7 @@ use sqlx::mysql::MySqlPool;
 use sqlx::{AssertSqlSafe, MySqlConnection, SqlSafeStr};
 pub use workbook_support::cleanup::Cleanup;
 pub use workbook_support::connect::wait_running;
-use workbook_support::{Env, kafka, wait};
+use workbook_support::{Env, connect, db, kafka};
 
 pub mod http;
 
@@ -393,25 +393,51 @@ pub fn redacted(config: &Value) -> Value {
     shown
 }
 
-/// Waits until the source has read its binlog position: Debezium writes the schema-history topic only after
-/// that, so a row committed from now on is captured. (RUNNING alone says the task started, not that it is there.)
-pub async fn wait_capturing(env: &Env, topic_prefix: &str, timeout: Duration) -> Result<()> {
-    let history = format!("schema-history.{topic_prefix}");
-    wait::until(&format!("{history} written"), timeout, Duration::from_millis(250), || {
-        let env = env.clone();
-        let history = history.clone();
-        async move {
-            tokio::task::spawn_blocking(move || {
-                use rdkafka::consumer::{BaseConsumer, Consumer};
-                let consumer: BaseConsumer = kafka::client_config(&env).create()?;
-                let (_, high) = consumer.fetch_watermarks(&history, 0, Duration::from_secs(2))?;
-                Ok((high > 0).then_some(()))
-            })
-            .await?
-        }
-    })
-    .await
+/// The aggregate type of the capture markers that [`wait_outbox_capturing`] writes: the EventRouter routes them
+/// to a topic of their own (`<prefix>.capture_marker`), so no reader of the order topic ever sees one.
+pub const MARKER_AGGREGATE: &str = "capture_marker";
+
+/// The topic the capture markers of an outbox source with this prefix go to.
+pub fn marker_topic(topic_prefix: &str) -> String {
+    format!("{topic_prefix}.{MARKER_AGGREGATE}")
 }
+
+// ANCHOR: wait_outbox_capturing
+/// Waits until the outbox source `connector` (started with [`outbox_connector_config`]) really captures
+/// `outbox_table`: from then on every committed outbox row becomes a record.
+///
+/// RUNNING is not enough: the task then starts to read the binlog position, and a row committed before that
+/// position is never published (`snapshot.mode=no_data`). So this writes one marker event per second into the
+/// outbox (aggregate type [`MARKER_AGGREGATE`], routed to [`marker_topic`]) until one arrives
+/// (`workbook_support::connect::wait_capturing`), then deletes the markers: the router ignores deletes, and the
+/// outbox holds only real events again.
+pub async fn wait_outbox_capturing(
+    env: &Env,
+    connector: &str,
+    topic_prefix: &str,
+    outbox_table: &str,
+    timeout: Duration,
+) -> Result<()> {
+    let marker_sql = |n: u32| {
+        let marker = connect::marker(n);
+        format!(
+            "INSERT INTO {outbox_table} (id, aggregatetype, aggregateid, type, payload, created_at) \
+             VALUES ('{marker}', '{MARKER_AGGREGATE}', '{marker}', 'CaptureMarker', '{{\"marker\": \"{marker}\"}}', \
+             UTC_TIMESTAMP(6))"
+        )
+    };
+    connect::wait_capturing(env, connector, &marker_topic(topic_prefix), timeout, marker_sql).await?;
+    let pool = db::pool(env).await?;
+    let sql = format!("DELETE FROM {outbox_table} WHERE aggregatetype = ?");
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(MARKER_AGGREGATE)
+        .execute(&pool)
+        .await
+        .context("deleting the capture markers")?;
+    pool.close().await;
+    Ok(())
+}
+// ANCHOR_END: wait_outbox_capturing
 
 // ANCHOR: record
 /// One record of an order topic, read back: what every consumer of the events sees.
@@ -496,9 +522,15 @@ impl Tables {
     }
 }
 
-/// The topics an outbox source with this prefix creates: the order topic, the schema-change topic, the history.
-pub fn outbox_topics(topic_prefix: &str) -> [String; 3] {
-    [order_topic(topic_prefix), topic_prefix.to_string(), format!("schema-history.{topic_prefix}")]
+/// The topics an outbox source with this prefix creates: the order topic, the capture markers' topic, the
+/// schema-change topic, the history.
+pub fn outbox_topics(topic_prefix: &str) -> [String; 4] {
+    [
+        order_topic(topic_prefix),
+        marker_topic(topic_prefix),
+        topic_prefix.to_string(),
+        format!("schema-history.{topic_prefix}"),
+    ]
 }
 
 #[cfg(test)]

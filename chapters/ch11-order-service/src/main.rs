@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use ch11_order_service::http::serve;
 use ch11_order_service::{
     Cleanup, Failpoint, NewOrder, Order, OrderRepository, Tables, migrate, next_records, order_topic,
-    outbox_connector_config, outbox_topics, redacted, subscribe, wait_capturing, wait_running,
+    outbox_connector_config, outbox_topics, redacted, subscribe, wait_outbox_capturing,
 };
 use clap::Parser;
 use rdkafka::admin::{AdminOptions, NewTopic, TopicReplication};
@@ -74,8 +74,8 @@ async fn main() -> Result<()> {
     let shown = redacted(&config);
     let started = Instant::now();
     client.put_connector(&connector, &config).await?;
-    wait_running(&client, &connector, Duration::from_secs(60)).await?;
-    wait_capturing(&env, &prefix, Duration::from_secs(60)).await?;
+    // RUNNING is not capturing yet: wait until a marker event written to the outbox comes out of the router.
+    wait_outbox_capturing(&env, &connector, &prefix, &tables.outbox, Duration::from_secs(60)).await?;
     println!(
         "\nDebezium source {connector} capturing after {} ms: mydb.{} → {}",
         started.elapsed().as_millis(),

@@ -9,14 +9,14 @@ use anyhow::{Context, Result, bail};
 use ch11_order_service::http::serve;
 use ch11_order_service::{
     Cleanup, NewOrder, Order, OrderRepository, Tables, migrate, order_topic, outbox_connector_config, outbox_topics,
-    wait_capturing, wait_running,
+    wait_outbox_capturing,
 };
 use ch12_data_sync::{
     Catalog, CatalogStats, CatalogTables, INITIAL_STOCK, PRODUCTS, count, create_shared_orders_table, group_position,
     shared_table_sink_config, stock,
 };
 use clap::Parser;
-use workbook_support::connect::ConnectClient;
+use workbook_support::connect::{ConnectClient, wait_sink_assigned};
 use workbook_support::{Env, db, kafka, names, wait};
 
 #[derive(Parser, Debug)]
@@ -78,16 +78,18 @@ async fn main() -> Result<()> {
         );
         instances.push((name.to_string(), format!("http://{address}"), repository));
     }
-    // One source connector captures both outboxes into ONE topic.
+    // One source connector captures both outboxes into ONE topic. The topic is made now, with the partitions
+    // the connector would give it, so that both consumers are reading it before the first order is placed.
     let client = ConnectClient::new(&env)?;
     let outboxes: Vec<&str> = instances.iter().map(|(_, _, r)| r.tables.outbox.as_str()).collect();
     let source = format!("{prefix}-outbox");
     cleanup.connectors.push(source.clone());
     cleanup.topics.extend(outbox_topics(&prefix));
-    client.put_connector(&source, &outbox_connector_config(&env, &prefix, &outboxes)?).await?;
-    wait_running(&client, &source, Duration::from_secs(60)).await?;
-    wait_capturing(&env, &prefix, Duration::from_secs(60)).await?;
     let topic = order_topic(&prefix);
+    kafka::create_topic(&env, &topic, 3).await?;
+    client.put_connector(&source, &outbox_connector_config(&env, &prefix, &outboxes)?).await?;
+    // Capturing, not just RUNNING. The outboxes share one binlog position, so markers in one of them suffice.
+    wait_outbox_capturing(&env, &source, &prefix, outboxes[0], Duration::from_secs(60)).await?;
     println!("source {source}: {} → {topic}", outboxes.join(" + "));
     // Consumer 1: the JDBC sink keeps one shared table.
     let shared = format!("{run}_orders_all");
@@ -96,7 +98,8 @@ async fn main() -> Result<()> {
     let sink = format!("{prefix}-sink");
     cleanup.connectors.push(sink.clone());
     client.put_connector(&sink, &shared_table_sink_config(&env, &topic, &shared)?).await?;
-    wait_running(&client, &sink, Duration::from_secs(60)).await?;
+    // RUNNING comes before the sink's consumer has joined its group: wait until it holds the topic's partitions.
+    wait_sink_assigned(&env, &sink, &topic, Duration::from_secs(60)).await?;
     println!("sink {sink}: {topic} → {shared} (upsert by order_id, consumer group connect-{sink})");
     // Consumer 2: the catalog service keeps stock per product, in its own group.
     let catalog = CatalogTables::with_prefix(&format!("{run}_catalog"));
