@@ -12,6 +12,7 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use serde_json::{Value, json};
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool};
+use workbook_support::connect::{is_marker, marker, wait_capturing};
 use workbook_support::{Env, kafka, names};
 
 pub const MARIADB_SOURCE: &str = "io.debezium.connector.mariadb.MariaDbConnector";
@@ -102,6 +103,20 @@ pub async fn execute(pool: &MySqlPool, sql: &str) -> Result<()> {
     Ok(())
 }
 
+// ANCHOR: capturing
+/// Waits until source connector `name` streams the users-shaped `mydb.<table>` into `topic`. A RUNNING
+/// connector may not have taken its snapshot yet: a row written then arrives as a snapshot read, or not at
+/// all. So [`wait_capturing`] writes marker rows until one of them comes out of the connector; from then on
+/// every change is streamed. The markers have negative ids (no real row has one, and the AUTO_INCREMENT
+/// counter ignores them) and the name `capture-marker-<n>`.
+pub async fn wait_users_capturing(env: &Env, name: &str, topic: &str, table: &str, timeout: Duration) -> Result<u32> {
+    wait_capturing(env, name, topic, timeout, |n| {
+        format!("INSERT INTO {table} (id, name, email) VALUES (-{n}, '{}', '')", marker(n))
+    })
+    .await
+}
+// ANCHOR_END: capturing
+
 // ANCHOR: event
 /// One record of a Debezium data topic, read back.
 #[derive(Debug, Clone, PartialEq)]
@@ -158,7 +173,8 @@ pub fn subscribe(env: &Env, topic: &str) -> Result<StreamConsumer> {
     Ok(consumer)
 }
 
-/// Reads the next `count` events, or fails after `timeout` saying how many arrived.
+/// Reads the next `count` events, or fails after `timeout` saying how many arrived. The marker rows of
+/// [`wait_users_capturing`] are skipped: they only prove that the connector captures.
 pub async fn next_events(consumer: &StreamConsumer, count: usize, timeout: Duration) -> Result<Vec<Event>> {
     let deadline = Instant::now() + timeout;
     let mut events = Vec::new();
@@ -176,7 +192,9 @@ pub async fn next_events(consumer: &StreamConsumer, count: usize, timeout: Durat
                 bail!("only {} of {count} change events within {} s: {events:?}", events.len(), timeout.as_secs())
             }
         };
-        events.push(parse(message.key(), message.payload())?);
+        if !is_marker(message.key(), message.payload()) {
+            events.push(parse(message.key(), message.payload())?);
+        }
     }
     Ok(events)
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use ch09_source::{
     Cleanup, Event, create_users_table, data_topic, describe, execute, next_events, redacted, source_config, subscribe,
-    unwrap_envelope, wait_running,
+    unwrap_envelope, wait_running, wait_users_capturing,
 };
 use clap::Parser;
 use workbook_support::connect::ConnectClient;
@@ -20,7 +20,7 @@ struct Args {
     /// Table to create and capture in mydb (default: a new `users_…` table per run).
     #[arg(long)]
     table: Option<String>,
-    /// Flatten the events with the ExtractNewRecordState transform (the row only, plus __op/__deleted).
+    /// Flatten the events with the ExtractNewRecordState transform and its defaults (the row only).
     #[arg(long)]
     flatten: bool,
     /// Print one whole record (schema and payload) as Kafka stores it.
@@ -66,6 +66,10 @@ async fn main() -> Result<()> {
     client.put_connector(&name, &config).await?;
     wait_running(&client, &name, Duration::from_secs(60)).await?;
     println!("\n{name}: connector and task RUNNING after {} ms", started.elapsed().as_millis());
+    // RUNNING only means the task started: the snapshot may not have begun. Changes made now could still be
+    // swallowed by it, so wait until a marker row comes out of the connector.
+    let markers = wait_users_capturing(&env, &name, &topic, &table, Duration::from_secs(60)).await?;
+    println!("{name}: capturing after {} ms (marker rows written: {markers})", started.elapsed().as_millis());
     // ANCHOR_END: create_connector
 
     let consumer = subscribe(&env, &topic)?;
@@ -112,11 +116,17 @@ fn now_ms() -> i64 {
     now.as_millis() as i64
 }
 
-/// The first record of the topic exactly as stored: key and value, with their embedded schemas.
+/// The first record of the topic exactly as stored (markers skipped): key and value, with their embedded schemas.
 async fn print_raw(env: &Env, topic: &str) -> Result<()> {
     use rdkafka::Message;
+    use workbook_support::connect::is_marker;
     let consumer = subscribe(env, topic)?;
-    let message = tokio::time::timeout(Duration::from_secs(30), consumer.recv()).await??;
+    let message = loop {
+        let message = tokio::time::timeout(Duration::from_secs(30), consumer.recv()).await??;
+        if !is_marker(message.key(), message.payload()) {
+            break message;
+        }
+    };
     let value: serde_json::Value = serde_json::from_slice(message.payload().unwrap_or_default())?;
     let size = message.payload().map_or(0, <[u8]>::len);
     println!("\nThe first record as stored ({size} bytes of JSON; schema abridged to its field names):");
