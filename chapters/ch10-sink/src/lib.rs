@@ -56,6 +56,15 @@ pub fn source_config(env: &Env, prefix: &str, table: &str) -> Result<Value> {
     ch09_source::source_config(env, prefix, &[table])
 }
 
+/// Chapter 9's readiness check: a RUNNING source may not have taken its snapshot yet, so this writes marker rows
+/// (negative ids) into the users-shaped `table` until one of them comes out of the source on `topic`.
+pub use ch09_source::wait_users_capturing;
+
+/// Deletes the marker rows of [`wait_users_capturing`] once the source captures: one more change the sink applies.
+pub async fn delete_markers(pool: &MySqlPool, table: &str) -> Result<()> {
+    execute(pool, &format!("DELETE FROM {table} WHERE id < 0")).await
+}
+
 pub fn data_topic(prefix: &str, table: &str) -> String {
     format!("{prefix}.mydb.{table}")
 }

@@ -4,8 +4,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use ch10_sink::{
-    Cleanup, create_users_table, data_topic, ensure_utf8mb4, execute, redacted, sink_config, source_config, users,
-    wait_converged, wait_running,
+    Cleanup, create_users_table, data_topic, delete_markers, ensure_utf8mb4, execute, redacted, sink_config,
+    source_config, users, wait_converged, wait_running, wait_users_capturing,
 };
 use clap::Parser;
 use workbook_support::connect::ConnectClient;
@@ -57,8 +57,10 @@ async fn main() -> Result<()> {
     let started = Instant::now();
     client.put_connector(&source, &source_json).await?;
     client.put_connector(&sink, &sink_json).await?;
-    wait_running(&client, &source, DEADLINE).await?;
+    // RUNNING is not enough for the source: wait until its marker rows come out of it (chapter 9).
+    wait_users_capturing(&env, &source, &topic, &table, DEADLINE).await?;
     wait_running(&client, &sink, DEADLINE).await?;
+    delete_markers(&pool, &table).await?; // they did their job; the sink deletes them from the copy too
     let rows = wait_converged(&pool, &table, &copy, DEADLINE).await?;
     println!(
         "\nsnapshot: {copy} equals {table} ({} rows) {} ms after the connectors were created",

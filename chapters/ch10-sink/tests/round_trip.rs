@@ -4,9 +4,9 @@
 use std::time::{Duration, Instant};
 
 use ch10_sink::{
-    Cleanup, check_sink_login, create_topic, create_users_table, data_topic, ensure_utf8mb4, execute, explain_failure,
-    produce_json, root_cause, sink_config, source_config, users, wait_caught_up, wait_converged, wait_failed,
-    wait_running,
+    Cleanup, check_sink_login, create_topic, create_users_table, data_topic, delete_markers, ensure_utf8mb4, execute,
+    explain_failure, produce_json, root_cause, sink_config, source_config, users, wait_caught_up, wait_converged,
+    wait_failed, wait_running, wait_users_capturing,
 };
 use rdkafka::Message;
 use rdkafka::consumer::{Consumer, StreamConsumer};
@@ -53,8 +53,11 @@ async fn pipeline(rows: u32) -> Pipeline {
     }
     client.put_connector(&source, &source_config(&env, &prefix, &table).unwrap()).await.unwrap();
     client.put_connector(&sink, &sink_config(&env, &topic, &copy).unwrap()).await.unwrap();
-    wait_running(&client, &source, DEADLINE).await.unwrap();
+    // The tests change rows next: the source must stream by then, not merely run.
+    wait_users_capturing(&env, &source, &topic, &table, DEADLINE).await.unwrap();
     wait_running(&client, &sink, DEADLINE).await.unwrap();
+    delete_markers(&pool, &table).await.unwrap();
+    println!("waiting for the copy to converge");
     wait_converged(&pool, &table, &copy, DEADLINE).await.unwrap();
     Pipeline { env, pool, client, table, copy, topic, sink, cleanup }
 }

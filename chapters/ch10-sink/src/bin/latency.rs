@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use ch10_sink::{Cleanup, data_topic, ensure_utf8mb4, execute, sink_config, source_config, wait_running};
 use clap::Parser;
-use workbook_support::connect::ConnectClient;
+use workbook_support::connect::{ConnectClient, marker, wait_capturing, wait_sink_assigned};
 use workbook_support::{Env, db, names, wait};
 
 #[derive(Parser, Debug)]
@@ -55,10 +55,17 @@ async fn main() -> Result<()> {
     execute(&pool, &format!("CREATE TABLE {copy} (id INT PRIMARY KEY, name LONGTEXT NOT NULL, changed_at DATETIME(6) NOT NULL, arrived_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)) DEFAULT CHARSET = utf8mb4")).await?;
     let mut source_json = source_config(&env, &prefix, &table)?;
     source_json["poll.interval.ms"] = args.poll_interval_ms.to_string().into();
+    let topic = data_topic(&prefix, &table);
     client.put_connector(&source, &source_json).await?;
-    client.put_connector(&sink, &sink_config(&env, &data_topic(&prefix, &table), &copy)?).await?;
-    wait_running(&client, &source, Duration::from_secs(60)).await?;
+    client.put_connector(&sink, &sink_config(&env, &topic, &copy)?).await?;
+    // Measure only once both ends really work: the source streams (a marker row came out of it; markers have
+    // negative ids and are left out below) and the sink's consumer holds the topic's partition.
+    wait_capturing(&env, &source, &topic, Duration::from_secs(60), |n| {
+        format!("INSERT INTO {table} VALUES (-{n}, '{}', NOW(6))", marker(n))
+    })
+    .await?;
     wait_running(&client, &sink, Duration::from_secs(60)).await?;
+    wait_sink_assigned(&env, &sink, &topic, Duration::from_secs(60)).await?;
     println!(
         "pipeline {source} → {sink} running; writing {} inserts + {} updates at {}/s",
         args.inserts, args.updates, args.rate
@@ -76,14 +83,15 @@ async fn main() -> Result<()> {
 
     let total = i64::from(args.inserts);
     let same = format!(
-        "SELECT COUNT(*) FROM {table} s JOIN {copy} c USING (id) WHERE s.name = c.name AND s.changed_at = c.changed_at"
+        "SELECT COUNT(*) FROM {table} s JOIN {copy} c USING (id) \
+         WHERE id > 0 AND s.name = c.name AND s.changed_at = c.changed_at"
     );
     wait::until("every change reached the copy", Duration::from_secs(120), Duration::from_millis(100), || async {
         let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(same.clone())).fetch_one(&pool).await?;
         Ok((n == total).then_some(()))
     })
     .await?;
-    let sql = format!("SELECT name, TIMESTAMPDIFF(MICROSECOND, changed_at, arrived_at) FROM {copy}");
+    let sql = format!("SELECT name, TIMESTAMPDIFF(MICROSECOND, changed_at, arrived_at) FROM {copy} WHERE id > 0");
     let samples: Vec<(String, i64)> =
         sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&pool).await.context("reading latencies")?;
     let mut all: Vec<i64> = samples.iter().map(|(_, us)| *us).collect();
