@@ -1,8 +1,7 @@
 //! Chapter 13 exercises: the reference solution.
 
-use rdkafka::ClientConfig;
-use workbook_support::Env;
-use workbook_support::kafka::{self, Partition};
+use ch13_reliability::ReplicaPlan;
+use workbook_support::kafka::Partition;
 
 // ANCHOR: acks_all_can_write
 /// Can a producer with `acks=all` write to this partition right now?
@@ -13,18 +12,14 @@ pub fn acks_all_can_write(partition: &Partition, min_insync_replicas: usize) -> 
 }
 // ANCHOR_END: acks_all_can_write
 
-// ANCHOR: reliable_producer
-/// A producer that loses no acknowledged record, and duplicates none, when a leader crashes.
-pub fn reliable_producer(env: &Env) -> ClientConfig {
-    let mut config = kafka::producer_config(env);
-    config
-        // "Written" means: on every in-sync replica, at least min.insync.replicas of them.
-        .set("acks", "all")
-        // Retries after a lost answer are recognised by the broker (producer id + sequence).
-        .set("enable.idempotence", "true")
-        // A crashed leader is noticed after broker.session.timeout.ms (9 s): keep retrying
-        // well past that instead of failing records after the workbook's default 10 s.
-        .set("message.timeout.ms", "60000");
-    config
+// ANCHOR: replica_plan
+pub fn replica_plan(brokers: usize, failures: usize) -> Option<ReplicaPlan> {
+    // No loss: an acknowledged record is only sure to be on min.insync.replicas brokers (the ISR may
+    // have shrunk that far), so that many must outnumber the brokers that can die: failures + 1.
+    let min_insync_replicas = failures + 1;
+    // Writes go on: with `failures` brokers down, min.insync.replicas copies must still be in sync.
+    let replication_factor = min_insync_replicas + failures;
+    // Each replica needs a broker of its own.
+    (replication_factor <= brokers).then_some(ReplicaPlan { replication_factor, min_insync_replicas })
 }
-// ANCHOR_END: reliable_producer
+// ANCHOR_END: replica_plan

@@ -1,8 +1,8 @@
-//! Chapter 13 exercises. Run `cargo xtask check ch13` to test them (the second one brings up a
-//! three-broker cluster of its own for about a minute and kills a broker under your producer).
+//! Chapter 13 exercises. Run `cargo xtask check ch13` to test them (both are about the numbers the
+//! leader and the controller work with; neither needs a cluster of its own).
+#![allow(unused_variables)]
 
-use rdkafka::ClientConfig;
-use workbook_support::Env;
+use ch13_reliability::ReplicaPlan;
 use workbook_support::kafka::Partition;
 
 // ANCHOR: acks_all_can_write
@@ -12,21 +12,22 @@ use workbook_support::kafka::Partition;
 /// is the topic's `min.insync.replicas`. Return `true` when the leader will accept and acknowledge
 /// an `acks=all` write, `false` when the write is refused (or nobody can take it).
 pub fn acks_all_can_write(partition: &Partition, min_insync_replicas: usize) -> bool {
-    let _ = (partition, min_insync_replicas);
     todo!("compare the partition's state with min.insync.replicas")
 }
 // ANCHOR_END: acks_all_can_write
 
-// ANCHOR: reliable_producer
-/// The configuration of a producer that never loses a record it saw acknowledged, and never
-/// writes one twice, when the partition leader crashes (SIGKILL) in the middle of a stream of
-/// writes to a topic with three replicas and `min.insync.replicas=2`. Every record must be
-/// acknowledged in the end: none may fail while the cluster elects a new leader.
+// ANCHOR: replica_plan
+/// Plan a topic for a cluster of `brokers` brokers whose producers all use `acks=all` and idempotence,
+/// so that, with any `failures` brokers lost:
 ///
-/// Start from `workbook_support::kafka::producer_config(env)` (the broker addresses, and a
-/// `message.timeout.ms` of 10 s) and set what it takes.
-pub fn reliable_producer(env: &Env) -> ClientConfig {
-    let _ = env;
-    todo!("start from kafka::producer_config(env) and make it safe")
+/// - **writes go on**: while any `failures` brokers are down, `acks=all` writes are still accepted;
+/// - **nothing acknowledged is lost**: when any `failures` brokers die at the same moment, whichever they
+///   are and whenever it happens (also right after the ISR shrank as far as the topic allows), every
+///   acknowledged record is still on a live broker.
+///
+/// Return the plan with the **fewest replicas** that does both, or `None` when this cluster has too few
+/// brokers for it. (The chapter's topic is the plan for one failure on three brokers.)
+pub fn replica_plan(brokers: usize, failures: usize) -> Option<ReplicaPlan> {
+    todo!("choose the replication factor and min.insync.replicas")
 }
-// ANCHOR_END: reliable_producer
+// ANCHOR_END: replica_plan
