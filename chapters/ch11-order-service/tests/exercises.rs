@@ -308,7 +308,7 @@ async fn publish_events() {
     let client = ConnectClient::new(&env).unwrap();
     let config = outbox_connector_config(&env, &prefix, &[&repo.tables.outbox]).unwrap();
     client.put_connector(&connector, &config).await.unwrap();
-    wait_outbox_capturing(&env, &connector, &prefix, &repo.tables.outbox, Duration::from_secs(90)).await.unwrap();
+    wait_outbox_capturing(&env, &connector, &prefix, &repo.tables.outbox, Duration::from_secs(60)).await.unwrap();
 
     // Twelve orders (the first one too expensive for 32 bits), four events each, interleaved as in a busy
     // service. The router publishes every one of them.
@@ -342,7 +342,7 @@ async fn publish_events() {
     let reader: StreamConsumer = kafka::consumer_config(&env, &names::unique("ch11-ex-reader")).create().unwrap();
     reader.subscribe(&[&topic]).unwrap();
     println!("waiting for the router's {} records on {topic}", events.len());
-    let routed = read_raw(&reader, events.len(), Duration::from_secs(90)).await;
+    let routed = read_raw(&reader, events.len(), Duration::from_secs(60)).await;
     let routed = routed.unwrap_or_else(|e| panic!("the router's records (not your code yet): {e}"));
     let by_id: HashMap<Vec<u8>, Raw> = routed.into_iter().filter_map(|r| Some((r.id.clone()?, r))).collect();
 
