@@ -11,11 +11,12 @@ use workbook_support::{Env, kafka};
 use ch06_processing::{CrashPoint, Job, TXN_TIMEOUT};
 
 // ANCHOR: transactional_producer
-pub fn transactional_producer(env: &Env, transactional_id: &str) -> Result<FutureProducer> {
+pub fn transactional_producer(env: &Env, job: &str, partition: i32) -> Result<FutureProducer> {
     let producer: FutureProducer = kafka::producer_config(env)
-        // The same id on every restart: that is what lets the coordinator recognize (and fence)
-        // the previous instance. A random suffix here would defeat it.
-        .set("transactional.id", transactional_id)
+        // One id per job instance: the same on every start of that instance, which is what lets
+        // the coordinator recognize (and fence) its previous incarnation; different from every
+        // other instance, which would otherwise fence this one. No random part, no process id.
+        .set("transactional.id", format!("{job}-partition-{partition}"))
         .set("transaction.timeout.ms", "10000")
         .create()
         .context("creating the producer")?;
@@ -33,7 +34,7 @@ pub async fn uppercase_exactly_once(env: &Env, job: &Job, crash: &CrashPoint) ->
         .set("enable.auto.commit", "false")
         .create()?;
     consumer.subscribe(&[&job.input])?;
-    let producer = transactional_producer(env, &job.transactional_id)?;
+    let producer = transactional_producer(env, &job.transactional_id, 0)?;
     let mut processed = 0;
     loop {
         let mut batch = Vec::new();
@@ -58,9 +59,11 @@ pub async fn uppercase_exactly_once(env: &Env, job: &Job, crash: &CrashPoint) ->
             // A crash here leaves an open transaction; the rerun's init_transactions aborts it.
             crash.after_send(&producer)?;
         }
+        // The input progress joins the transaction: committed to the group if, and only if,
+        // the outputs are.
         let group = consumer.group_metadata().context("no group metadata")?;
         producer.send_offsets_to_transaction(&consumer.position()?, &group, TXN_TIMEOUT)?;
-        producer.commit_transaction(TXN_TIMEOUT)?;
+        crash.commit_transaction(&producer)?;
         processed += batch.len();
     }
 }
