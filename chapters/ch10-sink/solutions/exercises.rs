@@ -18,19 +18,23 @@ pub fn upsert_sink_config(env: &Env, topic: &str, table: &str) -> Result<Value> 
         "connection.url": format!("jdbc:mariadb://{}:{}/mydb", mariadb.get_host(), mariadb.get_port()),
         "connection.username": user,
         "connection.password": password,
-        // The record key becomes the table's primary key ...
+        // The record key identifies the row ...
         "primary.key.mode": "record_key",
-        // ... and every write is INSERT … ON DUPLICATE KEY UPDATE: a replayed record rewrites its row.
+        // ... every write is INSERT … ON DUPLICATE KEY UPDATE: a replayed record rewrites its row ...
         "insert.mode": "upsert",
-        "schema.evolution": "basic",
+        // ... and a tombstone (null value) becomes DELETE … WHERE id = <key>.
+        "delete.enabled": "true",
+        // The table is someone else's: never CREATE or ALTER it. A record that does not fit fails the task.
+        "schema.evolution": "none",
         "collection.name.format": table,
     }))
 }
 // ANCHOR_END: upsert_sink_config
 
 // ANCHOR: user_record
-pub fn user_record(id: i32, name: &str, email: &str) -> (Value, Value) {
-    let id_field = json!({ "field": "id", "type": "int32", "optional": false });
+pub fn user_record(id: i64, name: &str, email: Option<&str>, logins: i32) -> (Value, Value) {
+    // Connect types say the SQL type: int64 → BIGINT, int32 → INT; `optional` says whether NULL is allowed.
+    let id_field = json!({ "field": "id", "type": "int64", "optional": false });
     let key = json!({
         "schema": { "type": "struct", "optional": false, "fields": [id_field] },
         "payload": { "id": id },
@@ -39,14 +43,15 @@ pub fn user_record(id: i32, name: &str, email: &str) -> (Value, Value) {
         "schema": {
             "type": "struct",
             "optional": false,
-            "name": "workbook.users.Value",
             "fields": [
                 id_field,
                 { "field": "name", "type": "string", "optional": false },
-                { "field": "email", "type": "string", "optional": false },
+                { "field": "email", "type": "string", "optional": true },
+                { "field": "logins", "type": "int32", "optional": false },
             ],
         },
-        "payload": { "id": id, "name": name, "email": email },
+        // None becomes JSON null: allowed because the field is optional, and stored as SQL NULL.
+        "payload": { "id": id, "name": name, "email": email, "logins": logins },
     });
     (key, value)
 }
