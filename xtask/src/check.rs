@@ -319,71 +319,87 @@ fn confirm(question: &str) -> Result<bool> {
 mod tests {
     use super::*;
 
-    /// Copies what a workspace build needs (sources and manifests, no `target/`) to `to`.
-    fn copy_workspace(from: &Path, to: &Path) {
-        for file in ["Cargo.toml", "Cargo.lock", "rustfmt.toml"] {
-            std::fs::copy(from.join(file), to.join(file)).unwrap();
-        }
-        for dir in ["chapters", "xtask", "tests"] {
-            copy_dir(&from.join(dir), &to.join(dir));
-        }
-    }
-
-    fn copy_dir(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            let name = entry.file_name();
-            if name == "target" || name.to_string_lossy().starts_with('.') {
-                continue;
-            }
-            if entry.file_type().unwrap().is_dir() {
-                copy_dir(&entry.path(), &to.join(&name));
-            } else {
-                std::fs::copy(entry.path(), to.join(&name)).unwrap();
-            }
+    /// A workspace of two tiny chapters laid out by the convention, where ch02 uses ch01's
+    /// library (as ch10 uses ch09's). No dependencies, so it builds in seconds in its own target
+    /// directory (sharing this build's would let its path-relative artifacts replace ours).
+    fn probe_workspace(root: &Path) {
+        let write = |path: &str, text: &str| {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write("Cargo.toml", "[workspace]\nresolver = \"3\"\nmembers = [\"chapters/*\"]\n");
+        let tests = "#[cfg_attr(not(any(feature = \"solutions\", feature = \"mistakes\")), path = \"../src/exercises.rs\")]\n\
+                     #[cfg_attr(all(feature = \"solutions\", not(feature = \"mistakes\")), path = \"../solutions/exercises.rs\")]\n\
+                     #[cfg_attr(feature = \"mistakes\", path = \"../mistakes/exercises.rs\")]\nmod exercises;\n";
+        for (package, dependency, lib) in [
+            ("ch01-probe", "", "pub fn double(x: u32) -> u32 { 2 * x }\n"),
+            ("ch02-probe", "ch01-probe = { path = \"../ch01-probe\" }\n", "pub use ch01_probe::double;\n"),
+        ] {
+            let crate_name = package.replace('-', "_");
+            write(
+                &format!("chapters/{package}/Cargo.toml"),
+                &format!(
+                    "[package]\nname = \"{package}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\n{dependency}\n\
+                     [features]\nsolutions = []\nmistakes = []\n\n[[test]]\nname = \"exercises\"\npath = \"tests/exercises.rs\"\ntest = false\n"
+                ),
+            );
+            write(
+                &format!("chapters/{package}/exercises.toml"),
+                "[[exercise]]\nname = \"quadruple\"\ntitle = \"t\"\nhint = \"h\"\n",
+            );
+            write(&format!("chapters/{package}/src/lib.rs"), lib);
+            write(
+                &format!("chapters/{package}/src/exercises.rs"),
+                "#![allow(unused_variables)]\npub fn quadruple(x: u32) -> u32 {\n    todo!()\n}\n",
+            );
+            let solution =
+                format!("pub fn quadruple(x: u32) -> u32 {{\n    {crate_name}::double({crate_name}::double(x))\n}}\n");
+            write(&format!("chapters/{package}/solutions/exercises.rs"), &solution);
+            write(&format!("chapters/{package}/mistakes/exercises.rs"), &solution);
+            write(
+                &format!("chapters/{package}/tests/exercises.rs"),
+                &format!(
+                    "{tests}#[test]\nfn quadruple() {{\n    assert_eq!(exercises::quadruple(3), 12, \"4 × 3\");\n}}\n"
+                ),
+            );
         }
     }
 
     /// A learner's typo in one chapter's exercise file: that chapter "does not compile" with the
-    /// compiler's first error, and another chapter is still checked. In a copy of the workspace
-    /// (so the learner's tree is never touched), sharing this build's target directory.
+    /// compiler's first error; the chapter that uses its library and every other chapter are
+    /// still built and checked, in the same cargo run; its library still builds.
     #[test]
     fn a_typo_breaks_only_its_own_chapter() {
-        let root = workspace_root();
-        let copy = tempfile::tempdir().unwrap();
-        copy_workspace(&root, copy.path());
-        let broken = copy.path().join("chapters/ch01-why-kafka/src/exercises.rs");
-        let source = std::fs::read_to_string(&broken).unwrap();
-        let all = all_chapters(copy.path()).unwrap();
-        let find = |id: &str| all.iter().find(|c| c.id == id).unwrap();
-        let (ch14, ch01) = (find("ch14"), find("ch01"));
-        // A learner started the first exercise (an untouched stub is "not started" whatever the
-        // file holds) and left a typo at the end of the file.
-        let exercise = &ch01.exercises[0];
-        let (range, _) = stub::find(&source, &exercise.name).unwrap();
-        let started = source[range.clone()].replace("todo!(", "unimplemented!(");
-        let typo = "\npub fn typo( {\n";
-        std::fs::write(&broken, format!("{}{started}{}{typo}", &source[..range.start], &source[range.end..])).unwrap();
-        // This build's target directory: the registry crates are built already.
+        let workspace = tempfile::tempdir().unwrap();
+        let root = workspace.path();
+        probe_workspace(root);
+        let exercises = root.join("chapters/ch01-probe/src/exercises.rs");
+        std::fs::write(&exercises, "pub fn quadruple(x: u32) -> u32 {\n    x * 4\n}\npub fn typo( {\n").unwrap();
+
+        let all = all_chapters(root).unwrap();
         let target = root.join("target");
-
-        let mut checker = Checker::new(copy.path(), Variant::Solutions).with_target_dir(&target);
-        let verdict = checker.check(ch14, &ch14.exercises[0]).unwrap();
-        assert_eq!(verdict.status, Status::Done, "{verdict:?}");
-
-        let mut learner = Checker::new(copy.path(), Variant::Learner).with_target_dir(&target);
-        let verdict = learner.check(ch01, exercise).unwrap();
+        let built = build::build_all(root, Some(&target), &all, Variant::Learner, |_| {}).unwrap();
+        match &built["ch01-probe"] {
+            build::Built::CompileError(error) => {
+                assert!(error.contains("chapters/ch01-probe/src/exercises.rs:4"), "the first error, placed: {error}")
+            }
+            other => panic!("ch01's typo must not compile: {other:?}"),
+        }
+        let mut checker = Checker::new(root, Variant::Solutions).with_target_dir(&target);
+        let verdict = checker.check(&all[1], &all[1].exercises[0]).unwrap();
+        assert_eq!(verdict.status, Status::Done, "ch02 uses ch01's library and is still checked: {verdict:?}");
+        let mut learner = Checker::new(root, Variant::Learner).with_target_dir(&target);
+        let verdict = learner.check(&all[0], &all[0].exercises[0]).unwrap();
         assert_eq!(verdict.status, Status::DoesNotCompile, "{verdict:?}");
-        assert!(verdict.message.contains("src/exercises.rs"), "the first error names the file: {}", verdict.message);
-        // The chapter's library, which other chapters may use, still builds.
+
         let status = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-            .current_dir(copy.path())
+            .current_dir(root)
             .env("CARGO_TARGET_DIR", &target)
-            .args(["build", "--quiet", "-p", "ch01-why-kafka", "--lib"])
+            .args(["build", "--quiet", "--workspace", "--lib"])
             .status()
             .unwrap();
-        assert!(status.success(), "ch01's library must build whatever its exercise file holds");
+        assert!(status.success(), "every chapter's library builds whatever an exercise file holds");
     }
 
     /// xtask builds the learner's tools (`up`, `check`, `down`): it must not need any chapter crate.

@@ -191,7 +191,9 @@ impl Message {
             return None;
         }
         let text = diagnostic.rendered.clone().unwrap_or_else(|| diagnostic.message.clone());
-        Some(text.trim_end().to_string())
+        // The test target includes the exercise file as `tests/../src/exercises.rs`: name it as
+        // the learner knows it.
+        Some(text.replace("/tests/../", "/").trim_end().to_string())
     }
 
     /// `compiled ch04-producers` for an artifact, so a long first build shows it moves.
