@@ -48,6 +48,18 @@ impl Cleanup {
                 // A connector that was never created answers 404: nothing to clean.
                 let _ = tokio::time::timeout(limit, client.delete(name)).await;
             }
+            // DELETE returns before the worker has stopped the tasks; a source task still running
+            // would create its topics again right after we delete them. Wait until it is gone.
+            let gone =
+                crate::wait::until("the deleted connectors to stop", limit, Duration::from_millis(200), || async {
+                    for name in &connectors {
+                        if client.status(name).await.is_ok() {
+                            return Ok(None);
+                        }
+                    }
+                    Ok(Some(()))
+                });
+            let _ = gone.await;
         }
         if !tables.is_empty()
             && let Ok(Ok(pool)) = tokio::time::timeout(limit, db::pool(&self.env)).await
