@@ -1,7 +1,8 @@
 //! `up` and `down`: one contract, three backends.
 //!
 //! Whatever runs the services, `up` ends the same way: a `.workbook/state.json` that says
-//! what is ours, and a `.workbook/env` with the three addresses every chapter reads.
+//! what is ours, and a `.workbook/env` with the addresses every chapter reads (each as your
+//! programs see it and as the Connect worker sees it).
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -17,7 +18,7 @@ use crate::{docker, external, local, process};
 /// Flags of `cargo xtask up`.
 #[derive(Args, Debug, Clone, Default)]
 pub struct UpOptions {
-    /// Which backend runs the services; default: docker if a Docker daemon answers, else local.
+    /// Which backend runs the services; default: docker if a Docker Engine 20.10+ answers, else local.
     #[arg(long, value_enum)]
     pub backend: Option<Backend>,
     /// Kafka brokers: 1 for learning, 3 to see replication and a controller quorum.
@@ -49,7 +50,8 @@ pub struct UpOptions {
 /// Flags of `cargo xtask down`.
 #[derive(Args, Debug, Clone, Default)]
 pub struct DownOptions {
-    /// Also delete the data (topics, tables, logs): the next `up` starts from scratch.
+    /// Also delete the data (topics, tables, logs; the docker backend's volumes): the next `up`
+    /// starts from scratch.
     #[arg(long)]
     pub purge: bool,
 }
@@ -79,7 +81,7 @@ pub async fn up(options: &UpOptions) -> Result<()> {
     }
     let backend = match options.backend {
         Some(backend) => backend,
-        None => detect_backend(),
+        None => detect_backend(options).await,
     };
     let started = Instant::now();
     println!(
@@ -95,10 +97,24 @@ pub async fn up(options: &UpOptions) -> Result<()> {
     running.state.save(&layout.state_file())?;
     write_env_file(&layout, &running.env)?;
     println!("\nReady in {:.1} s. Wrote {}:", started.elapsed().as_secs_f64(), layout.env_file().display());
-    for key in [contract::KAFKA_BOOTSTRAP_SERVERS, contract::CONNECT_URL, contract::DATABASE_URL] {
-        if let Some(value) = running.env.get(key) {
-            println!("  {key}={}", workbook_support::db::redact(value));
+    let show = |keys: &[&str]| {
+        for key in keys {
+            if let Some(value) = running.env.get(*key) {
+                println!("  {key}={}", workbook_support::db::redact(value));
+            }
         }
+    };
+    show(&[
+        contract::KAFKA_BOOTSTRAP_SERVERS,
+        contract::CONNECT_URL,
+        contract::DATABASE_URL,
+        contract::WORKBOOK_FILES_DIR,
+    ]);
+    let connect_view =
+        [contract::CONNECT_BOOTSTRAP_SERVERS, contract::CONNECT_DATABASE_URL, contract::CONNECT_FILES_DIR];
+    if connect_view.iter().any(|key| running.env.contains_key(*key)) {
+        println!("and the same services as the Connect worker reaches them (for connector configs):");
+        show(&connect_view);
     }
     println!("\nNext: `cargo run -p ch01-why-kafka`, `cargo xtask status`, `cargo xtask down` when you are done.");
     Ok(())
@@ -133,16 +149,23 @@ pub async fn down(options: &DownOptions) -> Result<()> {
             println!("Stopping the {} environment", state.backend);
             match state.backend {
                 Backend::Local => local::down(&state)?,
-                Backend::Docker => docker::down(&state)?,
+                Backend::Docker => docker::down(&state, &layout).await?,
                 Backend::External => println!("  external backend: nothing of ours runs; forgetting its addresses"),
             }
             std::fs::remove_file(layout.state_file())?;
             let _ = std::fs::remove_file(layout.env_file());
+            if !options.purge && state.backend != Backend::External {
+                println!("  the data is kept for the next `up`; `cargo xtask down --purge` deletes it");
+            }
         }
     }
-    if options.purge && layout.root.exists() {
-        std::fs::remove_dir_all(&layout.root)?;
-        println!("Deleted {} (data, logs, configs).", layout.root.display());
+    if options.purge {
+        // The docker backend's data lives in volumes; they go first (while their record exists).
+        docker::purge(&layout).await?;
+        if layout.root.exists() {
+            std::fs::remove_dir_all(&layout.root)?;
+            println!("Deleted {} (data, logs, configs).", layout.root.display());
+        }
     }
     Ok(())
 }
@@ -187,8 +210,36 @@ pub fn is_alive(state: &State, component: &Component) -> bool {
     }
 }
 
-fn detect_backend() -> Backend {
-    if docker::daemon_answers() { Backend::Docker } else { Backend::Local }
+/// docker when an engine testcontainers can drive answers; local otherwise. An engine that is
+/// too old for testcontainers is passed over for local when local's prerequisites are there
+/// (with a note saying so), else chosen anyway so that `up` explains what to update.
+async fn detect_backend(options: &UpOptions) -> Backend {
+    let daemon = docker::probe().await;
+    let local = local::prerequisites(!options.no_connect);
+    let (backend, note) = choose_backend(&daemon, local.as_ref().err().map(|e| format!("{e:#}")));
+    if let Some(note) = note {
+        println!("{note}");
+    }
+    backend
+}
+
+/// The decision of [`detect_backend`], given what answered and whether local's prerequisites
+/// are missing (and why).
+fn choose_backend(daemon: &docker::Daemon, local_missing: Option<String>) -> (Backend, Option<String>) {
+    match (daemon, local_missing) {
+        (docker::Daemon::Ready { .. }, _) => (Backend::Docker, None),
+        (docker::Daemon::Absent { .. }, _) => (Backend::Local, None),
+        (docker::Daemon::TooOld { engine, api, .. }, None) => (
+            Backend::Local,
+            Some(format!(
+                "note: Docker {engine} answers, but speaks API {api}, older than the docker backend needs \
+                 (Docker Engine {} or newer), so the local backend runs everything instead \
+                 (`--backend local` says so explicitly).",
+                docker::MIN_ENGINE
+            )),
+        ),
+        (docker::Daemon::TooOld { .. }, Some(_)) => (Backend::Docker, None),
+    }
 }
 
 fn write_env_file(layout: &Layout, vars: &BTreeMap<String, String>) -> Result<()> {
@@ -208,4 +259,34 @@ fn restrict_to_owner(path: &std::path::Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn old() -> docker::Daemon {
+        docker::Daemon::TooOld { endpoint: "unix:///s".into(), engine: "19.03.15".into(), api: "1.40".into() }
+    }
+
+    #[test]
+    fn a_new_enough_engine_means_docker_and_none_means_local() {
+        let ready = docker::Daemon::Ready { endpoint: "e".into(), engine: "29.1.0".into(), api: "1.52".into() };
+        assert_eq!(choose_backend(&ready, None), (Backend::Docker, None));
+        let absent = docker::Daemon::Absent { endpoint: "e".into(), why: "no socket".into() };
+        assert_eq!(choose_backend(&absent, Some("no java".into())), (Backend::Local, None));
+    }
+
+    #[test]
+    fn an_old_engine_falls_back_to_local_with_a_note_when_local_can_run() {
+        let (backend, note) = choose_backend(&old(), None);
+        assert_eq!(backend, Backend::Local);
+        let note = note.unwrap();
+        assert!(note.contains("Docker 19.03.15") && note.contains("API 1.40") && note.contains("20.10"), "{note}");
+    }
+
+    #[test]
+    fn an_old_engine_is_chosen_when_local_cannot_run_so_up_explains_the_update() {
+        assert_eq!(choose_backend(&old(), Some("Java 17 or newer is needed".into())), (Backend::Docker, None));
+    }
 }

@@ -35,6 +35,8 @@ pub struct Tool {
     pub about: &'static str,
     /// Whether it talks to a broker (and so gets `--bootstrap-server` added).
     pub needs_bootstrap: bool,
+    /// Whether it runs where the Connect worker runs (its file arguments in Connect's view).
+    pub runs_in_connect: bool,
 }
 
 pub const TOOLS: &[Tool] = &[
@@ -97,7 +99,8 @@ pub const TOOLS: &[Tool] = &[
 ];
 
 const fn tool(name: &'static str, main_class: &'static str, about: &'static str, needs_bootstrap: bool) -> Tool {
-    Tool { name, main_class, about, needs_bootstrap }
+    let runs_in_connect = matches!(name.as_bytes(), b"connect-standalone");
+    Tool { name, main_class, about, needs_bootstrap, runs_in_connect }
 }
 
 fn tool_list() -> String {
@@ -140,8 +143,9 @@ pub async fn run(options: &CliOptions) -> Result<()> {
     let state = running_state()?;
     let env = Env::load()?;
     let args = with_bootstrap(tool, &options.args, &env.bootstrap_servers);
+    let args = if tool.runs_in_connect { with_connect_paths(&args, &env) } else { args };
     eprintln!("> {}.sh {}", tool.name, args.join(" "));
-    let mut command = command_for(&state, tool, &args)?;
+    let mut command = command_for(&state, &env, tool, &args)?;
     let status = command.status().with_context(|| format!("could not run {}", tool.name))?;
     // The tool's exit code is ours, so scripts can test it as they would the original.
     std::process::exit(status.code().unwrap_or(1));
@@ -159,8 +163,16 @@ fn print_help() {
 /// Runs a tool and returns its stdout (for `status` and readiness checks).
 pub fn capture(state: &State, tool_name: &str, args: &[String]) -> Result<String> {
     let tool = find(tool_name)?;
-    let output = crate::command::output(command_for(state, tool, args)?)?;
+    let env = Env::load()?;
+    let output = crate::command::output(command_for(state, &env, tool, args)?)?;
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// A tool that runs as Connect does (`connect-standalone`) reads its files where the Connect
+/// worker sees them: a path under `WORKBOOK_FILES_DIR` becomes the same file under `CONNECT_FILES_DIR`.
+/// (The properties files themselves must name Connect's paths and addresses: see `Env`.)
+pub fn with_connect_paths(args: &[String], env: &Env) -> Vec<String> {
+    args.iter().map(|arg| env.connect_path(std::path::Path::new(arg)).unwrap_or_else(|_| arg.clone())).collect()
 }
 
 fn running_state() -> Result<State> {
@@ -172,10 +184,10 @@ fn running_state() -> Result<State> {
     }
 }
 
-/// The command that runs `tool`: in the broker's container for docker, else from the jars.
-fn command_for(state: &State, tool: &Tool, args: &[String]) -> Result<Command> {
+/// The command that runs `tool`: in the broker's (or Connect's) container for docker, else from the jars.
+fn command_for(state: &State, env: &Env, tool: &Tool, args: &[String]) -> Result<Command> {
     if state.backend == Backend::Docker {
-        return Ok(docker::cli_command(state, tool.name, args));
+        return Ok(docker::cli_command(state, env, tool.name, args));
     }
     let java = prereqs::java()?;
     let runtime = local::jars::ensure(false)?;
@@ -211,5 +223,25 @@ mod tests {
         assert_eq!(with_bootstrap(producer, &legacy, "b:1"), legacy);
         let storage = find("kafka-storage").unwrap();
         assert_eq!(with_bootstrap(storage, &args(&["random-uuid"]), "b:1"), args(&["random-uuid"]));
+    }
+
+    #[test]
+    fn connect_standalone_reads_its_files_where_connect_sees_them() {
+        use workbook_support::env as contract;
+        let env = Env::from_sources(|key| {
+            Some(match key {
+                contract::WORKBOOK_FILES_DIR => "/home/me/kw/.workbook/files".to_string(),
+                contract::CONNECT_FILES_DIR => "/workbook/files".to_string(),
+                _ => "x".to_string(),
+            })
+        })
+        .unwrap();
+        assert!(find("connect-standalone").unwrap().runs_in_connect);
+        assert!(!find("kafka-topics").unwrap().runs_in_connect);
+        let given = args(&["/home/me/kw/.workbook/files/ch07/worker.properties", "/tmp/elsewhere.properties"]);
+        assert_eq!(
+            with_connect_paths(&given, &env),
+            args(&["/workbook/files/ch07/worker.properties", "/tmp/elsewhere.properties"])
+        );
     }
 }

@@ -49,8 +49,21 @@ impl Layout {
         self.root.join("run")
     }
 
-    pub fn connect_files(&self) -> PathBuf {
+    /// `WORKBOOK_FILES_DIR`: the directory your programs and the Connect worker share.
+    pub fn files(&self) -> PathBuf {
         self.root.join("files")
+    }
+
+    /// The local backend's `CONNECT_FILES_DIR`: a link to `files`, so the same directory has
+    /// another name in connector configs (as it has in the Connect container).
+    pub fn connect_files_link(&self) -> PathBuf {
+        self.root.join("connect-files")
+    }
+
+    /// Where the docker backend records its containers' names and volumes, kept after `down`
+    /// (the volumes hold the data) until `down --purge` removes them.
+    pub fn docker_record(&self) -> PathBuf {
+        self.root.join("data").join("docker.json")
     }
 }
 

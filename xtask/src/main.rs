@@ -7,10 +7,13 @@
 mod backend;
 mod bench;
 mod book;
+mod broker;
 mod check;
 mod ci;
 mod cli;
 mod command;
+mod credentials;
+mod description;
 mod docker;
 mod external;
 mod layout;
@@ -45,6 +48,8 @@ enum Command {
     Down(DownOptions),
     /// Show what runs, where, and whether it is healthy.
     Status,
+    /// Stop (SIGTERM), kill (SIGKILL) or start again one broker of the environment, e.g. `cargo xtask broker kill 2`.
+    Broker(broker::BrokerOptions),
     /// Run a real Kafka command-line tool against the environment, e.g. `cargo xtask cli kafka-topics --list`.
     Cli(cli::CliOptions),
     /// Check your exercises against the running environment (starts it if needed): the next unfinished one,
@@ -64,6 +69,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if needs_docker_endpoint(&cli.command) {
+        // testcontainers reads DOCKER_HOST; the docker CLI follows `docker context`. Make them
+        // agree before any thread exists (setting a variable later would race with readers).
+        docker::adopt_cli_context();
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -76,6 +86,7 @@ fn main() -> ExitCode {
             Command::Up(options) => backend::up(&options).await,
             Command::Down(options) => backend::down(&options).await,
             Command::Status => status::run().await,
+            Command::Broker(options) => broker::run(&options).await,
             Command::Cli(options) => cli::run(&options).await,
             Command::Check(options) => check::run(&options).await,
             Command::Hint(options) => check::hint(&options),
@@ -91,5 +102,22 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Commands that may talk to a Docker engine: those that may start one (`up` without a backend
+/// or with docker, and those that start the environment when it is not up), and those that act
+/// on a running docker environment. (`down --purge` may remove the volumes of a stopped one.)
+fn needs_docker_endpoint(command: &Command) -> bool {
+    let running_on_docker = || {
+        let layout = layout::Layout::current();
+        let state = state::State::load(&layout.state_file()).ok().flatten();
+        state.is_some_and(|s| s.backend == state::Backend::Docker) || layout.docker_record().exists()
+    };
+    match command {
+        Command::Up(options) => matches!(options.backend, None | Some(state::Backend::Docker)),
+        Command::Check(_) | Command::Bench(_) | Command::Ci(_) => true,
+        Command::Down(_) | Command::Status | Command::Broker(_) | Command::Cli(_) => running_on_docker(),
+        Command::Hint(_) | Command::Reset(_) | Command::Book(_) => false,
     }
 }

@@ -14,6 +14,10 @@ pub const KAFKA_PORT: u16 = 9092;
 pub const CONTROLLER_PORT: u16 = 9093;
 pub const CONNECT_PORT: u16 = 8083;
 pub const MARIADB_PORT: u16 = 3307;
+/// The local backend's second ports, for the Connect worker alone (its own view of the
+/// services): each broker's INTERNAL listener, and MariaDB's extra port.
+pub const INTERNAL_PORT: u16 = 9192;
+pub const MARIADB_CONNECT_PORT: u16 = 3308;
 
 /// Can we listen on `port` on 127.0.0.1 right now?
 pub fn is_free(port: u16) -> bool {

@@ -78,6 +78,19 @@ pub fn stop_together(pids: &[u32], marker: &str, grace: Duration) -> Result<usiz
     Ok(running.len())
 }
 
+/// Sends `signal` to our process `pid` and waits until it is gone; fails after `timeout`.
+pub fn signal_and_wait(pid: u32, marker: &str, signal: Signal, timeout: Duration) -> Result<()> {
+    kill(Pid::from_raw(pid as i32), signal).with_context(|| format!("sending {signal} to pid {pid}"))?;
+    let deadline = Instant::now() + timeout;
+    while is_ours(pid, marker) {
+        if Instant::now() > deadline {
+            anyhow::bail!("pid {pid} is still running {} s after {signal}", timeout.as_secs());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(())
+}
+
 /// The resident memory of `pid` in KiB now (from /proc), if known.
 pub fn rss_kib(pid: u32) -> Option<u64> {
     proc_status_kib(pid, "VmRSS:")

@@ -56,11 +56,20 @@ pub fn missing_plugins(plugins: &[Plugin]) -> Vec<&'static str> {
 
 /// MariaDB is ready when the workbook user can log in to `mydb` and run a query.
 pub async fn mariadb(database_url: &str, timeout: Duration) -> Result<()> {
-    wait::until("MariaDB accepts the workbook user", timeout, Duration::from_millis(250), || async {
-        let pool = workbook_support::db::pool_for_url(database_url).await?;
-        sqlx::query("SELECT 1").execute(&pool).await?;
-        pool.close().await;
-        Ok(Some(()))
+    mariadb_checked(database_url, timeout, || Ok(())).await
+}
+
+/// [`mariadb`], asking `alive` first on every try (so a crashed server is reported at once).
+pub async fn mariadb_checked(database_url: &str, timeout: Duration, alive: impl Fn() -> Result<()>) -> Result<()> {
+    wait::until("MariaDB accepts the workbook user", timeout, Duration::from_millis(250), || {
+        let alive = alive();
+        async move {
+            alive?;
+            let pool = workbook_support::db::pool_for_url(database_url).await?;
+            sqlx::query("SELECT 1").execute(&pool).await?;
+            pool.close().await;
+            Ok(Some(()))
+        }
     })
     .await
 }
@@ -79,15 +88,12 @@ pub fn parse_quorum_leader(output: &str) -> Result<i32> {
         .context("LeaderId is not a number")
 }
 
-fn env_with_bootstrap(bootstrap: &str) -> Env {
-    Env {
-        bootstrap_servers: bootstrap.to_string(),
-        database_url: String::new(),
-        connect_url: String::new(),
-        connect_database_url: String::new(),
-        cdc_user: None,
-        cdc_password: None,
-    }
+pub fn env_with_bootstrap(bootstrap: &str) -> Env {
+    Env::from_sources(|key| match key {
+        workbook_support::env::KAFKA_BOOTSTRAP_SERVERS => Some(bootstrap.to_string()),
+        _ => Some(String::new()),
+    })
+    .expect("every variable is given")
 }
 
 #[cfg(test)]

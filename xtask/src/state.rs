@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::layout::Layout;
+
 /// Which kind of environment runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -51,9 +53,31 @@ pub struct State {
     /// A string in every process command line of ours (see `process::is_ours`).
     pub marker: String,
     pub components: Vec<Component>,
+    /// When `up` finished (milliseconds since the Unix epoch): what happened in the environment
+    /// since is this run's (the connector audit reads Connect's config topic from there).
+    #[serde(default)]
+    pub started_at_ms: u64,
 }
 
 impl State {
+    /// The state of an environment that is ready now.
+    pub fn new(backend: Backend, brokers: u32, connect: bool, layout: &Layout, components: Vec<Component>) -> State {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        State {
+            backend,
+            brokers,
+            connect,
+            marker: layout.root.display().to_string(),
+            components,
+            started_at_ms: now.as_millis() as u64,
+        }
+    }
+
+    /// The component named `name` (`kafka-2`, `connect`, `mariadb`).
+    pub fn component(&self, name: &str) -> Option<&Component> {
+        self.components.iter().find(|c| c.name == name)
+    }
+
     pub fn load(path: &Path) -> Result<Option<State>> {
         match std::fs::read_to_string(path) {
             Ok(text) => serde_json::from_str(&text).map(Some).with_context(|| format!("reading {}", path.display())),
@@ -79,20 +103,27 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
         assert_eq!(State::load(&path).unwrap(), None);
-        let state = State {
-            backend: Backend::Local,
-            brokers: 1,
-            connect: true,
-            marker: "/x/.workbook".into(),
-            components: vec![Component {
-                name: "kafka-1".into(),
-                address: "127.0.0.1:9092".into(),
-                pid: Some(42),
-                container: None,
-                log: None,
-            }],
+        let layout = Layout { root: "/x/.workbook".into() };
+        let component = Component {
+            name: "kafka-1".into(),
+            address: "127.0.0.1:9092".into(),
+            pid: Some(42),
+            container: None,
+            log: None,
         };
+        let state = State::new(Backend::Local, 1, true, &layout, vec![component]);
+        assert!(state.started_at_ms > 1_700_000_000_000);
         state.save(&path).unwrap();
-        assert_eq!(State::load(&path).unwrap(), Some(state));
+        assert_eq!(State::load(&path).unwrap(), Some(state.clone()));
+        assert_eq!(state.component("kafka-1").and_then(|c| c.pid), Some(42));
+    }
+
+    #[test]
+    fn a_state_written_before_started_at_existed_still_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        std::fs::write(&path, r#"{"backend":"local","brokers":1,"connect":false,"marker":"/m","components":[]}"#)
+            .unwrap();
+        assert_eq!(State::load(&path).unwrap().unwrap().started_at_ms, 0);
     }
 }

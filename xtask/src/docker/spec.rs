@@ -1,13 +1,16 @@
-//! What the docker backend starts, as plain data: one [`ContainerSpec`] per container.
+//! What the docker backend starts, as plain data: one [`ContainerSpec`] per container, rendered
+//! from the environment's description (`crate::description`), exactly as the local backend
+//! renders its properties files from it.
 //!
-//! Everything here is a pure function of the chosen ports and passwords, so the tests can
-//! check every listener, port and grant without a Docker daemon, and `docker/compose.yaml`
-//! is checked against the same functions (see [`render_compose`]).
+//! Everything here is a pure function of the names, ports and passwords, so the tests check
+//! every listener, port and grant without a Docker daemon, and the checked-in
+//! docker/compose.yaml, docker/connect/connect-distributed.properties and the MariaDB init
+//! script are compared with what these functions render (`WORKBOOK_BLESS=1` rewrites them).
 
+use crate::credentials::Credentials;
+use crate::description::{self, Address, KafkaNode, Listener, Setting, Worker};
+use crate::layout::Layout;
 use crate::versions;
-
-/// The one Docker network all containers join; on it they find each other by container name.
-pub const NETWORK: &str = "kafka-workbook";
 
 /// KRaft needs a cluster id before the first start (`kafka-storage format`); every node of one
 /// cluster must share it. Any 16 bytes in URL-safe base64 will do: these spell "kafka-workbook!!".
@@ -16,37 +19,80 @@ pub const CLUSTER_ID: &str = "a2Fma2Etd29ya2Jvb2shIQ";
 
 /// Ports inside the Kafka containers (the host side is chosen by `cargo xtask up`).
 pub const KAFKA_HOST_LISTENER_PORT: u16 = 9092;
-pub const KAFKA_DOCKER_LISTENER_PORT: u16 = 19092;
+pub const KAFKA_INTERNAL_LISTENER_PORT: u16 = 19092;
 pub const KAFKA_CONTROLLER_PORT: u16 = 9093;
 /// MariaDB and Connect keep their usual ports inside their containers.
 pub const MARIADB_PORT: u16 = 3306;
 pub const CONNECT_PORT: u16 = 8083;
 
-/// The database, users and the CDC user every backend creates (the seed notes' `mydb`).
-pub const DATABASE: &str = "mydb";
-pub const DATABASE_USER: &str = "workbook";
-pub const CDC_USER: &str = "cdc";
-
 /// Where the Connect image keeps its plugins and its worker settings (see docker/connect/Dockerfile).
 pub const CONNECT_PLUGIN_PATH: &str = "/opt/kafka/plugins";
 pub const CONNECT_PROPERTIES_PATH: &str = "/opt/kafka/config/workbook-connect.properties";
+/// `.workbook/files` inside the Connect container (`CONNECT_FILES_DIR`).
+pub const CONNECT_FILES_DIR: &str = "/workbook/files";
 
-/// The init script that creates the CDC user, run once by the mariadb image on an empty datadir.
-pub const CDC_INIT_SCRIPT: &str = include_str!("../../../docker/mariadb-init/10-cdc-user.sh");
-pub const CDC_INIT_SCRIPT_NAME: &str = "10-cdc-user.sh";
+/// Where the images keep their data; a named volume is mounted there, so `down` keeps it.
+pub const KAFKA_DATA_DIR: &str = "/var/lib/kafka/data";
+pub const MARIADB_DATA_DIR: &str = "/var/lib/mysql";
+
+/// The init script that creates the database and the users, run once by the mariadb image on an
+/// empty data directory (checked in as docker/mariadb-init/10-workbook-users.sh for compose).
+pub const INIT_SCRIPT_NAME: &str = "10-workbook-users.sh";
 pub const MARIADB_INIT_DIR: &str = "/docker-entrypoint-initdb.d";
+/// MariaDB matches users by name and client address; containers connect from addresses of the
+/// Docker network, and your programs from its gateway, so the users accept any host.
+pub const USER_HOSTS: [&str; 1] = ["%"];
 
-/// Heap of each JVM container, as the local backend gives each of its JVMs (a 3-broker
-/// cluster plus Connect must fit on a laptop; Kafka's own default is 1 GiB per broker).
-const JVM_HEAP: &str = "-Xms128m -Xmx512m";
+/// The names of one environment's containers, network and volumes.
+///
+/// Each environment (each `.workbook` directory) has its own prefix, so a second environment
+/// (chapter 13's own cluster, a test's) never collides with the one you work in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Names {
+    pub prefix: String,
+}
+
+impl Names {
+    /// `workbook-<8 hex digits of the .workbook directory's path>`.
+    pub fn for_layout(layout: &Layout) -> Names {
+        let root = layout.root.canonicalize().unwrap_or_else(|_| layout.root.clone());
+        Names { prefix: format!("workbook-{:08x}", fnv1a(root.display().to_string().as_bytes()) as u32) }
+    }
+
+    pub fn network(&self) -> String {
+        self.prefix.clone()
+    }
+    pub fn kafka(&self, id: u32) -> String {
+        format!("{}-kafka-{id}", self.prefix)
+    }
+    pub fn mariadb(&self) -> String {
+        format!("{}-mariadb", self.prefix)
+    }
+    pub fn connect(&self) -> String {
+        format!("{}-connect", self.prefix)
+    }
+    pub fn kafka_volume(&self, id: u32) -> String {
+        format!("{}-kafka-{id}-data", self.prefix)
+    }
+    pub fn mariadb_volume(&self) -> String {
+        format!("{}-mariadb-data", self.prefix)
+    }
+}
+
+/// FNV-1a, 64 bits: a stable hash (std's `DefaultHasher` may change between Rust releases).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x100000001b3))
+}
 
 /// One container: what the backend asks Docker for, and what compose.yaml spells out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerSpec {
     /// The compose service name, and the component name in `.workbook/state.json`: `kafka-1`, `mariadb`, `connect`.
     pub service: String,
-    /// The container name, which is also its host name on [`NETWORK`]: `workbook-kafka-1`.
+    /// The container name, which is also its host name on the environment's network.
     pub container_name: String,
+    /// The environment's network, where the containers find each other by name.
+    pub network: String,
     pub image: String,
     pub tag: String,
     pub env: Vec<(String, String)>,
@@ -57,6 +103,8 @@ pub struct ContainerSpec {
     pub files: Vec<(String, String)>,
     /// Host directories shared with the container: (host path, container path).
     pub binds: Vec<(String, String)>,
+    /// Named volumes: (volume name, container path). They outlive the container.
+    pub volumes: Vec<(String, String)>,
     /// Run as this `uid:gid` instead of the image's user.
     pub user: Option<String>,
 }
@@ -79,251 +127,180 @@ impl ContainerSpec {
     }
 }
 
-/// One combined broker + controller node, and the host port its clients use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KafkaNode {
-    pub id: u32,
-    pub host_port: u16,
-}
-
-impl KafkaNode {
-    pub fn container_name(&self) -> String {
-        format!("workbook-kafka-{}", self.id)
+/// Kafka node `id` of this backend: its HOST listener is published on `host_port` of 127.0.0.1
+/// (the address it advertises to your programs); INTERNAL and CONTROLLER are reached by the
+/// container's name on the environment's network.
+pub fn kafka_node(names: &Names, id: u32, host_port: u16) -> KafkaNode {
+    let any = |port| Address::new("0.0.0.0", port);
+    let name = names.kafka(id);
+    KafkaNode {
+        id,
+        host: Listener {
+            bind: any(KAFKA_HOST_LISTENER_PORT),
+            advertised: Address::new(crate::ports::HOST.to_string(), host_port),
+        },
+        internal: Listener {
+            bind: any(KAFKA_INTERNAL_LISTENER_PORT),
+            advertised: Address::new(name.clone(), KAFKA_INTERNAL_LISTENER_PORT),
+        },
+        controller: Listener {
+            bind: any(KAFKA_CONTROLLER_PORT),
+            advertised: Address::new(name, KAFKA_CONTROLLER_PORT),
+        },
     }
-
-    /// Where programs on your machine reach this broker.
-    pub fn host_address(&self) -> String {
-        format!("127.0.0.1:{}", self.host_port)
-    }
-
-    /// Where other containers (Connect, the CLI tools) reach this broker.
-    pub fn network_address(&self) -> String {
-        format!("{}:{KAFKA_DOCKER_LISTENER_PORT}", self.container_name())
-    }
 }
 
-/// `1@workbook-kafka-1:9093,2@…`: every node lists every voter of the controller quorum.
-pub fn quorum_voters(nodes: &[KafkaNode]) -> String {
-    let voters: Vec<String> =
-        nodes.iter().map(|n| format!("{}@{}:{KAFKA_CONTROLLER_PORT}", n.id, n.container_name())).collect();
-    voters.join(",")
+/// The `apache/kafka` image turns `KAFKA_*` variables into server.properties: the prefix is
+/// dropped, `_` becomes `.`, `__` becomes `_`, `___` becomes `-`, and the rest is lowercased
+/// (docker/resources/utility/utility.go, `ConvertKey`). This is the inverse.
+pub fn kafka_env_name(property: &str) -> String {
+    let encoded = property.replace('_', "__").replace('-', "___").replace('.', "_");
+    format!("KAFKA_{}", encoded.to_uppercase())
 }
 
-/// The broker list for programs on the host (`KAFKA_BOOTSTRAP_SERVERS`).
-pub fn host_bootstrap(nodes: &[KafkaNode]) -> String {
-    nodes.iter().map(KafkaNode::host_address).collect::<Vec<_>>().join(",")
-}
-
-/// The broker list for programs inside the network (Connect, the CLI tools).
-pub fn network_bootstrap(nodes: &[KafkaNode]) -> String {
-    nodes.iter().map(KafkaNode::network_address).collect::<Vec<_>>().join(",")
-}
-
-/// Internal topics (consumer offsets, transactions, Connect's own) get one copy per broker;
-/// with 3 brokers a write with `acks=all` needs 2 copies in sync, so one broker may be down.
-fn replication(nodes: usize) -> (usize, usize) {
-    let factor = nodes.min(3);
-    let min_isr = if factor >= 3 { 2 } else { 1 };
-    (factor, min_isr)
-}
-
-/// A Kafka node of an `nodes.len()`-node cluster.
-///
-/// Why two client listeners? A Kafka client asks any broker for the cluster's metadata, and
-/// the answer lists every broker by its *advertised* address; the client then connects to
-/// those addresses, not to the one it bootstrapped from. No single address works everywhere:
-///
-/// - a program on your machine reaches the container through the published port, so it
-///   must be told `127.0.0.1:<host port>` (the `HOST` listener; this is why the host port is
-///   fixed by us rather than picked by Docker: the broker must know it to advertise it);
-/// - a program in another container (the Connect worker) would reach its *own* loopback at
-///   127.0.0.1, so it must be told `workbook-kafka-1:19092`, a name Docker's network resolves
-///   (the `DOCKER` listener, also used between brokers).
-///
-/// A client is answered in the listener it connected to, so each side only ever sees addresses
-/// it can reach. The third listener, `CONTROLLER`, carries the KRaft quorum's Raft traffic.
-pub fn kafka_spec(node: &KafkaNode, nodes: &[KafkaNode]) -> ContainerSpec {
-    let (factor, min_isr) = replication(nodes.len());
-    let (factor, min_isr) = (factor.to_string(), min_isr.to_string());
-    let env = [
-        // Identity: each container is broker and controller at once (KRaft "combined" mode).
-        ("KAFKA_NODE_ID", node.id.to_string()),
-        ("KAFKA_PROCESS_ROLES", "broker,controller".to_string()),
-        ("CLUSTER_ID", CLUSTER_ID.to_string()),
-        ("KAFKA_CONTROLLER_QUORUM_VOTERS", quorum_voters(nodes)),
-        // Listeners: bound on every interface of the container, advertised as explained above.
-        (
-            "KAFKA_LISTENERS",
-            format!(
-                "HOST://0.0.0.0:{KAFKA_HOST_LISTENER_PORT},DOCKER://0.0.0.0:{KAFKA_DOCKER_LISTENER_PORT},CONTROLLER://0.0.0.0:{KAFKA_CONTROLLER_PORT}"
-            ),
-        ),
-        ("KAFKA_ADVERTISED_LISTENERS", format!("HOST://{},DOCKER://{}", node.host_address(), node.network_address())),
-        ("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", "HOST:PLAINTEXT,DOCKER:PLAINTEXT,CONTROLLER:PLAINTEXT".to_string()),
-        ("KAFKA_INTER_BROKER_LISTENER_NAME", "DOCKER".to_string()),
-        ("KAFKA_CONTROLLER_LISTENER_NAMES", "CONTROLLER".to_string()),
-        ("KAFKA_LOG_DIRS", "/var/lib/kafka/data".to_string()),
-        // Topics are created on purpose: a typo in a topic name is an error, not a new topic.
-        ("KAFKA_AUTO_CREATE_TOPICS_ENABLE", "false".to_string()),
-        ("KAFKA_NUM_PARTITIONS", "1".to_string()),
-        ("KAFKA_DEFAULT_REPLICATION_FACTOR", factor.clone()),
-        ("KAFKA_MIN_INSYNC_REPLICAS", min_isr.clone()),
-        // Internal topics must not ask for more copies than there are brokers.
-        ("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", factor.clone()),
-        ("KAFKA_OFFSETS_TOPIC_NUM_PARTITIONS", "1".to_string()),
-        ("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", factor.clone()),
-        ("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", min_isr.clone()),
-        ("KAFKA_TRANSACTION_STATE_LOG_NUM_PARTITIONS", "1".to_string()),
-        ("KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR", factor),
-        ("KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR", min_isr),
-        // The first consumer of a group starts at once instead of waiting 3 s for more members.
-        ("KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", "0".to_string()),
-        ("KAFKA_HEAP_OPTS", JVM_HEAP.to_string()),
-    ];
+/// The container of Kafka node `node` of the cluster `nodes`: the description's broker settings
+/// as the image's variables, its data in a named volume.
+pub fn kafka_spec(names: &Names, node: &KafkaNode, nodes: &[KafkaNode]) -> ContainerSpec {
+    let settings: Vec<Setting> = description::broker_settings(node, nodes, KAFKA_DATA_DIR);
+    let mut env: Vec<(String, String)> = settings.iter().map(|s| (kafka_env_name(s.key), s.value.clone())).collect();
+    // Read by the image's start script (formats the storage) and by Kafka's run scripts.
+    env.push(("CLUSTER_ID".to_string(), CLUSTER_ID.to_string()));
+    env.push(("KAFKA_HEAP_OPTS".to_string(), description::JVM_HEAP.join(" ")));
     let (image, tag) = versions::KAFKA_IMAGE;
     ContainerSpec {
         service: format!("kafka-{}", node.id),
-        container_name: node.container_name(),
+        container_name: names.kafka(node.id),
+        network: names.network(),
         image: image.to_string(),
         tag: tag.to_string(),
-        env: owned(&env),
-        ports: vec![PortMapping { host: node.host_port, container: KAFKA_HOST_LISTENER_PORT }],
+        env,
+        ports: vec![PortMapping { host: node.host.advertised.port, container: KAFKA_HOST_LISTENER_PORT }],
         cmd: Vec::new(),
         files: Vec::new(),
         binds: Vec::new(),
+        volumes: vec![(names.kafka_volume(node.id), KAFKA_DATA_DIR.to_string())],
         user: None,
     }
 }
 
-/// The passwords of one environment (generated by `up`; `${…}` placeholders in compose.yaml).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Passwords {
-    pub root: String,
-    pub workbook: String,
-    pub cdc: String,
+/// The mariadb image's first start runs this (sourced, so `docker_process_sql` is there): the
+/// database and the users of the description, with the passwords from the container's variables.
+pub fn init_script() -> String {
+    let statements = description::user_statements(&USER_HOSTS, "${WORKBOOK_PASSWORD}", "${CDC_PASSWORD}");
+    format!(
+        "# Creates the database and the users every backend has (xtask/src/description.rs).\n\
+         # Generated by xtask/src/docker/spec.rs; `cargo test -p xtask docker` checks this file against it.\n\
+         #\n\
+         # The mariadb image runs this once, when it initialises an empty data directory. It is *sourced*\n\
+         # (this file must not be executable), so it can use the entrypoint's docker_process_sql, which\n\
+         # talks to the not-yet-public server as root. WORKBOOK_PASSWORD and CDC_PASSWORD come from the\n\
+         # container's environment (`cargo xtask up` generates them; see docker/compose.yaml by hand).\n\
+         docker_process_sql <<EOSQL\n{};\nEOSQL\n",
+        statements.join(";\n")
+    )
 }
 
-/// MariaDB: database `mydb`, user `workbook`, and a binary log in the format CDC needs.
-pub fn mariadb_spec(host_port: u16, passwords: &Passwords) -> ContainerSpec {
+/// MariaDB: the description's flags and users, root's password, its data in a named volume.
+pub fn mariadb_spec(names: &Names, host_port: u16, credentials: &Credentials) -> ContainerSpec {
     let env = [
-        ("MARIADB_ROOT_PASSWORD", passwords.root.clone()),
-        ("MARIADB_DATABASE", DATABASE.to_string()),
-        ("MARIADB_USER", DATABASE_USER.to_string()),
-        ("MARIADB_PASSWORD", passwords.workbook.clone()),
-        // Read by docker/mariadb-init/10-cdc-user.sh.
-        ("CDC_USER", CDC_USER.to_string()),
-        ("CDC_PASSWORD", passwords.cdc.clone()),
+        ("MARIADB_ROOT_PASSWORD", credentials.root.clone()),
+        // Read by the init script.
+        ("WORKBOOK_PASSWORD", credentials.app.clone()),
+        ("CDC_PASSWORD", credentials.cdc.clone()),
     ];
     let (image, tag) = versions::MARIADB_IMAGE;
     ContainerSpec {
         service: "mariadb".to_string(),
-        container_name: "workbook-mariadb".to_string(),
+        container_name: names.mariadb(),
+        network: names.network(),
         image: image.to_string(),
         tag: tag.to_string(),
         env: owned(&env),
         ports: vec![PortMapping { host: host_port, container: MARIADB_PORT }],
-        // Arguments starting with `-` go to mariadbd. Change data capture (Debezium) reads the
-        // binary log, which must record whole rows: ROW format with the FULL row image.
-        cmd: binlog_flags().iter().map(|f| f.to_string()).collect(),
-        files: vec![(format!("{MARIADB_INIT_DIR}/{CDC_INIT_SCRIPT_NAME}"), CDC_INIT_SCRIPT.to_string())],
+        // Arguments starting with `-` go to mariadbd.
+        cmd: description::mariadb_flags(),
+        files: vec![(format!("{MARIADB_INIT_DIR}/{INIT_SCRIPT_NAME}"), init_script())],
         binds: Vec::new(),
+        volumes: vec![(names.mariadb_volume(), MARIADB_DATA_DIR.to_string())],
         user: None,
     }
-}
-
-pub fn binlog_flags() -> [&'static str; 5] {
-    [
-        "--server-id=1",
-        "--log-bin=mysql-bin",
-        "--binlog-format=ROW",
-        "--binlog-row-image=FULL",
-        // MariaDB 11.4+: binlog positions a CDC reader can resume from (Debezium needs them).
-        "--binlog-legacy-event-pos=ON",
-    ]
 }
 
 /// How the Connect container runs on this machine (differs per user; placeholders in compose.yaml).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectHost {
-    /// `.workbook/files`, shared at the same path so FileStream connectors see the paths you see.
+    /// `.workbook/files` on the host, shared as [`CONNECT_FILES_DIR`].
     pub files_dir: String,
     /// Your `uid:gid`, so files the FileStream sink writes there are yours.
     pub user: String,
 }
 
+/// The worker of this backend: the brokers' INTERNAL listeners, REST on every interface of the
+/// container (published on 127.0.0.1 only).
+pub fn worker(names: &Names, nodes: &[KafkaNode]) -> Worker {
+    Worker {
+        bootstrap: description::internal_bootstrap(nodes),
+        rest: Address::new("0.0.0.0", CONNECT_PORT),
+        rest_advertised_host: names.connect(),
+        plugin_path: CONNECT_PLUGIN_PATH.to_string(),
+        brokers: nodes.len(),
+    }
+}
+
+/// The worker settings file: the description's, rendered.
+pub fn connect_properties(names: &Names, nodes: &[KafkaNode]) -> String {
+    let title = format!(
+        "Kafka Connect {} distributed worker of the workbook's docker backend.\n\
+         Generated from xtask/src/description.rs by xtask/src/docker/spec.rs; `cargo test -p xtask docker`\n\
+         checks the checked-in copy (docker/connect/, one broker) against it.",
+        versions::KAFKA
+    );
+    description::render_properties(&title, &description::worker_settings(&worker(names, nodes)))
+}
+
 /// The Kafka Connect worker, built from docker/connect/Dockerfile.
-pub fn connect_spec(host_port: u16, nodes: &[KafkaNode], host: &ConnectHost) -> ContainerSpec {
+pub fn connect_spec(names: &Names, host_port: u16, nodes: &[KafkaNode], host: &ConnectHost) -> ContainerSpec {
     let (image, tag) = versions::CONNECT_IMAGE;
     ContainerSpec {
         service: "connect".to_string(),
-        container_name: "workbook-connect".to_string(),
+        container_name: names.connect(),
+        network: names.network(),
         image: image.to_string(),
         tag: tag.to_string(),
         // kafka-run-class.sh writes logs under $LOG_DIR; the image's default is not writable for
         // your uid, so Connect logs to /tmp (and to the container's output: `docker logs`).
-        env: owned(&[("KAFKA_HEAP_OPTS", JVM_HEAP.to_string()), ("LOG_DIR", "/tmp/connect-logs".to_string())]),
+        env: owned(&[
+            ("KAFKA_HEAP_OPTS", description::JVM_HEAP.join(" ")),
+            ("LOG_DIR", "/tmp/connect-logs".to_string()),
+        ]),
         ports: vec![PortMapping { host: host_port, container: CONNECT_PORT }],
         cmd: Vec::new(),
-        files: vec![(CONNECT_PROPERTIES_PATH.to_string(), connect_properties(nodes))],
-        binds: vec![(host.files_dir.clone(), host.files_dir.clone())],
+        files: vec![(CONNECT_PROPERTIES_PATH.to_string(), connect_properties(names, nodes))],
+        binds: vec![(host.files_dir.clone(), CONNECT_FILES_DIR.to_string())],
+        volumes: Vec::new(),
         user: Some(host.user.clone()),
     }
-}
-
-/// The worker settings (connect-distributed.properties), as the local worker has them.
-pub fn connect_properties(nodes: &[KafkaNode]) -> String {
-    let (factor, _) = replication(nodes.len());
-    format!(
-        "# Kafka Connect worker of the kafka-workbook docker backend (distributed mode).\n\
-         # Generated by xtask/src/docker/spec.rs; `cargo test -p xtask docker` checks this file against it.\n\
-         \n\
-         # Connect is itself a Kafka client: it reaches the brokers by their in-network names.\n\
-         bootstrap.servers={bootstrap}\n\
-         \n\
-         # Workers with the same group.id form one Connect cluster and share these three topics:\n\
-         # connector configs, source offsets, and connector/task status.\n\
-         group.id=connect-cluster\n\
-         config.storage.topic=connect-configs\n\
-         offset.storage.topic=connect-offsets\n\
-         status.storage.topic=connect-status\n\
-         config.storage.replication.factor={factor}\n\
-         offset.storage.replication.factor={factor}\n\
-         status.storage.replication.factor={factor}\n\
-         \n\
-         # Records as JSON with their schema inside, which the JDBC sink needs to create tables.\n\
-         key.converter=org.apache.kafka.connect.json.JsonConverter\n\
-         value.converter=org.apache.kafka.connect.json.JsonConverter\n\
-         key.converter.schemas.enable=true\n\
-         value.converter.schemas.enable=true\n\
-         \n\
-         # One folder per connector plugin (Debezium MariaDB source, Debezium JDBC sink, FileStream).\n\
-         plugin.path={CONNECT_PLUGIN_PATH}\n\
-         \n\
-         # The REST API, published on the host as CONNECT_URL.\n\
-         listeners=http://0.0.0.0:{CONNECT_PORT}\n\
-         rest.advertised.host.name=workbook-connect\n\
-         rest.advertised.port={CONNECT_PORT}\n",
-        bootstrap = network_bootstrap(nodes),
-    )
-}
-
-/// A `DATABASE_URL` as the Connect worker must use it: MariaDB by its in-network name.
-pub fn database_url_from_connect(password: &str) -> String {
-    format!("mysql://{DATABASE_USER}:{password}@workbook-mariadb:{MARIADB_PORT}/{DATABASE}")
 }
 
 fn owned(pairs: &[(&str, String)]) -> Vec<(String, String)> {
     pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
 }
 
+/// The names compose.yaml uses (one environment, started by hand).
+#[cfg(test)]
+pub fn compose_names() -> Names {
+    Names { prefix: "workbook".to_string() }
+}
+
 /// docker/compose.yaml as it must read: the default environment (one broker, default ports),
 /// with `${…}` placeholders where `up` fills in generated passwords and your uid.
 #[cfg(test)]
 pub fn render_compose() -> String {
-    let node = KafkaNode { id: 1, host_port: crate::ports::KAFKA_PORT };
-    let passwords = Passwords {
+    let names = compose_names();
+    let node = kafka_node(&names, 1, crate::ports::KAFKA_PORT);
+    let credentials = Credentials {
         root: "${MARIADB_ROOT_PASSWORD:-root-password}".to_string(),
-        workbook: "${MARIADB_PASSWORD:-workbook-password}".to_string(),
+        app: "${WORKBOOK_PASSWORD:-workbook-password}".to_string(),
         cdc: "${CDC_PASSWORD:-cdc-password}".to_string(),
     };
     let host = ConnectHost {
@@ -331,13 +308,14 @@ pub fn render_compose() -> String {
         user: "${WORKBOOK_UID:-1000}:${WORKBOOK_GID:-1000}".to_string(),
     };
     let services = [
-        kafka_spec(&node, &[node]),
-        mariadb_spec(crate::ports::MARIADB_PORT, &passwords),
-        connect_spec(crate::ports::CONNECT_PORT, &[node], &host),
+        kafka_spec(&names, &node, std::slice::from_ref(&node)),
+        mariadb_spec(&names, crate::ports::MARIADB_PORT, &credentials),
+        connect_spec(&names, crate::ports::CONNECT_PORT, std::slice::from_ref(&node), &host),
     ];
     let mut out = String::from(
         "# The docker backend's containers, for running by hand: see docker/README.md.\n\
-         # Generated from xtask/src/docker/spec.rs (`cargo test -p xtask docker` fails if they differ).\n\
+         # Generated from xtask/src/description.rs by xtask/src/docker/spec.rs\n\
+         # (`cargo test -p xtask docker` fails if they differ).\n\
          name: kafka-workbook\n\
          \n\
          services:\n",
@@ -345,7 +323,15 @@ pub fn render_compose() -> String {
     for spec in &services {
         out.push_str(&render_service(spec));
     }
-    out.push_str(&format!("\nnetworks:\n  default:\n    name: {NETWORK}\n"));
+    out.push_str(&format!("\nnetworks:\n  default:\n    name: {}\n", names.network()));
+    out.push_str(
+        "\n# Named volumes keep the data when the containers are removed (`down -v` deletes them).\nvolumes:\n",
+    );
+    for spec in &services {
+        for (volume, _) in &spec.volumes {
+            out.push_str(&format!("  {volume}:\n    name: {volume}\n"));
+        }
+    }
     out
 }
 
@@ -386,10 +372,11 @@ fn render_service(spec: &ContainerSpec) -> String {
 /// The files `up` copies in are the very files in docker/, mounted read-only here.
 #[cfg(test)]
 fn compose_volumes(spec: &ContainerSpec) -> Vec<String> {
-    let mut volumes: Vec<String> = spec.binds.iter().map(|(host, container)| format!("{host}:{container}")).collect();
+    let mut volumes: Vec<String> = spec.volumes.iter().map(|(name, path)| format!("{name}:{path}")).collect();
+    volumes.extend(spec.binds.iter().map(|(host, container)| format!("{host}:{container}")));
     for (target, _) in &spec.files {
         if target.starts_with(MARIADB_INIT_DIR) {
-            volumes.push(format!("./mariadb-init/{CDC_INIT_SCRIPT_NAME}:{target}:ro"));
+            volumes.push(format!("./mariadb-init/{INIT_SCRIPT_NAME}:{target}:ro"));
         }
         // The Connect properties are baked into the image (docker/connect/), nothing to mount.
     }
@@ -401,8 +388,12 @@ mod tests {
     use super::*;
     use std::path::PathBuf;
 
+    fn names() -> Names {
+        Names { prefix: "workbook-0a1b2c3d".into() }
+    }
+
     fn nodes(count: u32) -> Vec<KafkaNode> {
-        (1..=count).map(|id| KafkaNode { id, host_port: 9090 + 2 * id as u16 }).collect()
+        (1..=count).map(|id| kafka_node(&names(), id, 9090 + 2 * id as u16)).collect()
     }
 
     fn docker_dir() -> PathBuf {
@@ -413,64 +404,112 @@ mod tests {
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
     }
 
-    #[test]
-    fn one_node_advertises_the_host_port_and_its_network_name() {
-        let cluster = nodes(1);
-        let spec = kafka_spec(&cluster[0], &cluster);
-        assert_eq!(spec.container_name, "workbook-kafka-1");
-        assert_eq!(spec.image_ref(), format!("apache/kafka:{}", versions::KAFKA));
-        assert_eq!(
-            spec.env_var("KAFKA_ADVERTISED_LISTENERS"),
-            Some("HOST://127.0.0.1:9092,DOCKER://workbook-kafka-1:19092")
-        );
-        assert_eq!(
-            spec.env_var("KAFKA_LISTENERS"),
-            Some("HOST://0.0.0.0:9092,DOCKER://0.0.0.0:19092,CONTROLLER://0.0.0.0:9093")
-        );
-        assert_eq!(spec.env_var("KAFKA_CONTROLLER_QUORUM_VOTERS"), Some("1@workbook-kafka-1:9093"));
-        assert_eq!(spec.env_var("KAFKA_INTER_BROKER_LISTENER_NAME"), Some("DOCKER"));
-        assert_eq!(spec.env_var("KAFKA_PROCESS_ROLES"), Some("broker,controller"));
-        assert_eq!(spec.ports, vec![PortMapping { host: 9092, container: 9092 }]);
+    /// `ConvertKey` of the apache/kafka image's utility.go, as written there: a regex replaces each
+    /// `[^_]_[^_]` match's underscore with a dot (non-overlapping, left to right), then `___` → `-`,
+    /// `__` → `_`, and everything is lowercased.
+    fn image_convert_key(key: &str) -> String {
+        let chars: Vec<char> = key.chars().collect();
+        let mut out = String::new();
+        let mut i = 0;
+        while i < chars.len() {
+            if i + 2 < chars.len() && chars[i] != '_' && chars[i + 1] == '_' && chars[i + 2] != '_' {
+                out.push(chars[i]);
+                out.push('.');
+                out.push(chars[i + 2]);
+                i += 3;
+            } else {
+                out.push(chars[i]);
+                i += 1;
+            }
+        }
+        out.replace("___", "-").replace("__", "_").to_lowercase()
     }
 
     #[test]
-    fn one_node_keeps_one_copy_of_internal_topics() {
-        let cluster = nodes(1);
-        let spec = kafka_spec(&cluster[0], &cluster);
-        for key in [
-            "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR",
-            "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR",
-            "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR",
-            "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR",
-            "KAFKA_DEFAULT_REPLICATION_FACTOR",
-            "KAFKA_MIN_INSYNC_REPLICAS",
-        ] {
-            assert_eq!(spec.env_var(key), Some("1"), "{key}");
+    fn every_broker_setting_survives_the_images_variable_naming() {
+        let cluster = nodes(3);
+        for setting in description::broker_settings(&cluster[0], &cluster, KAFKA_DATA_DIR) {
+            let name = kafka_env_name(setting.key);
+            let back = image_convert_key(name.strip_prefix("KAFKA_").unwrap());
+            assert_eq!(back, setting.key, "{name} would become {back} in the container");
         }
-        assert_eq!(spec.env_var("KAFKA_AUTO_CREATE_TOPICS_ENABLE"), Some("false"));
-        assert_eq!(spec.env_var("KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS"), Some("0"));
+        // The image excludes a few KAFKA_ variables from server.properties; none of ours is one.
+        let excluded = ["KAFKA_VERSION", "KAFKA_OPTS", "KAFKA_LOG4J_OPTS", "KAFKA_JMX_OPTS"];
+        let spec = kafka_spec(&names(), &cluster[0], &cluster);
+        assert!(spec.env.iter().all(|(k, _)| !excluded.contains(&k.as_str())));
+        // Its utility splits every variable at '=' and drops those with more than one.
+        assert!(spec.env.iter().all(|(_, v)| !v.contains('=')), "a value with '=' would be dropped");
+    }
+
+    #[test]
+    fn names_differ_per_environment_and_stay_the_same_for_one() {
+        let a = Layout { root: PathBuf::from("/home/me/kw/.workbook") };
+        let b = Layout { root: PathBuf::from("/tmp/ch13-reliability-x1y2") };
+        assert_eq!(Names::for_layout(&a), Names::for_layout(&a));
+        assert_ne!(Names::for_layout(&a), Names::for_layout(&b));
+        let names = Names::for_layout(&a);
+        assert!(names.prefix.starts_with("workbook-") && names.prefix.len() == "workbook-".len() + 8);
+        assert_eq!(names.kafka(2), format!("{}-kafka-2", names.prefix));
+        assert_eq!(names.kafka_volume(2), format!("{}-kafka-2-data", names.prefix));
+    }
+
+    #[test]
+    fn one_node_advertises_the_host_port_and_its_network_name() {
+        let cluster = nodes(1);
+        let spec = kafka_spec(&names(), &cluster[0], &cluster);
+        assert_eq!(spec.container_name, "workbook-0a1b2c3d-kafka-1");
+        assert_eq!(spec.image_ref(), format!("apache/kafka:{}", versions::KAFKA));
+        assert_eq!(
+            spec.env_var("KAFKA_ADVERTISED_LISTENERS"),
+            Some("HOST://127.0.0.1:9092,INTERNAL://workbook-0a1b2c3d-kafka-1:19092")
+        );
+        assert_eq!(
+            spec.env_var("KAFKA_LISTENERS"),
+            Some("HOST://0.0.0.0:9092,INTERNAL://0.0.0.0:19092,CONTROLLER://0.0.0.0:9093")
+        );
+        assert_eq!(spec.env_var("KAFKA_CONTROLLER_QUORUM_VOTERS"), Some("1@workbook-0a1b2c3d-kafka-1:9093"));
+        assert_eq!(spec.env_var("KAFKA_INTER_BROKER_LISTENER_NAME"), Some("INTERNAL"));
+        assert_eq!(spec.env_var("KAFKA_LOG_DIRS"), Some(KAFKA_DATA_DIR));
+        assert_eq!(spec.env_var("KAFKA_NUM_RECOVERY_THREADS_PER_DATA_DIR"), Some("1"));
+        assert_eq!(spec.env_var("CLUSTER_ID"), Some(CLUSTER_ID));
+        assert_eq!(spec.ports, vec![PortMapping { host: 9092, container: 9092 }]);
+        assert_eq!(spec.volumes, vec![("workbook-0a1b2c3d-kafka-1-data".to_string(), KAFKA_DATA_DIR.to_string())]);
     }
 
     #[test]
     fn three_nodes_form_one_quorum_each_with_its_own_addresses() {
         let cluster = nodes(3);
-        let specs: Vec<ContainerSpec> = cluster.iter().map(|n| kafka_spec(n, &cluster)).collect();
-        let voters = "1@workbook-kafka-1:9093,2@workbook-kafka-2:9093,3@workbook-kafka-3:9093";
-        for (index, spec) in specs.iter().enumerate() {
-            let id = index + 1;
-            let host_port = 9090 + 2 * id;
+        let voters =
+            "1@workbook-0a1b2c3d-kafka-1:9093,2@workbook-0a1b2c3d-kafka-2:9093,3@workbook-0a1b2c3d-kafka-3:9093";
+        for node in &cluster {
+            let spec = kafka_spec(&names(), node, &cluster);
+            let id = node.id;
             assert_eq!(spec.env_var("KAFKA_NODE_ID"), Some(id.to_string().as_str()));
             assert_eq!(spec.env_var("KAFKA_CONTROLLER_QUORUM_VOTERS"), Some(voters));
-            assert_eq!(spec.env_var("CLUSTER_ID"), Some(CLUSTER_ID), "one cluster id for all nodes");
-            assert_eq!(
-                spec.env_var("KAFKA_ADVERTISED_LISTENERS"),
-                Some(format!("HOST://127.0.0.1:{host_port},DOCKER://workbook-kafka-{id}:19092").as_str())
-            );
-            assert_eq!(spec.ports, vec![PortMapping { host: host_port as u16, container: 9092 }]);
             assert_eq!(spec.env_var("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"), Some("3"));
             assert_eq!(spec.env_var("KAFKA_MIN_INSYNC_REPLICAS"), Some("2"));
         }
-        assert_eq!(host_bootstrap(&cluster), "127.0.0.1:9092,127.0.0.1:9094,127.0.0.1:9096");
+        assert_eq!(description::host_bootstrap(&cluster), "127.0.0.1:9092,127.0.0.1:9094,127.0.0.1:9096");
+        assert_eq!(
+            description::internal_bootstrap(&cluster),
+            "workbook-0a1b2c3d-kafka-1:19092,workbook-0a1b2c3d-kafka-2:19092,workbook-0a1b2c3d-kafka-3:19092"
+        );
+    }
+
+    #[test]
+    fn both_backends_render_the_same_broker_settings_apart_from_addresses() {
+        let docker = nodes(3);
+        let local: Vec<KafkaNode> = (1..=3u16)
+            .map(|id| crate::local::node_for_tests(id as u32, 9090 + 2 * id, 9190 + 2 * id, 9091 + 2 * id))
+            .collect();
+        let keys = |nodes: &[KafkaNode]| -> Vec<(&'static str, String)> {
+            description::broker_settings(&nodes[1], nodes, "/data")
+                .into_iter()
+                .filter(|s| !["listeners", "advertised.listeners", "controller.quorum.voters"].contains(&s.key))
+                .map(|s| (s.key, s.value))
+                .collect()
+        };
+        assert_eq!(keys(&docker), keys(&local));
     }
 
     #[test]
@@ -480,42 +519,32 @@ mod tests {
     }
 
     #[test]
-    fn mariadb_gets_mydb_the_workbook_user_and_a_row_binlog() {
-        let passwords = Passwords { root: "r00t".into(), workbook: "w0rk".into(), cdc: "c0c".into() };
-        let spec = mariadb_spec(3307, &passwords);
+    fn mariadb_gets_the_shared_flags_the_users_script_and_a_volume() {
+        let credentials = Credentials { root: "r00t".into(), app: "w0rk".into(), cdc: "c0c".into() };
+        let spec = mariadb_spec(&names(), 3307, &credentials);
         assert_eq!(spec.image_ref(), "mariadb:11.4");
         assert_eq!(spec.env_var("MARIADB_ROOT_PASSWORD"), Some("r00t"));
-        assert_eq!(spec.env_var("MARIADB_DATABASE"), Some("mydb"));
-        assert_eq!(spec.env_var("MARIADB_USER"), Some("workbook"));
-        assert_eq!(spec.env_var("MARIADB_PASSWORD"), Some("w0rk"));
-        assert_eq!(spec.env_var("CDC_USER"), Some("cdc"));
+        assert_eq!(spec.env_var("WORKBOOK_PASSWORD"), Some("w0rk"));
         assert_eq!(spec.env_var("CDC_PASSWORD"), Some("c0c"));
-        assert_eq!(
-            spec.cmd,
-            [
-                "--server-id=1",
-                "--log-bin=mysql-bin",
-                "--binlog-format=ROW",
-                "--binlog-row-image=FULL",
-                "--binlog-legacy-event-pos=ON"
-            ]
-        );
+        assert_eq!(spec.cmd, description::mariadb_flags());
+        assert!(spec.cmd.contains(&"--binlog-format=ROW".to_string()));
         assert_eq!(spec.ports, vec![PortMapping { host: 3307, container: 3306 }]);
-        assert_eq!(spec.files.len(), 1);
-        assert_eq!(spec.files[0].0, "/docker-entrypoint-initdb.d/10-cdc-user.sh");
+        assert_eq!(spec.files, vec![(format!("/docker-entrypoint-initdb.d/{INIT_SCRIPT_NAME}"), init_script())]);
+        assert_eq!(spec.volumes, vec![("workbook-0a1b2c3d-mariadb-data".to_string(), MARIADB_DATA_DIR.to_string())]);
     }
 
     #[test]
-    fn the_init_script_grants_the_cdc_user_what_debezium_needs() {
-        let script = CDC_INIT_SCRIPT;
-        assert!(script.contains("CREATE USER '${CDC_USER}'@'%' IDENTIFIED BY '${CDC_PASSWORD}'"), "{script}");
+    fn the_init_script_creates_what_the_local_backend_creates() {
+        let script = init_script();
+        assert!(script.contains("CREATE USER IF NOT EXISTS 'cdc'@'%' IDENTIFIED BY '${CDC_PASSWORD}'"), "{script}");
         assert!(
             script.contains(
-                "GRANT SELECT, RELOAD, SHOW DATABASES, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '${CDC_USER}'@'%'"
+                "GRANT SELECT, RELOAD, SHOW DATABASES, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'cdc'@'%'"
             ),
             "{script}"
         );
-        assert!(script.contains("docker_process_sql"), "runs through the image's own SQL helper");
+        assert!(script.contains("GRANT ALL PRIVILEGES ON mydb.* TO 'workbook'@'%'"), "{script}");
+        assert!(script.contains("docker_process_sql <<EOSQL\n"), "runs through the image's own SQL helper");
     }
 
     #[test]
@@ -523,29 +552,46 @@ mod tests {
         // The mariadb entrypoint *sources* a non-executable .sh (so docker_process_sql and the
         // root password are available) but *runs* an executable one in a fresh shell without them.
         use std::os::unix::fs::PermissionsExt;
-        let path = docker_dir().join("mariadb-init").join(CDC_INIT_SCRIPT_NAME);
+        let path = docker_dir().join("mariadb-init").join(INIT_SCRIPT_NAME);
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o111, 0, "{} must not be executable", path.display());
     }
 
     #[test]
-    fn connect_reaches_the_brokers_inside_the_network() {
+    fn connect_reaches_the_brokers_and_its_files_inside_the_network() {
         let cluster = nodes(3);
         let host = ConnectHost { files_dir: "/home/me/kw/.workbook/files".into(), user: "1000:1000".into() };
-        let spec = connect_spec(8083, &cluster, &host);
+        let spec = connect_spec(&names(), 8083, &cluster, &host);
         assert_eq!(spec.image_ref(), format!("kafka-workbook/connect:{}", versions::KAFKA));
+        assert_eq!(spec.container_name, "workbook-0a1b2c3d-connect");
         assert_eq!(spec.ports, vec![PortMapping { host: 8083, container: 8083 }]);
-        assert_eq!(spec.binds, vec![(host.files_dir.clone(), host.files_dir.clone())]);
+        assert_eq!(spec.binds, vec![(host.files_dir.clone(), CONNECT_FILES_DIR.to_string())]);
         assert_eq!(spec.user.as_deref(), Some("1000:1000"));
         let properties = &spec.files[0].1;
-        assert!(
-            properties
-                .contains("bootstrap.servers=workbook-kafka-1:19092,workbook-kafka-2:19092,workbook-kafka-3:19092")
-        );
-        assert!(properties.contains("offset.storage.replication.factor=3"));
-        assert!(properties.contains("listeners=http://0.0.0.0:8083"));
-        assert!(properties.contains("plugin.path=/opt/kafka/plugins"));
+        for line in [
+            "bootstrap.servers=workbook-0a1b2c3d-kafka-1:19092,workbook-0a1b2c3d-kafka-2:19092,workbook-0a1b2c3d-kafka-3:19092",
+            "offset.storage.replication.factor=3",
+            "listeners=http://0.0.0.0:8083",
+            "rest.advertised.host.name=workbook-0a1b2c3d-connect",
+            "plugin.path=/opt/kafka/plugins",
+            "group.id=workbook-connect",
+            "offset.flush.interval.ms=1000",
+            "plugin.discovery=service_load",
+        ] {
+            assert!(properties.lines().any(|l| l == line), "{line} missing:\n{properties}");
+        }
         assert!(!properties.contains("127.0.0.1"), "127.0.0.1 would be the Connect container itself");
+    }
+
+    #[test]
+    fn both_backends_give_the_worker_the_same_settings_apart_from_addresses() {
+        let docker = description::worker_settings(&worker(&names(), &nodes(1)));
+        let local = description::worker_settings(&crate::local::worker_for_tests("127.0.0.1:9192", 8083, 1));
+        let differ = ["bootstrap.servers", "listeners", "rest.advertised.host.name", "plugin.path"];
+        let strip = |settings: Vec<Setting>| -> Vec<(&'static str, String)> {
+            settings.into_iter().filter(|s| !differ.contains(&s.key)).map(|s| (s.key, s.value)).collect()
+        };
+        assert_eq!(strip(docker), strip(local));
     }
 
     /// Golden files: `WORKBOOK_BLESS=1 cargo test -p xtask docker` rewrites them after a change here.
@@ -563,15 +609,22 @@ mod tests {
 
     #[test]
     fn one_broker_connect_properties_are_the_ones_baked_into_the_image() {
+        let names = compose_names();
+        let node = kafka_node(&names, 1, crate::ports::KAFKA_PORT);
         assert_file_is(
             docker_dir().join("connect").join("connect-distributed.properties"),
-            &connect_properties(&nodes(1)),
+            &connect_properties(&names, &[node]),
         );
     }
 
     #[test]
     fn compose_yaml_is_what_the_backend_starts() {
         assert_file_is(docker_dir().join("compose.yaml"), &render_compose());
+    }
+
+    #[test]
+    fn the_checked_in_init_script_is_the_one_the_backend_copies_in() {
+        assert_file_is(docker_dir().join("mariadb-init").join(INIT_SCRIPT_NAME), &init_script());
     }
 
     #[test]

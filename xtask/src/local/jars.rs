@@ -40,6 +40,19 @@ pub fn ensure(with_plugins: bool) -> Result<Runtime> {
     Ok(Runtime { classpath: classpath(&libs)?, plugin_path, libs })
 }
 
+/// Could [`ensure`] succeed, without downloading anything now? (The jars are cached, or there is
+/// a Kafka distribution at `$KAFKA_HOME`, or Maven to fetch them.)
+pub fn available(with_plugins: bool) -> Result<()> {
+    let cache = layout::kafka_cache();
+    if std::env::var_os("KAFKA_HOME").is_some() || !is_complete(&cache.join("libs")) {
+        prereqs::jar_source()?;
+    }
+    if with_plugins && !is_complete(&cache.join("plugins")) && prereqs::maven().is_none() {
+        bail!("Kafka Connect's plugins come from Maven, and `mvn` was not found");
+    }
+    Ok(())
+}
+
 /// `$KAFKA_HOME/libs` if set, else the cached Maven download (made now if missing).
 fn kafka_libs(cache: &Path) -> Result<PathBuf> {
     let libs = cache.join("libs");

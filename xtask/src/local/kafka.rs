@@ -1,5 +1,7 @@
 //! Kafka brokers in KRaft mode: each node is broker and controller at once ("combined mode"),
-//! formatted once with a shared cluster id, then started as `java … kafka.Kafka server.properties`.
+//! formatted once with a shared cluster id, then started as `java … kafka.Kafka kafka-N.properties`.
+//! The settings are the environment's description (`crate::description`), rendered as a
+//! properties file; only the ports are this backend's own.
 
 use std::path::{Path, PathBuf};
 use std::process::Child;
@@ -8,98 +10,74 @@ use anyhow::{Context, Result, bail};
 
 use super::jars::Runtime;
 use super::java;
-use super::template;
+use crate::description::{self, Address, KafkaNode, Listener};
 use crate::layout::Layout;
 use crate::{ports, secrets};
 
-/// One combined broker + controller node.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Node {
-    pub id: u32,
-    /// Where clients connect (`PLAINTEXT` listener).
-    pub broker_port: u16,
-    /// Where the controllers talk Raft to each other (`CONTROLLER` listener).
-    pub controller_port: u16,
-}
-
-impl Node {
-    pub fn bootstrap(&self) -> String {
-        format!("{}:{}", ports::HOST, self.broker_port)
-    }
-}
-
-/// Chooses ports for `count` nodes: 9092/9093, 9094/9095, 9096/9097 by default, starting at
-/// `first_port` if the user asked for one.
-pub fn plan(count: u32, first_port: Option<u16>, taken: &mut Vec<u16>) -> Result<Vec<Node>> {
+/// Chooses ports for `count` nodes: node n gets 9090+2n (HOST), 9091+2n (CONTROLLER) and
+/// 9190+2n (INTERNAL, the Connect worker's listener); `first_port` moves the first HOST port
+/// and the others with it.
+pub fn plan(count: u32, first_port: Option<u16>, taken: &mut Vec<u16>) -> Result<Vec<KafkaNode>> {
     let mut nodes = Vec::new();
     for index in 0..count {
         let offset = 2 * index as u16;
         let id = index + 1;
-        let broker_port = ports::choose(
-            &format!("Kafka broker {id}"),
-            first_port.map(|p| p + offset),
-            ports::KAFKA_PORT + offset,
-            taken,
-        )?;
-        taken.push(broker_port);
-        let controller_port = ports::choose(
-            &format!("Kafka controller {id}"),
+        let mut choose = |what: String, requested: Option<u16>, default: u16| -> Result<u16> {
+            let port = ports::choose(&what, requested, default, taken)?;
+            taken.push(port);
+            Ok(port)
+        };
+        let host = choose(format!("Kafka broker {id}"), first_port.map(|p| p + offset), ports::KAFKA_PORT + offset)?;
+        let controller = choose(
+            format!("Kafka controller {id}"),
             first_port.map(|p| p + offset + 1),
             ports::CONTROLLER_PORT + offset,
-            taken,
         )?;
-        taken.push(controller_port);
-        nodes.push(Node { id, broker_port, controller_port });
+        // Not a port you ask for: a free one is fine when the default is taken.
+        let internal = choose(
+            format!("Kafka broker {id}'s Connect listener"),
+            None,
+            first_port.map_or(ports::INTERNAL_PORT, |p| p.saturating_add(100)) + offset,
+        )?;
+        nodes.push(node(id, host, internal, controller));
     }
     Ok(nodes)
 }
 
-/// `1@127.0.0.1:9093,2@127.0.0.1:9095,…`: every node knows every voter of the quorum.
-pub fn quorum_voters(nodes: &[Node]) -> String {
-    nodes.iter().map(|n| format!("{}@{}:{}", n.id, ports::HOST, n.controller_port)).collect::<Vec<_>>().join(",")
+/// A node on loopback: each listener binds and advertises 127.0.0.1 and its own port.
+pub fn node(id: u32, host: u16, internal: u16, controller: u16) -> KafkaNode {
+    let at = |port| Listener::at(Address::new(ports::HOST.to_string(), port));
+    KafkaNode { id, host: at(host), internal: at(internal), controller: at(controller) }
 }
 
-/// The broker list clients bootstrap from.
-pub fn bootstrap_servers(nodes: &[Node]) -> String {
-    nodes.iter().map(Node::bootstrap).collect::<Vec<_>>().join(",")
-}
-
-/// Writes each node's server.properties under .workbook/config/.
-pub fn write_configs(layout: &Layout, nodes: &[Node]) -> Result<Vec<PathBuf>> {
-    let voters = quorum_voters(nodes);
-    // Internal topics (consumer offsets, transactions) get one replica per broker, up to 3;
-    // with 3 brokers, writes with acks=all need 2 in-sync copies.
-    let replication = nodes.len().min(3);
-    let min_isr = if replication >= 3 { 2 } else { 1 };
+/// Writes each node's properties under .workbook/config/.
+pub fn write_configs(layout: &Layout, nodes: &[KafkaNode]) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(layout.config()).with_context(|| format!("creating {}", layout.config().display()))?;
     nodes
         .iter()
         .map(|node| {
-            let path = config_path(layout, node);
-            template::render_file(
-                "server.properties",
-                &[
-                    ("node_id", node.id.to_string()),
-                    ("broker_port", node.broker_port.to_string()),
-                    ("controller_port", node.controller_port.to_string()),
-                    ("log_dir", layout.kafka_data(node.id).display().to_string()),
-                    ("quorum_voters", voters.clone()),
-                    ("replication_factor", replication.to_string()),
-                    ("min_isr", min_isr.to_string()),
-                ],
-                &path,
-            )?;
+            let path = config_path(layout, node.id);
+            let log_dir = layout.kafka_data(node.id).display().to_string();
+            let title = format!(
+                "Kafka {} node {} of the workbook's local backend (KRaft, broker + controller).
+                 Written by `cargo xtask up` from xtask/src/description.rs; edits are overwritten.",
+                crate::versions::KAFKA,
+                node.id
+            );
+            let text = description::render_properties(&title, &description::broker_settings(node, nodes, &log_dir));
+            std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
             Ok(path)
         })
         .collect()
 }
 
-fn config_path(layout: &Layout, node: &Node) -> PathBuf {
-    layout.config().join(format!("kafka-{}.properties", node.id))
+pub fn config_path(layout: &Layout, node_id: u32) -> PathBuf {
+    layout.config().join(format!("kafka-{node_id}.properties"))
 }
 
 /// Formats the nodes' log directories with one cluster id, unless already formatted for this
 /// many nodes. A directory formatted for another cluster size is wiped first (say so).
-pub fn format_storage(java_bin: &Path, runtime: &Runtime, layout: &Layout, nodes: &[Node]) -> Result<()> {
+pub fn format_storage(java_bin: &Path, runtime: &Runtime, layout: &Layout, nodes: &[KafkaNode]) -> Result<()> {
     let marker = layout.root.join("data").join("kafka-cluster");
     let expected = format!("nodes={}", nodes.len());
     let formatted = nodes.iter().all(|n| layout.kafka_data(n.id).join("meta.properties").exists());
@@ -123,7 +101,7 @@ pub fn format_storage(java_bin: &Path, runtime: &Runtime, layout: &Layout, nodes
             // `kafka-storage format`: writes meta.properties (cluster id, node id) and the
             // bootstrap metadata a new KRaft cluster starts from.
             let mut command = java::tool(java_bin, runtime, "kafka.tools.StorageTool");
-            command.arg("format").arg("-t").arg(&cluster_id).arg("-c").arg(config_path(layout, node));
+            command.arg("format").arg("-t").arg(&cluster_id).arg("-c").arg(config_path(layout, node.id));
             let log = layout.logs().join(format!("kafka-{}-format.log", node.id));
             Ok((node.id, crate::process::spawn_logged(command, &log)?))
         })
@@ -139,11 +117,16 @@ pub fn format_storage(java_bin: &Path, runtime: &Runtime, layout: &Layout, nodes
     Ok(())
 }
 
-/// Starts one node in the background; its output goes to .workbook/logs/kafka-N.log.
-pub fn start(java_bin: &Path, runtime: &Runtime, layout: &Layout, node: &Node) -> Result<(Child, PathBuf)> {
+/// Starts node `node_id` in the background from its properties file (written by `up`); its
+/// output goes to .workbook/logs/kafka-N.log. `cargo xtask broker start N` calls this too.
+pub fn start(java_bin: &Path, runtime: &Runtime, layout: &Layout, node_id: u32) -> Result<(Child, PathBuf)> {
+    let config = config_path(layout, node_id);
+    if !config.is_file() {
+        bail!("{} is missing: this environment has no Kafka node {node_id}", config.display());
+    }
     let mut command = java::server(java_bin, runtime, "kafka.Kafka");
-    command.arg(config_path(layout, node));
-    let log = layout.logs().join(format!("kafka-{}.log", node.id));
+    command.arg(config);
+    let log = layout.logs().join(format!("kafka-{node_id}.log"));
     Ok((crate::process::spawn_logged(command, &log)?, log))
 }
 
@@ -151,36 +134,39 @@ pub fn start(java_bin: &Path, runtime: &Runtime, layout: &Layout, node: &Node) -
 mod tests {
     use super::*;
 
-    fn nodes(count: u32) -> Vec<Node> {
-        (1..=count)
-            .map(|id| Node { id, broker_port: 9090 + 2 * id as u16, controller_port: 9091 + 2 * id as u16 })
-            .collect()
+    #[test]
+    fn three_ports_per_node_none_twice() {
+        let mut taken = Vec::new();
+        let nodes = plan(3, None, &mut taken).unwrap();
+        assert_eq!(nodes.iter().map(|n| n.id).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(taken.len(), 9);
+        let mut unique = taken.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), 9);
+        assert!(nodes.iter().all(|n| n.host.bind == n.host.advertised && n.internal.bind.host == "127.0.0.1"));
     }
 
     #[test]
-    fn every_node_lists_every_voter() {
-        assert_eq!(quorum_voters(&nodes(1)), "1@127.0.0.1:9093");
-        assert_eq!(quorum_voters(&nodes(3)), "1@127.0.0.1:9093,2@127.0.0.1:9095,3@127.0.0.1:9097");
-    }
-
-    #[test]
-    fn bootstrap_lists_every_broker() {
-        assert_eq!(bootstrap_servers(&nodes(3)), "127.0.0.1:9092,127.0.0.1:9094,127.0.0.1:9096");
-    }
-
-    #[test]
-    fn configs_render_without_placeholders_and_scale_replication() {
+    fn configs_render_the_description_with_three_listeners() {
         let dir = tempfile::tempdir().unwrap();
         let layout = Layout { root: dir.path().to_path_buf() };
-        let paths = write_configs(&layout, &nodes(3)).unwrap();
+        let nodes: Vec<KafkaNode> =
+            (1..=3u16).map(|id| node(id as u32, 9090 + 2 * id, 9190 + 2 * id, 9091 + 2 * id)).collect();
+        let paths = write_configs(&layout, &nodes).unwrap();
         let second = std::fs::read_to_string(&paths[1]).unwrap();
-        assert!(second.contains("node.id=2"));
-        assert!(second.contains("listeners=PLAINTEXT://127.0.0.1:9094,CONTROLLER://127.0.0.1:9095"));
+        assert!(second.contains("\nnode.id=2\n"));
+        assert!(
+            second.contains("listeners=HOST://127.0.0.1:9094,INTERNAL://127.0.0.1:9194,CONTROLLER://127.0.0.1:9095")
+        );
+        assert!(second.contains("advertised.listeners=HOST://127.0.0.1:9094,INTERNAL://127.0.0.1:9194\n"));
+        assert!(second.contains("controller.quorum.voters=1@127.0.0.1:9093,2@127.0.0.1:9095,3@127.0.0.1:9097"));
         assert!(second.contains("offsets.topic.replication.factor=3"));
         assert!(second.contains("min.insync.replicas=2"));
-        let single = write_configs(&layout, &nodes(1)).unwrap();
+        assert!(second.contains(&format!("log.dirs={}", layout.kafka_data(2).display())));
+        let single = write_configs(&layout, &nodes[..1]).unwrap();
         let first = std::fs::read_to_string(&single[0]).unwrap();
         assert!(first.contains("offsets.topic.replication.factor=1"));
-        assert!(first.contains("controller.quorum.voters=1@127.0.0.1:9093"));
+        assert!(first.contains("controller.quorum.voters=1@127.0.0.1:9093\n"));
     }
 }

@@ -1,9 +1,12 @@
-//! A private MariaDB server: its own data directory under .workbook/, its own port, binlog in
+//! A private MariaDB server: its own data directory under .workbook/, its own ports, binlog in
 //! ROW format (what change data capture reads), and three users with their own passwords:
 //! `root` (admin, password-protected), `workbook` (the chapters' user, rights on `mydb` only)
 //! and `cdc` (the Debezium source connector: read + replication rights, nothing else).
+//!
+//! Two TCP ports: the main one for your programs (`DATABASE_URL`) and an extra one for the
+//! Connect worker alone (`CONNECT_DATABASE_URL`), as the docker backend's Connect reaches MariaDB
+//! by another address than you do.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::Duration;
@@ -13,41 +16,29 @@ use sqlx::Connection;
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection};
 use workbook_support::wait;
 
+use crate::credentials::{self, Credentials};
+use crate::description::{self, Address};
 use crate::layout::Layout;
 use crate::prereqs::MariaDbBinaries;
-use crate::{ports, process, secrets};
+use crate::{ports, process};
 
-pub const DATABASE: &str = "mydb";
-pub const APP_USER: &str = "workbook";
-pub const CDC_USER: &str = "cdc";
+/// Users are created for both ways in: TCP (matched by IP, 127.0.0.1) and the socket (`localhost`).
+pub const USER_HOSTS: [&str; 2] = ["127.0.0.1", "localhost"];
 
-/// The three passwords, kept in .workbook/data/mariadb-credentials (they live as long as the data).
-#[derive(Debug, Clone)]
-pub struct Credentials {
-    pub root: String,
-    pub app: String,
-    pub cdc: String,
-}
-
-impl Credentials {
-    pub fn database_url(&self, port: u16) -> String {
-        format!("mysql://{APP_USER}:{}@{}:{port}/{DATABASE}", self.app, ports::HOST)
-    }
+/// `mysql://workbook:…@127.0.0.1:<port>/mydb`
+pub fn database_url(credentials: &Credentials, port: u16) -> String {
+    description::database_url(&credentials.app, &Address::new(ports::HOST.to_string(), port))
 }
 
 fn socket(layout: &Layout) -> PathBuf {
     layout.run_dir().join("mariadb.sock")
 }
 
-fn credentials_file(layout: &Layout) -> PathBuf {
-    layout.root.join("data").join("mariadb-credentials")
-}
-
 /// Creates the data directory on first use (`mariadb-install-db`, under a second).
 /// Returns true when it is new, so the users still have to be created.
 pub fn install_if_new(bin: &MariaDbBinaries, layout: &Layout) -> Result<bool> {
     let data = layout.mariadb_data();
-    if data.join("mysql").is_dir() && credentials_file(layout).exists() {
+    if data.join("mysql").is_dir() && credentials::exists(layout) {
         return Ok(false);
     }
     if data.exists() {
@@ -74,8 +65,8 @@ fn is_root() -> bool {
     nix::unistd::Uid::effective().is_root()
 }
 
-/// Starts `mariadbd` in the background.
-pub fn start(bin: &MariaDbBinaries, layout: &Layout, port: u16) -> Result<(Child, PathBuf)> {
+/// Starts `mariadbd` in the background, listening on `port` (yours) and `connect_port` (Connect's).
+pub fn start(bin: &MariaDbBinaries, layout: &Layout, port: u16, connect_port: u16) -> Result<(Child, PathBuf)> {
     std::fs::create_dir_all(layout.run_dir())?;
     remove_stale_socket(&socket(layout))?;
     let log = layout.logs().join("mariadb.log");
@@ -85,23 +76,14 @@ pub fn start(bin: &MariaDbBinaries, layout: &Layout, port: u16) -> Result<(Child
         .arg(format!("--datadir={}", layout.mariadb_data().display()))
         .arg(format!("--bind-address={}", ports::HOST))
         .arg(format!("--port={port}"))
+        // The Connect worker's own way in: connections on it are served like any other.
+        .arg(format!("--extra-port={connect_port}"))
+        .arg("--extra-max-connections=100")
         .arg(format!("--socket={}", socket(layout).display()))
         .arg(format!("--pid-file={}", layout.run_dir().join("mariadb.pid").display()))
         .arg(format!("--log-error={}", log.display()))
-        // Users are matched by IP, never by a reverse DNS lookup of 127.0.0.1.
-        .arg("--skip-name-resolve")
-        // The binary log, row by row with full before/after images: what CDC (chapter 09) reads.
-        .arg("--server-id=1")
-        .arg(format!("--log-bin={}", layout.mariadb_data().join("binlog").display()))
-        .arg("--binlog-format=ROW")
-        .arg("--binlog-row-image=FULL")
-        // MariaDB 11.4+ (Homebrew's, say) must keep binlog positions a CDC reader can resume
-        // from; `loose-` makes 10.11, which has no such option, ignore it.
-        .arg("--loose-binlog-legacy-event-pos=ON")
-        // UTF-8 for every table by default (mariadbd's own default is latin1).
-        .arg("--character-set-server=utf8mb4")
-        .arg("--collation-server=utf8mb4_unicode_ci")
-        .arg("--innodb-buffer-pool-size=64M");
+        // Binlog, character set, name resolution: the settings every backend shares.
+        .args(description::mariadb_flags());
     if is_root() {
         // mariadbd refuses to run as root unless told to.
         command.arg("--user=root");
@@ -124,17 +106,17 @@ fn remove_stale_socket(socket: &Path) -> Result<()> {
 pub async fn initialise(layout: &Layout, fresh: bool, alive: impl Fn() -> Result<()>) -> Result<Credentials> {
     let socket = socket(layout);
     let (credentials, mut root) = if fresh {
-        let credentials =
-            Credentials { root: secrets::password()?, app: secrets::password()?, cdc: secrets::password()? };
+        let credentials = Credentials::generate()?;
         let mut root = connect_root(&socket, "", &alive).await?;
         run_all(&mut root, &setup_statements(&credentials)).await?;
-        save_credentials(layout, &credentials)?;
+        credentials::save(layout, &credentials)?;
         (credentials, root)
     } else {
-        let credentials = load_credentials(layout)?;
+        let credentials = credentials::load(layout)?;
         let mut root = connect_root(&socket, &credentials.root, &alive).await?;
         // Data directories made by earlier versions of the workbook get the same settings.
-        run_all(&mut root, &[format!("ALTER DATABASE {DATABASE} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")])
+        let database = description::DATABASE;
+        run_all(&mut root, &[format!("ALTER DATABASE {database} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")])
             .await?;
         (credentials, root)
     };
@@ -193,57 +175,17 @@ async fn connect_root(socket: &Path, password: &str, alive: &impl Fn() -> Result
     .await
 }
 
-/// What the first start runs as root. Users exist for both ways in: TCP from 127.0.0.1 and the socket.
+/// What the first start runs as root: root's password, then the database and users every
+/// backend creates (`description::user_statements`).
 pub fn setup_statements(c: &Credentials) -> Vec<String> {
-    let mut statements = vec![
-        format!("ALTER USER 'root'@'localhost' IDENTIFIED BY '{}'", c.root),
-        format!("CREATE DATABASE IF NOT EXISTS {DATABASE} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"),
-    ];
-    for host in ["127.0.0.1", "localhost"] {
-        statements.push(format!("CREATE USER IF NOT EXISTS '{APP_USER}'@'{host}' IDENTIFIED BY '{}'", c.app));
-        // The chapters create, alter and drop their own tables, in mydb only.
-        statements.push(format!("GRANT ALL PRIVILEGES ON {DATABASE}.* TO '{APP_USER}'@'{host}'"));
-        statements.push(format!("CREATE USER IF NOT EXISTS '{CDC_USER}'@'{host}' IDENTIFIED BY '{}'", c.cdc));
-        // What Debezium's MariaDB connector needs: read the tables (snapshot), see the databases,
-        // RELOAD for the snapshot's FLUSH, and read the binlog as a replica would.
-        statements.push(format!(
-            "GRANT SELECT, RELOAD, SHOW DATABASES, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '{CDC_USER}'@'{host}'"
-        ));
-    }
+    let mut statements = vec![format!("ALTER USER 'root'@'localhost' IDENTIFIED BY '{}'", c.root)];
+    statements.extend(description::user_statements(&USER_HOSTS, &c.app, &c.cdc));
     statements.push("FLUSH PRIVILEGES".to_string());
     statements
 }
 
 fn first_words(statement: &str) -> String {
     statement.split_whitespace().take(4).collect::<Vec<_>>().join(" ")
-}
-
-fn save_credentials(layout: &Layout, c: &Credentials) -> Result<()> {
-    let vars = BTreeMap::from([
-        (workbook_support::env::MARIADB_ROOT_PASSWORD.to_string(), c.root.clone()),
-        ("WORKBOOK_PASSWORD".to_string(), c.app.clone()),
-        ("CDC_PASSWORD".to_string(), c.cdc.clone()),
-    ]);
-    let path = credentials_file(layout);
-    std::fs::write(
-        &path,
-        workbook_support::envfile::render("Passwords of the private MariaDB (deleted by `down --purge`)", &vars),
-    )?;
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-    Ok(())
-}
-
-fn load_credentials(layout: &Layout) -> Result<Credentials> {
-    let vars = workbook_support::envfile::read(&credentials_file(layout))?;
-    let get = |key: &str| {
-        vars.get(key).cloned().with_context(|| format!("{key} missing in {}", credentials_file(layout).display()))
-    };
-    Ok(Credentials {
-        root: get(workbook_support::env::MARIADB_ROOT_PASSWORD)?,
-        app: get("WORKBOOK_PASSWORD")?,
-        cdc: get("CDC_PASSWORD")?,
-    })
 }
 
 #[cfg(test)]
@@ -258,6 +200,6 @@ mod tests {
         assert!(sql.contains("GRANT ALL PRIVILEGES ON mydb.* TO 'workbook'@'127.0.0.1'"));
         assert!(!sql.contains("ON *.* TO 'workbook'"), "the app user has no global rights");
         assert!(sql.contains("REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'cdc'@'127.0.0.1'"));
-        assert_eq!(c.database_url(3307), "mysql://workbook:a@127.0.0.1:3307/mydb");
+        assert_eq!(database_url(&c, 3307), "mysql://workbook:a@127.0.0.1:3307/mydb");
     }
 }

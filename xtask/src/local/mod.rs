@@ -1,19 +1,23 @@
 //! The `local` backend: Kafka and Connect as JVM child processes from Maven Central jars,
 //! MariaDB as a private `mariadbd`. Everything listens on 127.0.0.1; pids, logs and data
 //! live under .workbook/.
+//!
+//! The Connect worker gets addresses of its own, as it does in Docker: each broker's INTERNAL
+//! listener, MariaDB's extra port, and `.workbook/connect-files` (a second name for
+//! `.workbook/files`). Nothing needs them on one machine; they are there so that a connector
+//! configured with your view of an address (rather than Connect's) is caught here too.
 
 mod connect;
 pub mod jars;
 mod java;
 mod kafka;
 mod mariadb;
-mod template;
 
 pub use java::tool as java_tool;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::{Duration, Instant};
 
@@ -22,6 +26,7 @@ use workbook_support::env as contract;
 use workbook_support::wait;
 
 use crate::backend::{Running, UpOptions};
+use crate::description::{self, KafkaNode};
 use crate::layout::Layout;
 use crate::state::{Backend, Component, State};
 use crate::{ports, prereqs, process, readiness};
@@ -30,6 +35,21 @@ use crate::{ports, prereqs, process, readiness};
 const KAFKA_TIMEOUT: Duration = Duration::from_secs(90);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(180);
 const STOP_GRACE: Duration = Duration::from_secs(30);
+
+/// Are this backend's prerequisites installed (Java 17+, MariaDB, and the jars or a way to get
+/// them)? Checked without downloading anything, so `up` can choose a backend.
+pub fn prerequisites(with_connect: bool) -> Result<()> {
+    prereqs::java()?;
+    prereqs::mariadb()?;
+    jars::available(with_connect)
+}
+
+/// The ports of one `up`.
+struct Ports {
+    connect: Option<u16>,
+    mariadb: u16,
+    mariadb_connect: u16,
+}
 
 pub async fn up(options: &UpOptions, layout: &Layout) -> Result<Running> {
     // Every prerequisite is checked before anything starts, so a missing one leaves nothing behind.
@@ -47,34 +67,28 @@ pub async fn up(options: &UpOptions, layout: &Layout) -> Result<Running> {
     };
     taken.extend(connect_port);
     let mariadb_port = ports::choose("MariaDB", options.mariadb_port, ports::MARIADB_PORT, &taken)?;
+    taken.push(mariadb_port);
+    let mariadb_connect = ports::choose(
+        "MariaDB's Connect port",
+        None,
+        options.mariadb_port.map_or(ports::MARIADB_CONNECT_PORT, |p| p.saturating_add(1)),
+        &taken,
+    )?;
+    let ports = Ports { connect: connect_port, mariadb: mariadb_port, mariadb_connect };
 
     std::fs::create_dir_all(layout.logs())?;
+    prepare_files_dir(layout)?;
     kafka::write_configs(layout, &nodes)?;
     kafka::format_storage(&java, &runtime, layout, &nodes)?;
     let fresh_database = mariadb::install_if_new(&mariadb_bin, layout)?;
 
-    let mut launch = Launch { marker: layout.root.display().to_string(), started: Vec::new() };
-    let result = start_and_wait(
-        &mut launch,
-        &java,
-        &runtime,
-        layout,
-        &nodes,
-        connect_port,
-        &mariadb_bin,
-        mariadb_port,
-        fresh_database,
-    )
-    .await;
+    let mut launch = Launch { started: Vec::new() };
+    let result =
+        start_and_wait(&mut launch, &java, &runtime, layout, &nodes, &ports, &mariadb_bin, fresh_database).await;
     match result {
         Ok(env) => {
-            let state = State {
-                backend: Backend::Local,
-                brokers: options.brokers,
-                connect: with_connect,
-                marker: launch.marker.clone(),
-                components: launch.started.iter().map(|s| s.component.clone()).collect(),
-            };
+            let components = launch.started.iter().map(|s| s.component.clone()).collect();
+            let state = State::new(Backend::Local, options.brokers, with_connect, layout, components);
             Ok(Running { state, env })
         }
         Err(error) => {
@@ -85,29 +99,44 @@ pub async fn up(options: &UpOptions, layout: &Layout) -> Result<Running> {
     }
 }
 
+/// `.workbook/files` (yours) and `.workbook/connect-files`, the same directory under the name
+/// the Connect worker is given.
+fn prepare_files_dir(layout: &Layout) -> Result<()> {
+    let files = layout.files();
+    std::fs::create_dir_all(&files).with_context(|| format!("creating {}", files.display()))?;
+    let link = layout.connect_files_link();
+    if std::fs::read_link(&link).is_ok_and(|target| target == Path::new("files")) {
+        return Ok(());
+    }
+    if link.symlink_metadata().is_ok() {
+        std::fs::remove_file(&link).with_context(|| format!("replacing {}", link.display()))?;
+    }
+    std::os::unix::fs::symlink("files", &link).with_context(|| format!("creating the link {}", link.display()))
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn start_and_wait(
     launch: &mut Launch,
-    java: &std::path::Path,
+    java: &Path,
     runtime: &jars::Runtime,
     layout: &Layout,
-    nodes: &[kafka::Node],
-    connect_port: Option<u16>,
+    nodes: &[KafkaNode],
+    ports: &Ports,
     mariadb_bin: &prereqs::MariaDbBinaries,
-    mariadb_port: u16,
     fresh_database: bool,
 ) -> Result<BTreeMap<String, String>> {
     let started = Instant::now();
     // MariaDB and the brokers start side by side; Connect needs the brokers, so it comes after.
-    let (child, log) = mariadb::start(mariadb_bin, layout, mariadb_port)?;
-    launch.add("mariadb", format!("{}:{mariadb_port}", ports::HOST), child, log);
+    let (child, log) = mariadb::start(mariadb_bin, layout, ports.mariadb, ports.mariadb_connect)?;
+    launch.add("mariadb", format!("{}:{}", ports::HOST, ports.mariadb), child, log);
     for node in nodes {
-        let (child, log) = kafka::start(java, runtime, layout, node)?;
-        launch.add(&format!("kafka-{}", node.id), node.bootstrap(), child, log);
+        let (child, log) = kafka::start(java, runtime, layout, node.id)?;
+        launch.add(&format!("kafka-{}", node.id), node.host.advertised.to_string(), child, log);
     }
     println!("  started MariaDB and {} Kafka node(s); waiting for them to answer", nodes.len());
 
-    let bootstrap = kafka::bootstrap_servers(nodes);
+    let bootstrap = description::host_bootstrap(nodes);
+    let internal = description::internal_bootstrap(nodes);
     let cluster = readiness::kafka(&bootstrap, nodes.len(), KAFKA_TIMEOUT, || launch.ensure_alive("kafka")).await?;
     let ids: Vec<String> = cluster.brokers.iter().map(|b| b.id.to_string()).collect();
     println!("  Kafka ready after {:.1} s: brokers [{}]", started.elapsed().as_secs_f64(), ids.join(", "));
@@ -118,8 +147,9 @@ async fn start_and_wait(
         move || crate::command::output(command)
     });
 
-    if let Some(port) = connect_port {
-        let config = connect::write_config(layout, runtime, &bootstrap, port, nodes.len() as u32)?;
+    let plugin_path = runtime.plugin_path.clone();
+    if let (Some(port), Some(plugin_path)) = (ports.connect, &plugin_path) {
+        let config = connect::write_config(layout, &connect::worker(&internal, port, plugin_path, nodes.len()))?;
         let (child, log) = connect::start(java, runtime, layout, &config)?;
         launch.add("connect", connect_url(port), child, log);
     }
@@ -129,11 +159,13 @@ async fn start_and_wait(
     println!("  Kafka's active controller (metadata quorum leader): node {leader}");
 
     let credentials = mariadb::initialise(layout, fresh_database, || launch.ensure_alive("mariadb")).await?;
-    let database_url = credentials.database_url(mariadb_port);
+    let database_url = mariadb::database_url(&credentials, ports.mariadb);
+    let connect_database_url = mariadb::database_url(&credentials, ports.mariadb_connect);
     readiness::mariadb(&database_url, Duration::from_secs(30)).await?;
+    readiness::mariadb(&connect_database_url, Duration::from_secs(10)).await?;
     println!("  MariaDB ready after {:.1} s: database mydb, users workbook and cdc", started.elapsed().as_secs_f64());
 
-    if let Some(port) = connect_port {
+    if let Some(port) = ports.connect {
         let plugins =
             readiness::connect(&connect_url(port), CONNECT_TIMEOUT, || launch.ensure_alive("connect")).await?;
         println!("  Kafka Connect ready after {:.1} s: {} plugins", started.elapsed().as_secs_f64(), plugins.len());
@@ -141,21 +173,26 @@ async fn start_and_wait(
 
     let mut env = BTreeMap::from([
         (contract::KAFKA_BOOTSTRAP_SERVERS.to_string(), bootstrap),
-        (contract::DATABASE_URL.to_string(), database_url.clone()),
-        // Connect runs on this machine too, so it reaches MariaDB at the same address.
-        (contract::CONNECT_DATABASE_URL.to_string(), database_url),
-        (contract::CDC_USER.to_string(), mariadb::CDC_USER.to_string()),
+        (contract::CONNECT_BOOTSTRAP_SERVERS.to_string(), internal),
+        (contract::DATABASE_URL.to_string(), database_url),
+        (contract::CONNECT_DATABASE_URL.to_string(), connect_database_url),
+        (contract::WORKBOOK_FILES_DIR.to_string(), layout.files().display().to_string()),
+        (contract::CONNECT_FILES_DIR.to_string(), layout.connect_files_link().display().to_string()),
+        (contract::CDC_USER.to_string(), description::CDC_USER.to_string()),
         (contract::CDC_PASSWORD.to_string(), credentials.cdc.clone()),
         (contract::MARIADB_ROOT_PASSWORD.to_string(), credentials.root.clone()),
     ]);
+    if let Some(plugin_path) = plugin_path {
+        env.insert(contract::CONNECT_PLUGIN_PATH.to_string(), plugin_path.display().to_string());
+    }
     // Chapters that do not use Connect still find a URL; it simply does not answer.
-    let connect = connect_url(connect_port.unwrap_or(ports::CONNECT_PORT));
+    let connect = connect_url(ports.connect.unwrap_or(ports::CONNECT_PORT));
     env.insert(contract::CONNECT_URL.to_string(), connect);
     Ok(env)
 }
 
 /// `kafka-metadata-quorum --bootstrap-server … describe --status`
-fn quorum_status(java: &std::path::Path, runtime: &jars::Runtime, bootstrap: &str) -> std::process::Command {
+fn quorum_status(java: &Path, runtime: &jars::Runtime, bootstrap: &str) -> std::process::Command {
     let mut command = java::tool(java, runtime, "org.apache.kafka.tools.MetadataQuorumCommand");
     command.args(["--bootstrap-server", bootstrap, "describe", "--status"]);
     command
@@ -167,7 +204,6 @@ fn connect_url(port: u16) -> String {
 
 /// What this `up` started so far, so a failure can stop exactly that.
 struct Launch {
-    marker: String,
     started: Vec<Started>,
 }
 
@@ -253,4 +289,39 @@ fn stop_in_order(components: &[Component], marker: &str) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `cargo xtask broker stop|kill N`: `signal` to node `id`'s process (SIGTERM: a controlled
+/// shutdown; SIGKILL: a crash), then wait until it is gone. Returns its pid.
+pub fn signal_broker(state: &State, component: &Component, signal: nix::sys::signal::Signal) -> Result<u32> {
+    let pid = component.pid.with_context(|| format!("{} has no pid in state.json", component.name))?;
+    if !process::is_ours(pid, &state.marker) {
+        anyhow::bail!("{} is not running (pid {pid} is gone)", component.name);
+    }
+    process::signal_and_wait(pid, &state.marker, signal, BROKER_STOP_TIMEOUT)
+        .with_context(|| format!("stopping {}", component.name))?;
+    Ok(pid)
+}
+
+/// A broker's controlled shutdown hands its leaderships over first; give it time.
+const BROKER_STOP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `cargo xtask broker start N`: node `id` again, from the same properties file and data
+/// directory `up` gave it. Returns the new pid (to record in state.json).
+pub fn start_broker(layout: &Layout, id: u32) -> Result<u32> {
+    let java = prereqs::java()?;
+    let runtime = jars::ensure(false)?;
+    let (child, _log) = kafka::start(&java, &runtime, layout, id)?;
+    // The broker runs on when this command ends (it is in a session of its own); `down` stops it.
+    Ok(child.id())
+}
+
+#[cfg(test)]
+pub fn node_for_tests(id: u32, host: u16, internal: u16, controller: u16) -> KafkaNode {
+    kafka::node(id, host, internal, controller)
+}
+
+#[cfg(test)]
+pub fn worker_for_tests(internal_bootstrap: &str, port: u16, brokers: usize) -> description::Worker {
+    connect::worker(internal_bootstrap, port, Path::new("/cache/plugins"), brokers)
 }
