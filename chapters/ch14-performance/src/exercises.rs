@@ -2,30 +2,35 @@
 #![allow(unused_variables)]
 
 use rdkafka::ClientConfig;
-use workbook_support::{Env, kafka};
 
 // ANCHOR: percentile
-/// The `p`-th percentile (`0.0..=100.0`) of `samples` by *nearest rank*: sort the samples, and
-/// return the one at rank `ceil(p / 100 * n)` (ranks count from 1; rank 0 means rank 1).
+/// The `p`-th percentile (`0.0..=100.0`) by *nearest rank* of latencies kept as a **histogram**: each
+/// pair `(value, count)` says that `count` samples had the value `value` (`(3, 120)`: 120 records took
+/// 3 ms). A day of samples fits in a few hundred pairs this way, where the chapter's `Summary` keeps
+/// every sample.
 ///
-/// - `samples` is in any order (the order the records arrived in), and must not be required sorted.
-/// - No samples: `None`. `p = 100`: the largest sample. `p = 0`: the smallest.
-/// - Always return one of the samples (no interpolation between two of them).
-pub fn percentile(samples: &[u64], p: f64) -> Option<u64> {
-    todo!("sort a copy, compute the nearest rank, return that sample")
+/// - Nearest rank: line the `n` samples up from smallest to largest; the answer is the one at rank
+///   `ceil(p / 100 * n)`, counting from 1 (rank 0 means rank 1). `p = 0`: the smallest, `p = 100`: the largest.
+/// - The pairs come in any order (the order a `HashMap` hands them out); a value may appear in more than
+///   one pair; a count may be 0.
+/// - No samples at all (no pairs, or only counts of 0): `None`.
+/// - Always return one of the values (no interpolation between two of them).
+pub fn percentile(histogram: &[(u64, u64)], p: f64) -> Option<u64> {
+    todo!("walk the values in order, counting samples, until the rank is reached")
 }
 // ANCHOR_END: percentile
 
 // ANCHOR: low_latency_producer_config
-/// A producer for a modest stream (about 1000 records a second) whose records must reach the
-/// consumer fast (the test measures p99 end-to-end latency) and must still survive the loss of a
-/// broker once acknowledged (so: every in-sync replica, and retries that cannot duplicate).
+/// A colleague tuned this service's producer for throughput: `throughput_tuned` waits up to a second
+/// to fill each batch and settles for the leader's acknowledgment. The service sends a modest stream
+/// (about 1000 records a second) whose records must now reach the consumer fast (the test measures
+/// p50 and p99 end-to-end latency) and must survive the loss of a broker once acknowledged (so:
+/// every in-sync replica, and retries that cannot write a record twice).
 ///
-/// Start from `workbook_support::kafka::producer_config(env)`. This version is "tuned for
-/// throughput": it waits up to a second to fill each batch. Fix it.
-pub fn low_latency_producer_config(env: &Env) -> ClientConfig {
-    let mut config = kafka::producer_config(env);
-    config.set("linger.ms", "1000").set("acks", "1");
-    config
+/// Return a copy that does both. Change only what makes a record wait or makes it unsafe, and keep
+/// the colleague's other settings (addresses, timeouts, client id, compression: lz4 costs almost
+/// nothing, as this chapter measured).
+pub fn low_latency_producer_config(throughput_tuned: &ClientConfig) -> ClientConfig {
+    todo!("copy the colleague's config and fix what makes records wait or unsafe")
 }
 // ANCHOR_END: low_latency_producer_config
