@@ -105,6 +105,9 @@ pub async fn up(options: &UpOptions, layout: &Layout) -> Result<Running> {
     let names = Names::for_layout(layout);
     let credentials = prepare_data(options, layout, &names)?;
     let plan = plan(options, layout, names, credentials)?;
+    // What the volumes are made for, from before they exist: a failed start leaves them (and
+    // this record) for the next `up` to reuse, or for `down --purge` to delete.
+    Record { prefix: plan.names.prefix.clone(), brokers: options.brokers, volumes: plan.volumes() }.save(layout)?;
     prepare_images(&plan)?;
     remove_leftovers(&plan)?;
     let network = plan.names.network();
@@ -114,14 +117,12 @@ pub async fn up(options: &UpOptions, layout: &Layout) -> Result<Running> {
     }
     let mut started = Vec::new();
     match start_and_wait(&plan, &mut started).await {
-        Ok(()) => {
-            Record { prefix: plan.names.prefix.clone(), brokers: options.brokers, volumes: plan.volumes() }
-                .save(layout)?;
-            Ok(running(&plan, &started, layout))
-        }
+        Ok(()) => Ok(running(&plan, &started, layout)),
         Err(error) => {
             println!("  starting failed; removing the containers that were started (their volumes stay)");
-            remove_all(&started, created_network.then_some(network.as_str()));
+            // By name: a container that was created but failed to start has no id of ours yet.
+            let names: Vec<String> = plan.all().map(|spec| spec.container_name.clone()).collect();
+            remove_all(&names, created_network.then_some(network.as_str()));
             Err(error)
         }
     }
@@ -160,7 +161,11 @@ fn plan(options: &UpOptions, layout: &Layout, names: Names, credentials: Credent
         taken.push(host_port);
         nodes.push(spec::kafka_node(&names, id, host_port));
     }
-    let connect_port = ports::choose("Kafka Connect", options.connect_port, ports::CONNECT_PORT, &taken)?;
+    let connect_port = match options.no_connect {
+        // Chapters that do not use Connect still find a URL; it simply does not answer.
+        true => options.connect_port.unwrap_or(ports::CONNECT_PORT),
+        false => ports::choose("Kafka Connect", options.connect_port, ports::CONNECT_PORT, &taken)?,
+    };
     taken.push(connect_port);
     let mariadb_port = ports::choose("MariaDB", options.mariadb_port, ports::MARIADB_PORT, &taken)?;
     let files_dir = layout.files();
@@ -220,7 +225,6 @@ fn remove_leftovers(plan: &Plan) -> Result<()> {
 /// A container we started: its spec and its id.
 struct Started {
     service: String,
-    container_name: String,
     id: String,
     address: String,
 }
@@ -248,12 +252,7 @@ async fn start(spec: &ContainerSpec, address: String) -> Result<Started> {
         .start()
         .await
         .with_context(|| format!("starting the container {} ({})", spec.container_name, spec.image_ref()))?;
-    Ok(Started {
-        service: spec.service.clone(),
-        container_name: spec.container_name.clone(),
-        id: container.id().to_string(),
-        address,
-    })
+    Ok(Started { service: spec.service.clone(), id: container.id().to_string(), address })
     // `container` drops here; being reusable, the container keeps running.
 }
 
@@ -402,11 +401,11 @@ fn env_vars(plan: &Plan) -> BTreeMap<String, String> {
     vars.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
-/// Best effort: remove every container we started (not the volumes), then the network if it is ours.
-fn remove_all(started: &[Started], network: Option<&str>) {
-    for container in started.iter().rev() {
-        if let Err(e) = engine::remove_container(&container.id) {
-            eprintln!("  warning: could not remove {}: {e:#}", container.container_name);
+/// Best effort: remove these containers of ours (not the volumes), then the network if it is ours.
+fn remove_all(containers: &[String], network: Option<&str>) {
+    for container in containers.iter().rev().filter(|c| engine::exists(c)) {
+        if let Err(e) = engine::remove_container(container) {
+            eprintln!("  warning: could not remove {container}: {e:#}");
         }
     }
     if let Some(network) = network
