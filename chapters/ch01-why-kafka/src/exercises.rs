@@ -5,36 +5,33 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use rdkafka::Message;
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use workbook_support::{Env, kafka};
 
 // ANCHOR: produce_and_locate
-/// Sends one record with payload `value` (no key) to `topic`, waits until the broker has
-/// acknowledged it, and returns where it landed: `(partition, offset)`.
+/// Sends one record with payload `value` and **no key** to `topic`, and returns where the broker
+/// stored it: `(partition, offset)`.
 ///
-/// Do not guess: the broker's acknowledgement (the delivery report) says where the record went.
-/// `topic` may have several partitions. Fail (return an error) if the record cannot be delivered
-/// within 10 seconds.
+/// `topic` has several partitions. Without a key the client picks the partition, so do not guess:
+/// only the broker's acknowledgement (the delivery report) says where the record went. When you
+/// return, the broker must already hold your record at that place. No key means none at all: an
+/// empty key `""` is still a key (the chapter's `produce` always sends one, so it will not do).
+/// Return an error if the broker does not acknowledge the record.
 pub async fn produce_and_locate(env: &Env, topic: &str, value: &str) -> Result<(i32, i64)> {
-    todo!("produce `value` to `topic` and return the partition and offset from the delivery report")
+    todo!("produce `value` without a key and return the partition and offset from the delivery report")
 }
 // ANCHOR_END: produce_and_locate
 
-// ANCHOR: first_record
-/// Returns the payload (as text) of the very first record of the one-partition topic `topic`,
-/// reading as a member of the consumer group `group`, which has never read anything before.
+// ANCHOR: next_record
+/// Reads, as a member of the consumer group `group`, the next record of the one-partition topic
+/// `topic` that this group has not read yet, and returns its payload as text.
 ///
-/// This one is written for you, and it does not work: run the check, watch it time out, and
-/// find the one missing setting. Keep the 10-second limit.
-pub async fn first_record(env: &Env, topic: &str, group: &str) -> Result<String> {
-    let consumer: StreamConsumer =
-        kafka::client_config(env).set("group.id", group).create().context("creating a consumer")?;
-    consumer.subscribe(&[topic]).context("subscribing")?;
-    let message = tokio::time::timeout(Duration::from_secs(10), consumer.recv())
-        .await
-        .context("no record within 10 s")?
-        .context("reading a record")?;
-    Ok(String::from_utf8_lossy(message.payload().unwrap_or_default()).into_owned())
+/// A group that has never read `topic` starts with the topic's very first record. Before you
+/// return, make the group remember that it has read this record, and no more: the next call with
+/// the same `group` (a brand-new consumer) must return the record after it, while a different
+/// group still starts at the beginning. Fail (return an error) if no record arrives within 10 s.
+pub async fn next_record(env: &Env, topic: &str, group: &str) -> Result<String> {
+    todo!("read one record as a member of `group`, and have the group remember it before returning")
 }
-// ANCHOR_END: first_record
+// ANCHOR_END: next_record
