@@ -4,13 +4,22 @@
 use std::time::Duration;
 
 use anyhow::Result;
+use std::collections::BTreeMap;
+
 use rdkafka::Message;
 use rdkafka::admin::{AdminOptions, NewTopic, TopicReplication};
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{Offset, TopicPartitionList};
 use workbook_support::connect::ConnectClient;
 use workbook_support::{Env, db, kafka, names};
-use workbook_tests::{run, xtask};
+use workbook_tests::{CONNECT_CONFIG_TOPIC, host_view_in_connector, run, xtask};
+
+/// The running environment's `.workbook/state.json`.
+fn state() -> serde_json::Value {
+    let path = workbook_support::env::workbook_dir().join("state.json");
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("the environment is up")).unwrap()
+}
 
 #[tokio::test]
 async fn a_record_produced_with_rdkafka_is_consumed_back() -> Result<()> {
@@ -138,5 +147,101 @@ async fn mydb_stores_any_unicode_text() -> Result<()> {
     .fetch_one(&pool)
     .await?;
     assert_eq!(charset, "utf8mb4", "Korean (and emoji) need utf8mb4");
+    Ok(())
+}
+
+#[tokio::test]
+async fn connect_has_a_view_of_its_own_that_reaches_the_same_services() -> Result<()> {
+    let env = Env::load()?;
+    // Distinct on both backends the workbook starts, so a connector configured with your view
+    // fails on your machine too, not only in Docker (see chapters/support/src/env.rs).
+    assert_ne!(env.connect_bootstrap_servers, env.bootstrap_servers, "CONNECT_BOOTSTRAP_SERVERS is your view");
+    assert_ne!(env.connect_database_url, env.database_url, "CONNECT_DATABASE_URL is your view");
+    assert_ne!(env.connect_files_dir, env.files_dir.display().to_string(), "CONNECT_FILES_DIR is your view");
+    assert!(env.connect_plugin_path.is_some(), "CONNECT_PLUGIN_PATH is recorded");
+    if state()["backend"] != "local" {
+        return Ok(()); // Connect's view is inside the Docker network: nothing here reaches it.
+    }
+    // Local backend: a second listener of each broker, a second MariaDB port, a second name for
+    // the files directory; each reaches the same service as your view.
+    let mut connects = env.clone();
+    connects.bootstrap_servers = env.connect_bootstrap_servers.clone();
+    let seen_by_connect = kafka::fetch_cluster(&connects, None, Duration::from_secs(10))?;
+    let seen_by_you = kafka::fetch_cluster(&env, None, Duration::from_secs(10))?;
+    let ids = |c: &kafka::Cluster| c.brokers.iter().map(|b| b.id).collect::<Vec<_>>();
+    assert_eq!(ids(&seen_by_connect), ids(&seen_by_you));
+    let pool = db::pool_for_url(&env.connect_database_url).await?;
+    let database: String = sqlx::query_scalar("SELECT DATABASE()").fetch_one(&pool).await?;
+    assert_eq!(database, "mydb");
+    pool.close().await;
+    let (files, connect_files) =
+        (env.files_dir.canonicalize()?, std::path::Path::new(&env.connect_files_dir).canonicalize()?);
+    assert_eq!(files, connect_files, "one directory, two names");
+    Ok(())
+}
+
+/// Every connector config the Connect worker stored since this environment came up, as
+/// (connector name, config): Connect keeps each `PUT /connectors/…/config` in its config topic,
+/// also after the connector is deleted (as a tombstone follows), so this sees the connectors every
+/// chapter test and example created and cleaned up.
+fn connector_configs_since(env: &Env, since_ms: i64) -> Result<Vec<(String, BTreeMap<String, String>)>> {
+    let consumer: BaseConsumer =
+        kafka::consumer_config(env, &names::unique("connector-audit")).set("enable.auto.commit", "false").create()?;
+    let (_, high) = consumer.fetch_watermarks(CONNECT_CONFIG_TOPIC, 0, Duration::from_secs(10))?;
+    let mut assignment = TopicPartitionList::new();
+    assignment.add_partition_offset(CONNECT_CONFIG_TOPIC, 0, Offset::Beginning)?;
+    consumer.assign(&assignment)?;
+    let mut configs = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut next = 0;
+    while next < high {
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "{CONNECT_CONFIG_TOPIC} not read to offset {high} in 60 s"
+        );
+        let Some(message) = consumer.poll(Duration::from_millis(500)) else { continue };
+        let message = message?;
+        next = message.offset() + 1;
+        let key = message.key().map(|k| String::from_utf8_lossy(k).into_owned()).unwrap_or_default();
+        let (Some(name), Some(payload)) = (key.strip_prefix("connector-"), message.payload()) else { continue };
+        if message.timestamp().to_millis().is_some_and(|at| at < since_ms) {
+            continue;
+        }
+        let value: serde_json::Value = serde_json::from_slice(payload)?;
+        let config: BTreeMap<String, String> = value["properties"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+            .collect();
+        configs.push((name.to_string(), config));
+    }
+    Ok(configs)
+}
+
+/// Every connector created since `up` was configured with Connect's view of the services only
+/// (`CONNECT_BOOTSTRAP_SERVERS`, `CONNECT_DATABASE_URL`, `CONNECT_FILES_DIR`), never with the
+/// addresses your programs use. `cargo xtask ci` runs this test once more after every other test
+/// and the exercise audit, so it covers every connector the whole run created.
+#[test]
+fn every_connector_created_since_up_used_connects_view_only() -> Result<()> {
+    let env = Env::load()?;
+    let since = state()["started_at_ms"].as_i64().unwrap_or(0);
+    let configs = connector_configs_since(&env, since)?;
+    let mut wrong = Vec::new();
+    for (name, config) in &configs {
+        for problem in host_view_in_connector(&env, config) {
+            wrong.push(format!("{name}: {problem}"));
+        }
+    }
+    wrong.sort();
+    wrong.dedup();
+    assert!(
+        wrong.is_empty(),
+        "{} place(s) in the {} connector config(s) stored since up name your view of a service instead of Connect's:\n  {}",
+        wrong.len(),
+        configs.len(),
+        wrong.join("\n  ")
+    );
     Ok(())
 }

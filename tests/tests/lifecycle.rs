@@ -8,7 +8,7 @@ use std::time::Duration;
 use rdkafka::admin::{AdminOptions, NewTopic, TopicReplication};
 use tempfile::TempDir;
 use workbook_support::{Env, envfile, kafka, names};
-use workbook_tests::{run, xtask};
+use workbook_tests::{StandInDocker, run, xtask};
 
 /// `cargo xtask ARGS` with `.workbook` in `dir`.
 fn xtask_in(dir: &Path, args: &[&str]) -> Command {
@@ -52,6 +52,27 @@ fn addresses_in_state(dir: &Path) -> Vec<String> {
     state["components"].as_array().unwrap().iter().map(|c| c["address"].as_str().unwrap().to_string()).collect()
 }
 
+fn pid_in_state(dir: &Path, component: &str) -> u32 {
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("state.json")).unwrap()).unwrap();
+    let found = state["components"].as_array().unwrap().iter().find(|c| c["name"] == component);
+    found.and_then(|c| c["pid"].as_u64()).unwrap_or_else(|| panic!("no pid for {component}")) as u32
+}
+
+/// The broker ids the cluster's metadata lists, once they are `expected` (or what they were after 60 s).
+fn brokers_become(env: &Env, expected: &[i32]) -> Vec<i32> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let ids: Vec<i32> = kafka::fetch_cluster(env, None, Duration::from_secs(5))
+            .map(|c| c.brokers.iter().map(|b| b.id).collect())
+            .unwrap_or_default();
+        if ids == expected || std::time::Instant::now() > deadline {
+            return ids;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
 #[test]
 fn three_brokers_then_down_then_up_again() {
     let dir = TempDir::new().unwrap();
@@ -81,6 +102,29 @@ fn three_brokers_then_down_then_up_again() {
         assert_eq!(partition.replicas.len(), 3, "{partition:?}");
     }
 
+    // One broker at a time, as chapter 13 does it: a controlled shutdown, then a crash, each
+    // followed by the same node again (same properties, same data), through `cargo xtask broker`.
+    let before = pid_in_state(root, "kafka-2");
+    let (ok, output) = run(xtask_in(root, &["broker", "stop", "2"]));
+    assert!(ok && output.contains(&format!("broker 2 (pid {before}) is gone after SIGTERM")), "{output}");
+    assert_eq!(brokers_become(&env, &[1, 3]), vec![1, 3]);
+    let (ok, output) = run(xtask_in(root, &["up", "--backend", "local", "--brokers", "3", "--no-connect"]));
+    assert!(!ok && output.contains("only partly running"), "{output}");
+    let (ok, output) = run(xtask_in(root, &["broker", "start", "2"]));
+    assert!(ok && output.contains("broker 2 registered with the controller"), "{output}");
+    let after = pid_in_state(root, "kafka-2");
+    assert_ne!(after, before, "state.json records the new process");
+    assert!(processes_using(root).contains(&after));
+    assert_eq!(brokers_become(&env, &[1, 2, 3]), vec![1, 2, 3]);
+    let (ok, output) = run(xtask_in(root, &["broker", "kill", "3"]));
+    assert!(ok && output.contains("after SIGKILL"), "{output}");
+    let (ok, output) = run(xtask_in(root, &["broker", "start", "3"]));
+    assert!(ok && output.contains("broker 3 registered"), "{output}");
+    let (ok, output) = run(xtask_in(root, &["broker", "start", "3"]));
+    assert!(!ok && output.contains("already running"), "{output}");
+    let described = kafka::fetch_cluster(&env, Some(&topic), Duration::from_secs(10)).unwrap();
+    assert_eq!(described.topics[0].partitions.len(), 3, "the data outlived the brokers' restarts");
+
     let addresses = addresses_in_state(root);
     let (ok, output) = run(xtask_in(root, &["down"]));
     assert!(ok, "{output}");
@@ -89,9 +133,17 @@ fn three_brokers_then_down_then_up_again() {
         assert!(!listening(address), "{address} still listens after down");
     }
 
-    let (ok, output) = run(xtask_in(root, &["up", "--backend", "local", "--no-connect"]));
+    // Without --backend, a Docker engine too old for the docker backend is passed over for the
+    // local one, with a note saying so (the stand-in docker's context points at a Docker 19.03).
+    let docker = StandInDocker::start("19.03.15", "1.40");
+    let mut up = xtask_in(root, &["up", "--no-connect"]);
+    docker.apply(&mut up);
+    let (ok, output) = run(up);
     assert!(ok, "{output}");
+    assert!(output.contains("note: Docker 19.03.15 answers, but speaks API 1.40"), "{output}");
+    assert!(output.contains("local backend, 1 broker(s)"), "{output}");
     assert!(!output.contains("resolving with Maven"), "a second up downloads nothing:\n{output}");
+    assert_eq!(docker.engine_requests(), ["GET /version HTTP/1.1"], "asked through DOCKER_HOST from the context");
     let (ok, output) = run(xtask_in(root, &["down"]));
     assert!(ok, "{output}");
     assert!(processes_using(root).is_empty());
@@ -99,6 +151,29 @@ fn three_brokers_then_down_then_up_again() {
     let (ok, output) = run(xtask_in(root, &["down"]));
     assert!(ok, "{output}");
     assert!(output.contains("Nothing to stop"), "{output}");
+}
+
+#[test]
+fn an_old_docker_engine_is_refused_before_anything_is_created() {
+    let docker = StandInDocker::start("19.03.15", "1.40");
+    let dir = TempDir::new().unwrap();
+    let mut up = xtask_in(dir.path(), &["up", "--backend", "docker"]);
+    docker.apply(&mut up);
+    let (ok, output) = run(up);
+    assert!(!ok, "{output}");
+    let endpoint = format!("unix://{} (from `docker context`)", docker.socket.display());
+    for expected in [
+        "the docker backend needs Docker Engine 20.10 or newer (Docker API 1.41 or newer)",
+        &format!("the engine at {endpoint} is Docker 19.03.15, which speaks API 1.40"),
+        "cargo xtask up --backend local",
+    ] {
+        assert!(output.contains(expected), "{expected:?} missing in:\n{output}");
+    }
+    assert_eq!(output.matches("error:").count(), 1, "one message:\n{output}");
+    // The CLI was asked for its context, the engine for its version: nothing pulled, built or created.
+    assert_eq!(docker.cli_calls(), ["context inspect"]);
+    assert_eq!(docker.engine_requests(), ["GET /version HTTP/1.1"]);
+    assert!(!dir.path().join("state.json").exists() && !dir.path().join("data").exists(), "nothing recorded");
 }
 
 /// Runs a failing `up` and checks the message and that nothing was left behind.
