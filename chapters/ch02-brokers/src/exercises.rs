@@ -1,4 +1,7 @@
 //! Chapter 2 exercises. Check them with `cargo xtask check ch02`.
+//!
+//! `cargo run -p ch02-brokers` uses them too: its table's LEADER column comes from `leader_of`,
+//! its "(under-replicated)" marks from `under_replicated`.
 #![allow(unused_variables, unused_imports)]
 
 use workbook_support::kafka::{Cluster, Partition, Topic};
@@ -15,8 +18,9 @@ pub fn leader_of(cluster: &Cluster, topic: &str, partition: i32) -> Option<i32> 
 // ANCHOR_END: leader_of
 
 // ANCHOR: under_replicated
-/// Every partition in `cluster` that is under-replicated: fewer of its replicas are in sync
-/// than it has replicas. Return `(topic, partition)` pairs sorted by topic, then partition.
+/// Every partition in `cluster` that is under-replicated: at least one of its replicas is
+/// missing from its ISR (in-sync replicas). Return `(topic, partition)` pairs of every topic,
+/// sorted by topic, then partition.
 ///
 /// A partition with one replica that is in sync is *not* under-replicated, even on a cluster
 /// of three brokers; an offline partition (no replica in sync) is.
