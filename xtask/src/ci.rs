@@ -2,7 +2,8 @@
 //!
 //! 1. lint (`cargo fmt --check`, `cargo clippy -D warnings`), 2. build every target,
 //! 3. `up` (one environment for the whole run), 4. `cargo test --workspace` against it,
-//! 5. the exercise audit (stubs fail, solutions pass), 6. the book, 7. `down`.
+//! 5. the exercise audit (stubs fail, solutions pass), 6. the connector audit (every connector
+//! the run created was given Connect's view of the services), 7. the book, 8. `down`.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -58,15 +59,32 @@ pub async fn run(options: &CiOptions) -> Result<()> {
 }
 
 async fn tests_audit_book() -> Result<Tally> {
-    let tally = step_counting("test", cargo(&["test", "--workspace", "--no-fail-fast", "--quiet"]))?;
+    let mut tally = step_counting("test", cargo(&["test", "--workspace", "--no-fail-fast", "--quiet"]))?;
     let audit_started = Instant::now();
     check::audit().await?;
     println!("== exercise audit: {:.1} s", audit_started.elapsed().as_secs_f64());
+    // Once more, now that every test and exercise has run: the connectors they all created.
+    let connectors = step_counting("connector audit", cargo(&CONNECTOR_AUDIT))?;
+    tally.passed += connectors.passed;
+    tally.failed += connectors.failed;
     let book_started = Instant::now();
     let index = crate::book::build(&workbook_support::env::workspace_root().join("book"))?;
     println!("== book: {} in {:.1} s", index.display(), book_started.elapsed().as_secs_f64());
     Ok(tally)
 }
+
+/// The test that reads Connect's config topic (tests/tests/environment.rs).
+const CONNECTOR_AUDIT: [&str; 9] = [
+    "test",
+    "--quiet",
+    "--package",
+    "workbook-tests",
+    "--test",
+    "environment",
+    "--",
+    "--exact",
+    "every_connector_created_since_up_used_connects_view_only",
+];
 
 fn cargo(args: &[&str]) -> Command {
     let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
@@ -140,6 +158,13 @@ fn count(line: &str) -> Tally {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_connector_audit_names_a_test_that_exists() {
+        let tests = workbook_support::env::workspace_root().join("tests").join("tests").join("environment.rs");
+        let text = std::fs::read_to_string(tests).unwrap();
+        assert!(text.contains(&format!("fn {}()", CONNECTOR_AUDIT[8])), "tests/tests/environment.rs lost the audit");
+    }
 
     #[test]
     fn counts_a_libtest_summary_line() {

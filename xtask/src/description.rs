@@ -420,6 +420,36 @@ mod tests {
         assert!(text.starts_with("# title\n"));
     }
 
+    /// Every Connect topic or group name the book shows is the one both backends use.
+    #[test]
+    fn the_books_connect_names_are_the_description_s() {
+        let book = workbook_support::env::workspace_root().join("book").join("src");
+        let ours = [CONNECT_CONFIG_TOPIC, CONNECT_OFFSET_TOPIC, CONNECT_STATUS_TOPIC];
+        let mut shown = 0;
+        for entry in std::fs::read_dir(&book).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')) {
+                if ["connect-configs", "connect-offsets", "connect-status"].iter().any(|t| word.ends_with(t)) {
+                    assert!(
+                        ours.contains(&word),
+                        "{} shows the topic {word}; both backends use {ours:?}",
+                        path.display()
+                    );
+                    shown += 1;
+                }
+            }
+            assert!(!text.contains("connect-cluster"), "{} shows the group connect-cluster", path.display());
+        }
+        assert!(shown > 0, "the book shows Connect's topics somewhere");
+        let tests = workbook_support::env::workspace_root().join("tests").join("src").join("lib.rs");
+        let tests = std::fs::read_to_string(tests).unwrap();
+        assert!(
+            tests.contains(&format!("pub const CONNECT_CONFIG_TOPIC: &str = \"{CONNECT_CONFIG_TOPIC}\";")),
+            "the connector audit in tests/ reads another config topic"
+        );
+    }
+
     #[test]
     fn users_get_only_their_rights() {
         let sql = user_statements(&["%"], "a", "c").join(";\n");
