@@ -1,9 +1,13 @@
 //! `cargo xtask ci`: everything CI runs, in order, with the environment up once.
 //!
-//! 1. lint (`cargo fmt --check`, `cargo clippy -D warnings`); 2. build every target;
-//! 3. `up` (one environment for the whole run); 4. `cargo test --workspace` against it;
-//! 5. the exercise audit (stubs fail, solutions pass); 6. the connector audit (every connector
-//! the run created was given Connect's view of the services); 7. the book; 8. `down`.
+//! 1. lint (`cargo fmt --check`, `cargo clippy -D warnings`);
+//! 2. build every target;
+//! 3. `up` (one environment for the whole run);
+//! 4. `cargo test --workspace` against it;
+//! 5. the exercise audit (stubs fail, solutions pass);
+//! 6. the connector audit (every connector the run created had Connect's view of the services);
+//! 7. the book;
+//! 8. `down`.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
