@@ -51,12 +51,24 @@ pub async fn ensure_partitions(admin: &Admin, env: &Env, topic: &str, wanted: i3
 }
 // ANCHOR_END: ensure_partitions
 
-// ANCHOR: delete_topic_and_wait
-pub async fn delete_topic_and_wait(admin: &Admin, env: &Env, topic: &str) -> Result<()> {
-    let results = admin.delete_topics(&[topic], &AdminOptions::new()).await.context("sending DeleteTopics")?;
-    if let Some(Err((name, code))) = results.into_iter().next() {
-        bail!("deleting {name} failed: {code}");
+// ANCHOR: delete_topics_and_wait
+pub async fn delete_topics_and_wait(admin: &Admin, env: &Env, topics: &[&str]) -> Result<Vec<String>> {
+    let results = admin.delete_topics(topics, &AdminOptions::new()).await.context("sending DeleteTopics")?;
+    // One request, one verdict per topic (in the order asked): tell them apart instead of
+    // stopping at the first error. UNKNOWN_TOPIC_OR_PARTITION: there was no such topic to delete.
+    let mut missing = Vec::new();
+    for result in results {
+        match result {
+            Ok(_) => {}
+            Err((name, RDKafkaErrorCode::UnknownTopicOrPartition)) => missing.push(name),
+            Err((name, code)) => bail!("deleting {name} failed: {code}"),
+        }
     }
-    ch03_topics::wait_for_topic(env, topic, "the topic disappears from the metadata", |t| t.is_none()).await
+    // Accepted by the controller; wait until the metadata no longer lists any of them.
+    for topic in topics {
+        ch03_topics::wait_for_topic(env, topic, "the deleted topic disappears from the metadata", |t| t.is_none())
+            .await?;
+    }
+    Ok(missing)
 }
-// ANCHOR_END: delete_topic_and_wait
+// ANCHOR_END: delete_topics_and_wait
