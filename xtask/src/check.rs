@@ -128,7 +128,8 @@ pub async fn run(options: &CheckOptions) -> Result<()> {
     let next_unfinished = options.exercises.is_empty() && !options.all && !options.solutions;
     if next_unfinished {
         // rustlings' way: where you stand, at once, then the exercise you are on.
-        print!("{}", report::table(&all, &progress));
+        let every: Vec<&Chapter> = all.iter().collect();
+        print!("{}", report::table(&every, &progress));
         println!();
     }
     backend::ensure_up().await?;
@@ -185,20 +186,28 @@ fn finish_report(
     match stopped_at {
         Some((chapter, exercise, verdict)) => {
             let failures = if solutions { 0 } else { progress.failures_in_a_row(&chapter.qualified(exercise)) };
-            println!("\n{}", report::next_up(chapter, exercise, verdict, failures));
+            println!("\n{}", report::next_up(chapter, exercise, verdict, failures).trim_end());
         }
         None if next_unfinished || selected.len() == all.iter().map(|c| c.exercises.len()).sum::<usize>() => {
             println!("\nEvery exercise is done. Well done!");
         }
         None => {}
     }
-    if !solutions && !next_unfinished {
-        print!("\n{}", report::table(all, progress));
-    } else if !solutions {
-        let done = all.iter().flat_map(|c| c.exercises.iter().map(move |e| c.qualified(e)));
-        let done = done.filter(|name| progress.status(name) == Status::Done).count();
-        let total: usize = all.iter().map(|c| c.exercises.len()).sum();
-        println!("Progress: {} {done}/{total} exercises done", report::progress_bar(done, total, 30));
+    if solutions {
+        return;
+    }
+    if next_unfinished {
+        let every: Vec<&Chapter> = all.iter().collect();
+        println!("{}", report::progress_line(&every, progress));
+    } else {
+        // Just what was asked for: the chapters it belongs to, and their progress.
+        let mut chapters: Vec<&Chapter> = Vec::new();
+        for (chapter, _) in selected {
+            if !chapters.iter().any(|c| c.package == chapter.package) {
+                chapters.push(chapter);
+            }
+        }
+        print!("\n{}", report::table(&chapters, progress));
     }
 }
 

@@ -6,19 +6,25 @@ use super::chapters::{Chapter, Exercise};
 use super::checker::Verdict;
 use super::progress::{Progress, Status};
 
-/// The table of every exercise and where it stands, with a progress bar.
-pub fn table(chapters: &[Chapter], progress: &Progress) -> String {
+/// The table of these chapters' exercises and where each stands, with a progress bar.
+pub fn table(chapters: &[&Chapter], progress: &Progress) -> String {
     let rows: Vec<(&Chapter, &Exercise)> =
-        chapters.iter().flat_map(|c| c.exercises.iter().map(move |e| (c, e))).collect();
+        chapters.iter().flat_map(|c| c.exercises.iter().map(move |e| (*c, e))).collect();
     let width = rows.iter().map(|(c, e)| c.qualified(e).len()).chain([8]).max().unwrap_or(8);
     let mut out = format!("{:width$}  status\n", "exercise");
     for (chapter, exercise) in &rows {
         let name = chapter.qualified(exercise);
         let _ = writeln!(out, "{name:width$}  {}", progress.status(&name).label());
     }
-    let done = rows.iter().filter(|(c, e)| progress.status(&c.qualified(e)) == Status::Done).count();
-    let _ = writeln!(out, "\nProgress: {} {done}/{} exercises done", progress_bar(done, rows.len(), 30), rows.len());
+    let _ = writeln!(out, "\n{}", progress_line(chapters, progress));
     out
+}
+
+/// `Progress: [###>    ] 3/40 exercises done`.
+pub fn progress_line(chapters: &[&Chapter], progress: &Progress) -> String {
+    let names: Vec<String> = chapters.iter().flat_map(|c| c.exercises.iter().map(|e| c.qualified(e))).collect();
+    let done = names.iter().filter(|name| progress.status(name) == Status::Done).count();
+    format!("Progress: {} {done}/{} exercises done", progress_bar(done, names.len(), 30), names.len())
 }
 
 /// One line per checked exercise, as it finishes: `✓ ch04::name  done  (2.1 s)`.
@@ -101,7 +107,7 @@ mod tests {
         let mut progress = Progress::default();
         progress.record("ch03::create", Status::Done);
         progress.record("ch03::describe", Status::Failing);
-        let text = table(&[chapter()], &progress);
+        let text = table(&[&chapter()], &progress);
         assert!(text.starts_with("exercise        status\nch03::create    done\nch03::describe  failing\n"), "{text}");
         assert!(text.contains("ch03::delete    not checked yet\n"), "{text}");
         assert!(text.ends_with("Progress: [##########>                   ] 1/3 exercises done\n"), "{text}");
