@@ -26,8 +26,12 @@ impl Member {
     /// Creates a consumer from `config`, subscribes it to `topic` and keeps polling it.
     pub fn start(config: &ClientConfig, name: &str, topic: &str, timeline: &Timeline) -> Result<Member> {
         let context = Watch { member: name.to_string(), timeline: timeline.clone() };
-        let consumer: WatchedConsumer =
-            config.create_with_context(context).with_context(|| format!("creating member {name}"))?;
+        // The client id names the member in the broker's view (kafka-consumer-groups).
+        let consumer: WatchedConsumer = config
+            .clone()
+            .set("client.id", name)
+            .create_with_context(context)
+            .with_context(|| format!("creating member {name}"))?;
         // Joining happens in the background; the callbacks run inside recv().
         consumer.subscribe(&[topic]).context("subscribing")?;
         let (stop, mut stopped) = watch::channel(false);
