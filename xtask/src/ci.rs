@@ -4,7 +4,7 @@
 //! 2. build every target;
 //! 3. `up` (one environment for the whole run);
 //! 4. `cargo test --workspace` against it;
-//! 5. the exercise audit (stubs fail, solutions pass);
+//! 5. the exercise audit (stubs fail, solutions pass, known mistakes are caught);
 //! 6. the connector audit (every connector the run created had Connect's view of the services);
 //! 7. the book;
 //! 8. `down`.
@@ -35,10 +35,13 @@ pub async fn run(options: &CiOptions) -> Result<()> {
     let started = Instant::now();
     if !options.no_lint {
         step("format", cargo(&["fmt", "--all", "--check"]))?;
-        step("clippy", cargo(&["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]))?;
-        // Once more with every chapter's `solutions` feature: the reference solutions are read too.
-        let solutions = ["clippy", "--workspace", "--all-targets", "--all-features", "--quiet", "--", "-D", "warnings"];
-        step("clippy (solutions)", cargo(&solutions))?;
+        // `--test exercises`: the exercise targets are `test = false`, so `--all-targets` skips them.
+        let stubs = ["clippy", "--workspace", "--all-targets", "--test", "exercises", "--quiet", "--", "-D", "warnings"];
+        step("clippy", cargo(&stubs))?;
+        // Once more with every feature: `mistakes` compiles the known-wrong answers and, inside
+        // them, the reference solutions, so both are read too.
+        let all = ["clippy", "--workspace", "--all-targets", "--test", "exercises", "--all-features", "--quiet"];
+        step("clippy (solutions, mistakes)", cargo(&[&all[..], &["--", "-D", "warnings"]].concat()))?;
     }
     step("build", cargo(&["build", "--workspace", "--all-targets", "--quiet"]))?;
 
