@@ -68,11 +68,7 @@ async fn commits_the_offset_read(run: Run<'_>, process: Process<'_>, stop: watch
 /// Mistake: commits the consumer's position (`commit_consumer_state`) in batches and on revoke.
 /// With auto offset store on, that counts every record handed out, including one whose
 /// processing failed: the next owner skips it.
-async fn commits_the_position_on_revoke(
-    run: Run<'_>,
-    process: Process<'_>,
-    stop: watch::Receiver<bool>,
-) -> Result<()> {
+async fn commits_the_position_on_revoke(run: Run<'_>, process: Process<'_>, stop: watch::Receiver<bool>) -> Result<()> {
     consume(run, process, stop, How::CommitsThePosition).await
 }
 
@@ -91,11 +87,7 @@ async fn commits_every_record(run: Run<'_>, process: Process<'_>, stop: watch::R
 /// Mistake: commits in batches and once more when told to stop, but not when a rebalance
 /// revokes partitions: the member that takes them over repeats what was processed since the
 /// last batch.
-async fn commits_on_stop_not_on_revoke(
-    run: Run<'_>,
-    process: Process<'_>,
-    stop: watch::Receiver<bool>,
-) -> Result<()> {
+async fn commits_on_stop_not_on_revoke(run: Run<'_>, process: Process<'_>, stop: watch::Receiver<bool>) -> Result<()> {
     consume(run, process, stop, How::CommitsOnStop).await
 }
 

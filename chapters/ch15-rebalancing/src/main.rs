@@ -184,9 +184,7 @@ impl Story {
         println!("holding: cargo xtask cli kafka-consumer-groups --describe --members --verbose --group {group}");
         println!("press Enter to go on");
         let mut line = String::new();
-        tokio::task::spawn_blocking(move || std::io::stdin().read_line(&mut line))
-            .await?
-            .context("reading stdin")?;
+        tokio::task::spawn_blocking(move || std::io::stdin().read_line(&mut line)).await?.context("reading stdin")?;
         Ok(())
     }
 }

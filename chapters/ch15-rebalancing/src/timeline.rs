@@ -160,7 +160,8 @@ impl Timeline {
     /// How many partitions members gave up (revoked or lost) after `since`.
     pub fn revoked_since(&self, since: Duration) -> usize {
         let state = self.state.lock().unwrap();
-        let revoked = state.events.iter().filter(|e| e.at > since && matches!(e.change, Change::Revoked | Change::Lost));
+        let revoked =
+            state.events.iter().filter(|e| e.at > since && matches!(e.change, Change::Revoked | Change::Lost));
         revoked.map(|e| e.partitions.len()).sum()
     }
 

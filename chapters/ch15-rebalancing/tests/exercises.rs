@@ -269,7 +269,9 @@ async fn commit_on_revoke() {
         let crashed = crashed.expect("nobody processed the failing record");
         match returned(&work, &crashed) {
             Some(Err(e)) if e.contains("simulated crash") => {}
-            other => panic!("processing {boom} failed in {crashed}, which must return that error at once; it returned {other:?}"),
+            other => panic!(
+                "processing {boom} failed in {crashed}, which must return that error at once; it returned {other:?}"
+            ),
         }
         let survivor = if crashed == "A" { "B" } else { "A" };
         assert!(
@@ -417,8 +419,7 @@ async fn deploy_safe_config() {
     let joined = timeline.elapsed();
     let svc2 = start(&config("svc-2"), "svc-2", &topic, &timeline);
     println!("waiting for svc-2 to join and get its share");
-    if let Err(e) = wait_settled(&timeline, &["svc-0", "svc-1", "svc-2"], PARTITIONS, Duration::from_secs(60)).await
-    {
+    if let Err(e) = wait_settled(&timeline, &["svc-0", "svc-1", "svc-2"], PARTITIONS, Duration::from_secs(60)).await {
         panic!("{e:#}");
     }
     for member in ["svc-0", "svc-1"] {
