@@ -36,7 +36,8 @@ pub async fn run(options: &CiOptions) -> Result<()> {
     if !options.no_lint {
         step("format", cargo(&["fmt", "--all", "--check"]))?;
         // `--test exercises`: the exercise targets are `test = false`, so `--all-targets` skips them.
-        let stubs = ["clippy", "--workspace", "--all-targets", "--test", "exercises", "--quiet", "--", "-D", "warnings"];
+        let stubs =
+            ["clippy", "--workspace", "--all-targets", "--test", "exercises", "--quiet", "--", "-D", "warnings"];
         step("clippy", cargo(&stubs))?;
         // Once more with every feature: `mistakes` compiles the known-wrong answers and, inside
         // them, the reference solutions, so both are read too.
