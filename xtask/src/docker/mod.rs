@@ -443,7 +443,12 @@ pub async fn down(state: &State, layout: &Layout) -> Result<()> {
             failed.push(format!("{}: {e:#}", component.name));
         }
     }
-    let network = Names::for_layout(layout).network();
+    // The names `up` recorded (they are what was created), else this directory's.
+    let names = match Record::load(layout)? {
+        Some(record) => Names { prefix: record.prefix },
+        None => Names::for_layout(layout),
+    };
+    let network = names.network();
     if engine::network_exists(&network)
         && let Err(e) = engine::remove_network(&network)
     {

@@ -55,7 +55,7 @@ pub struct Names {
 impl Names {
     /// `workbook-<8 hex digits of the .workbook directory's path>`.
     pub fn for_layout(layout: &Layout) -> Names {
-        let root = layout.root.canonicalize().unwrap_or_else(|_| layout.root.clone());
+        let root = canonical(&layout.root);
         Names { prefix: format!("workbook-{:08x}", fnv1a(root.display().to_string().as_bytes()) as u32) }
     }
 
@@ -76,6 +76,25 @@ impl Names {
     }
     pub fn mariadb_volume(&self) -> String {
         format!("{}-mariadb-data", self.prefix)
+    }
+}
+
+/// The path with its nearest existing ancestor resolved (links, `..`), so that it reads the same
+/// before `.workbook` exists and after (on macOS, `/tmp/x` is `/private/tmp/x` once it exists).
+fn canonical(path: &std::path::Path) -> std::path::PathBuf {
+    let mut missing = Vec::new();
+    let mut existing = path.to_path_buf();
+    loop {
+        if let Ok(resolved) = existing.canonicalize() {
+            return missing.iter().rev().fold(resolved, |acc, part| acc.join(part));
+        }
+        match (existing.file_name().map(|n| n.to_os_string()), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                missing.push(name);
+                existing = parent.to_path_buf();
+            }
+            _ => return path.to_path_buf(),
+        }
     }
 }
 
@@ -439,6 +458,18 @@ mod tests {
         assert!(spec.env.iter().all(|(k, _)| !excluded.contains(&k.as_str())));
         // Its utility splits every variable at '=' and drops those with more than one.
         assert!(spec.env.iter().all(|(_, v)| !v.contains('=')), "a value with '=' would be dropped");
+    }
+
+    #[test]
+    fn a_name_does_not_change_when_the_directory_comes_into_being() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout { root: dir.path().join("link").join(".workbook") };
+        std::os::unix::fs::symlink(dir.path(), dir.path().join("link")).unwrap();
+        let before = Names::for_layout(&layout);
+        std::fs::create_dir_all(&layout.root).unwrap();
+        assert_eq!(Names::for_layout(&layout), before);
+        let direct = Layout { root: dir.path().join(".workbook") };
+        assert_eq!(Names::for_layout(&direct), before, "a link to the same directory names the same environment");
     }
 
     #[test]
