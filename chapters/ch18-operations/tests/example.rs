@@ -1,0 +1,77 @@
+//! Runs the chapter's binary against the environment (and against the clusters it starts for
+//! itself), as the book shows it.
+
+use std::process::Command;
+use std::sync::Mutex;
+
+/// `reassign` and `security` start JVMs of their own (three brokers, one broker): one at a time.
+static HEAVY: Mutex<()> = Mutex::new(());
+
+/// Runs `ch18-operations ARGS`; returns stdout, failing with stdout and stderr if it failed.
+fn run(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_ch18-operations")).args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{args:?} failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    stdout
+}
+
+#[test]
+fn lag_rises_then_falls() {
+    let out = run(&["lag", "--seconds", "6"]);
+    let behind = out.find("FallingBehind").expect(&out);
+    let keeping_up = out.rfind("KeepingUp").expect(&out);
+    assert!(behind < keeping_up, "the alarm fires while the producer outpaces the consumer, then clears:\n{out}");
+    assert!(out.contains("is Empty with 0 member(s)"), "{out}");
+}
+
+#[test]
+fn alter_configs_resets_what_it_was_not_given() {
+    let out = run(&["configs"]);
+    assert!(out.contains("LOST: cleanup.policy") && out.contains("LOST: max.message.bytes"), "{out}");
+    assert!(out.contains("retention.ms         259200000        (DynamicTopic)"), "{out}");
+}
+
+#[test]
+fn more_partitions_move_keys() {
+    let out = run(&["partitions"]);
+    // librdkafka's default partitioner: CRC32 of the key, modulo the partition count.
+    assert!(out.contains("7 of 8 keys now go to another partition"), "{out}");
+    for line in out.lines().filter(|l| l.starts_with("alice") || l.starts_with("erin")) {
+        let columns: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(columns[1], columns[2], "the running producer still knows 2 partitions: {line}");
+    }
+}
+
+#[test]
+fn statistics_show_deliveries_and_consumer_lag() {
+    let out = run(&["metrics"]);
+    assert!(out.contains("txmsgs=20000"), "{out}");
+    assert_eq!(out.matches("committed=1500 consumer_lag=").count(), 3, "{out}");
+}
+
+#[test]
+fn scram_and_acls_decide_who_may_do_what() {
+    let _one_at_a_time = HEAVY.lock().unwrap_or_else(|e| e.into_inner());
+    let out = run(&["security"]);
+    for expected in [
+        "SaslAuthenticationException: Authentication failed",
+        "TopicAuthorizationException: Not authorized to access topics: [payments]",
+        "paid 42",
+        "GroupAuthorizationException: Not authorized to access group: audit",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+    assert!(
+        out.contains("No provider for SASL mechanism SCRAM-SHA-256") || out.contains("alice's Rust producer wrote"),
+        "{out}"
+    );
+}
+
+#[test]
+fn reassignment_moves_replicas_to_broker_3() {
+    let _one_at_a_time = HEAVY.lock().unwrap_or_else(|e| e.into_inner());
+    let out = run(&["reassign"]);
+    assert!(out.contains("Reassignment of partition orders-0 is completed."), "{out}");
+    assert!(out.contains("replicas [3, 2]") && out.contains("replicas [3, 1]"), "{out}");
+    assert!(out.contains("read back 10000 of 10000 records"), "{out}");
+}
