@@ -19,8 +19,28 @@ pub fn orders_source_config(env: &Env, topic_prefix: &str, orders_table: &str) -
         Some("keeps_card_number") => keeps_card_number(env, topic_prefix, orders_table),
         Some("prefix_includes_database") => prefix_includes_database(env, topic_prefix, orders_table),
         Some("table_not_qualified") => table_not_qualified(env, topic_prefix, orders_table),
+        Some("your_view_of_kafka") => your_view_of_kafka(env, topic_prefix, orders_table),
+        Some("your_view_of_mariadb") => your_view_of_mariadb(env, topic_prefix, orders_table),
         Some(other) => mistakes::unknown("orders_source_config", other),
     }
+}
+
+/// Mistake: gives the connector Kafka's address as the learner's code sees it. The connector runs in
+/// the Connect worker: in a container, `127.0.0.1` is the worker itself, and the schema history
+/// topic can never be written.
+fn your_view_of_kafka(env: &Env, topic_prefix: &str, orders_table: &str) -> Result<Value> {
+    let mut config = solution::orders_source_config(env, topic_prefix, orders_table)?;
+    config["schema.history.internal.kafka.bootstrap.servers"] = json!(env.bootstrap_servers);
+    Ok(config)
+}
+
+/// Mistake: takes MariaDB's host and port from `DATABASE_URL` (the learner's view) instead of
+/// `CONNECT_DATABASE_URL` (the worker's).
+fn your_view_of_mariadb(env: &Env, topic_prefix: &str, orders_table: &str) -> Result<Value> {
+    let mut config = solution::orders_source_config(env, topic_prefix, orders_table)?;
+    let port = env.database_url.rsplit('@').next().unwrap_or_default().split('/').next().unwrap_or_default();
+    config["database.port"] = json!(port.rsplit(':').next().unwrap_or_default());
+    Ok(config)
 }
 
 /// Mistake: picks the database with `database.include.list` and stops there, without `table.include.list`:

@@ -23,7 +23,7 @@ pub fn orders_source_config(env: &Env, topic_prefix: &str, orders_table: &str) -
         "table.include.list": format!("mydb.{orders_table}"),
         // Columns are named database.table.column; an excluded column is absent from before and after.
         "column.exclude.list": format!("mydb.{orders_table}.card_number"),
-        "schema.history.internal.kafka.bootstrap.servers": env.bootstrap_servers,
+        "schema.history.internal.kafka.bootstrap.servers": env.connect_bootstrap_servers,
         "schema.history.internal.kafka.topic": format!("schema-history.{topic_prefix}"),
         "topic.creation.default.replication.factor": "1",
         "topic.creation.default.partitions": "1",

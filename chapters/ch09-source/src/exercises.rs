@@ -12,7 +12,8 @@ use workbook_support::Env;
 /// column `card_number` reach Kafka. Other tables of `mydb` (the check writes to one) must produce no topic at all.
 ///
 /// Use `env.connect_database_url` (MariaDB as the Connect worker sees it), `env.cdc_user`/`env.cdc_password`
-/// (the user with replication rights) and `env.bootstrap_servers`.
+/// (the user with replication rights) and `env.connect_bootstrap_servers` (Kafka as the worker sees it: the
+/// connector itself writes the schema history topic).
 pub fn orders_source_config(env: &Env, topic_prefix: &str, orders_table: &str) -> Result<Value> {
     todo!("capture mydb.<orders_table> without card_number")
 }

@@ -41,7 +41,7 @@ pub fn source_config(env: &Env, topic_prefix: &str, tables: &[&str]) -> Result<V
         "database.include.list": DATABASE,
         "table.include.list": tables.join(","),
         // Debezium keeps the tables' DDL history in a topic of its own, to parse old binlog events correctly.
-        "schema.history.internal.kafka.bootstrap.servers": env.bootstrap_servers,
+        "schema.history.internal.kafka.bootstrap.servers": env.connect_bootstrap_servers,
         "schema.history.internal.kafka.topic": format!("schema-history.{topic_prefix}"),
         // First copy the existing rows (op "r"), then stream the binlog from where the copy ended.
         "snapshot.mode": "initial",

@@ -51,6 +51,23 @@ async fn orders_source_config() {
     execute(&pool, &format!("INSERT INTO {other} (note) VALUES ('before')")).await.unwrap();
 
     let config = exercises::orders_source_config(&env, &prefix, &orders).expect("building the config");
+    // The connector runs in the Connect worker, which may not reach Kafka and MariaDB where your
+    // code does (in containers, 127.0.0.1 is the worker itself): a config must use the worker's view.
+    for (key, expected, view) in [
+        (
+            "schema.history.internal.kafka.bootstrap.servers",
+            &env.connect_bootstrap_servers,
+            "env.connect_bootstrap_servers",
+        ),
+        ("database.port", &connect_database_port(&env), "env.connect_database_url"),
+    ] {
+        let found = config[key].as_str().map(str::to_string).or_else(|| config[key].as_u64().map(|p| p.to_string()));
+        assert_eq!(
+            found.as_deref(),
+            Some(expected.as_str()),
+            "{key} must be the address as the Connect worker sees it ({view}), not as your code sees it"
+        );
+    }
     client.put_connector(&name, &config).await.expect("the worker accepts the config");
     // Markers are orders with negative ids; the checks below skip them.
     let capturing = wait_capturing(&env, &name, &topic, DEADLINE, |n| {
@@ -219,4 +236,11 @@ async fn topics_matching(env: &Env, parts: &[&str]) -> Vec<String> {
         .unwrap()
         .unwrap();
     cluster.topics.into_iter().map(|t| t.name).filter(|t| parts.iter().any(|p| t.contains(p))).collect()
+}
+
+/// The MariaDB port as the Connect worker reaches it.
+fn connect_database_port(env: &Env) -> String {
+    let url = env.connect_database_url.rsplit('@').next().unwrap_or_default();
+    let host_port = url.split('/').next().unwrap_or_default();
+    host_port.rsplit(':').next().unwrap_or_default().to_string()
 }
