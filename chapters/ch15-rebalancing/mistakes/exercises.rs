@@ -186,13 +186,13 @@ fn mark(consumer: &StreamConsumer<Variant>, message: &BorrowedMessage<'_>) {
     consumer.context().processed.lock().unwrap().insert(key, message.offset() + 1);
 }
 
-pub fn deploy_safe_config(env: &Env, group: &str, instance: &str, restart: Duration) -> ClientConfig {
+pub fn deploy_safe_config(env: &Env, group: &str, name: &str, restart: Duration) -> ClientConfig {
     match mistakes::chosen().as_deref() {
-        None => solution::deploy_safe_config(env, group, instance, restart),
-        Some("static_but_eager") => static_but_eager(env, group, instance, restart),
-        Some("no_instance_id") => no_instance_id(env, group, instance, restart),
-        Some("instance_id_per_process") => instance_id_per_process(env, group, instance, restart),
-        Some("session_timeout_ignores_restart") => session_timeout_ignores_restart(env, group, instance, restart),
+        None => solution::deploy_safe_config(env, group, name, restart),
+        Some("static_but_eager") => static_but_eager(env, group, name, restart),
+        Some("no_instance_id") => no_instance_id(env, group, name, restart),
+        Some("instance_id_per_process") => instance_id_per_process(env, group, name, restart),
+        Some("session_timeout_ignores_restart") => session_timeout_ignores_restart(env, group, name, restart),
         Some(other) => mistakes::unknown("deploy_safe_config", other),
     }
 }

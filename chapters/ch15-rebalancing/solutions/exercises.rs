@@ -36,9 +36,9 @@ impl CommitOnRevoke {
         let mut processed = self.processed.lock().unwrap();
         let mut offsets = TopicPartitionList::new();
         for element in revoked.elements() {
-            let key = (element.topic().to_string(), element.partition());
-            if let Some(next) = processed.remove(&key) {
-                offsets.add_partition_offset(element.topic(), element.partition(), Offset::Offset(next)).unwrap();
+            let (topic, partition) = (element.topic(), element.partition());
+            if let Some(next) = processed.remove(&(topic.to_string(), partition)) {
+                offsets.add_partition_offset(topic, partition, Offset::Offset(next)).unwrap();
             }
         }
         offsets
@@ -100,7 +100,7 @@ pub async fn commit_on_revoke(
 // ANCHOR_END: commit_on_revoke
 
 // ANCHOR: deploy_safe_config
-pub fn deploy_safe_config(env: &Env, group: &str, instance: &str, restart: Duration) -> ClientConfig {
+pub fn deploy_safe_config(env: &Env, group: &str, name: &str, restart: Duration) -> ClientConfig {
     let mut config = kafka::client_config(env);
     config
         .set("group.id", group)
@@ -109,7 +109,7 @@ pub fn deploy_safe_config(env: &Env, group: &str, instance: &str, restart: Durat
         .set("partition.assignment.strategy", "cooperative-sticky")
         // Static membership: the instance's name, the same at every start of it. A restart
         // within the session timeout gets the same partitions back, with no rebalance.
-        .set("group.instance.id", instance)
+        .set("group.instance.id", name)
         // Longer than a restart, with room to spare. The price: an instance that dies for
         // good keeps its partitions idle this long before the coordinator moves them.
         .set("session.timeout.ms", (restart.as_millis() * 2).to_string());

@@ -31,13 +31,13 @@ pub async fn commit_on_revoke(
     process: &mut dyn FnMut(&str) -> Result<()>,
     stop: watch::Receiver<bool>,
 ) -> Result<()> {
-    todo!("remember what was processed, and commit it when partitions are revoked: a consumer context")
+    todo!("remember what was processed; commit it when partitions are revoked")
 }
 // ANCHOR_END: commit_on_revoke
 
 // ANCHOR: deploy_safe_config
-/// The consumer configuration of instance `instance` (e.g. `orders-1`) of a service whose
-/// instances consume `topic`s as group `group`. Deploys restart the instances one at a time;
+/// The consumer configuration of the instance called `name` (e.g. `orders-1`) of a service
+/// whose instances consume as group `group`. Deploys restart the instances one at a time;
 /// each is down for at most `restart`. Deploys must not stop the world:
 ///
 /// - Restarting an instance moves no partition: while it is down and when it comes back, the
@@ -46,8 +46,8 @@ pub async fn commit_on_revoke(
 ///   to it; they keep consuming the rest.
 ///
 /// The test starts and restarts real members with your configuration (each call is one start
-/// of `instance`, so a restart calls you again).
-pub fn deploy_safe_config(env: &Env, group: &str, instance: &str, restart: Duration) -> ClientConfig {
+/// of the instance `name`, so a restart calls you again).
+pub fn deploy_safe_config(env: &Env, group: &str, name: &str, restart: Duration) -> ClientConfig {
     todo!("which settings keep partitions where they are across a restart and a scale-out?")
 }
 // ANCHOR_END: deploy_safe_config

@@ -21,8 +21,8 @@ struct Args {
     /// Partitions of the demo topic.
     #[arg(long, default_value_t = 6)]
     partitions: i32,
-    /// At the end of each story, keep the members running until Enter is pressed, to look at
-    /// the group with `cargo xtask cli kafka-consumer-groups --describe --members --verbose`.
+    /// Once A and B share the partitions, wait for Enter before going on, to look at the group
+    /// with `cargo xtask cli kafka-consumer-groups --describe --members --verbose --group ...`.
     #[arg(long)]
     hold: bool,
     /// Keep the demo topic (it is deleted at the end otherwise).

@@ -14,7 +14,6 @@ use crate::timeline::{Timeline, Watch};
 /// A consumer whose rebalance callbacks go to a [`Timeline`].
 pub type WatchedConsumer = StreamConsumer<Watch>;
 
-// ANCHOR: member
 /// One member of a group, consuming in a task of its own.
 pub struct Member {
     pub name: String,
@@ -34,25 +33,8 @@ impl Member {
             .with_context(|| format!("creating member {name}"))?;
         // Joining happens in the background; the callbacks run inside recv().
         consumer.subscribe(&[topic]).context("subscribing")?;
-        let (stop, mut stopped) = watch::channel(false);
-        let task = tokio::spawn(async move {
-            let mut records = 0;
-            loop {
-                // A member that stops polling for max.poll.interval.ms is thrown out of
-                // the group, and its rebalance callbacks never run: keep calling recv().
-                tokio::select! {
-                    _ = stopped.changed() => break,
-                    message = consumer.recv() => {
-                        message.context("consuming")?;
-                        records += 1;
-                    }
-                }
-            }
-            // Dropping the consumer closes it: it revokes its partitions (the callback runs)
-            // and leaves the group, unless it is a static member. Closing blocks: not here.
-            tokio::task::spawn_blocking(move || drop(consumer)).await?;
-            Ok(records)
-        });
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(consume(consumer, stopped));
         Ok(Member { name: name.to_string(), stop, task })
     }
 
@@ -61,6 +43,27 @@ impl Member {
         let _ = self.stop.send(true);
         self.task.await.with_context(|| format!("member {} panicked", self.name))?
     }
+}
+
+// ANCHOR: member
+/// A member's life: poll until told to stop, then close.
+async fn consume(consumer: WatchedConsumer, mut stopped: watch::Receiver<bool>) -> Result<usize> {
+    let mut records = 0;
+    loop {
+        // A member that stops polling for max.poll.interval.ms is thrown out of the group,
+        // and its rebalance callbacks never run: keep calling recv().
+        tokio::select! {
+            _ = stopped.changed() => break,
+            message = consumer.recv() => {
+                message.context("consuming")?;
+                records += 1;
+            }
+        }
+    }
+    // Dropping the consumer closes it: it revokes its partitions (the callback runs) and
+    // leaves the group, unless it is a static member. Closing blocks: not on this task.
+    tokio::task::spawn_blocking(move || drop(consumer)).await?;
+    Ok(records)
 }
 // ANCHOR_END: member
 
