@@ -41,7 +41,7 @@ impl Latin1Database {
     async fn create(env: &Env) -> Result<(Latin1Database, MySqlPool)> {
         let root = root_pool(env).await;
         let workbook = db::pool(env).await?;
-        // The account MariaDB matched the workbook user to ('workbook'@'127.0.0.1' here): grants are per account.
+        // The account MariaDB matched the workbook user to ('workbook'@'127.0.0.1' on the local backend): grants are per account.
         let current: String = sqlx::query_scalar("SELECT CURRENT_USER()").fetch_one(&workbook).await?;
         let (user, host) = current.rsplit_once('@').context("CURRENT_USER() is user@host")?;
         let name = names::unique_table("ch08_ex_latin1");
@@ -279,7 +279,12 @@ async fn database_url() {
     check_shape(&url, &user, &host, port, "mydb").unwrap();
 
     let root = root_pool(&env).await;
-    let account = format!("'{user}'@'127.0.0.1'");
+    // The host part the workbook's own account has: 127.0.0.1 on the local backend; `%` with
+    // Docker, where a client reaches MariaDB through a published port and arrives from the gateway.
+    let workbook = db::pool(&env).await.unwrap();
+    let client_host: String =
+        sqlx::query_scalar("SELECT SUBSTRING_INDEX(CURRENT_USER(), '@', -1)").fetch_one(&workbook).await.unwrap();
+    let account = format!("'{user}'@'{client_host}'");
     execute(&root, format!("CREATE USER {account} IDENTIFIED BY '{password}'")).await.unwrap();
     let granted = execute(&root, format!("GRANT SELECT ON mydb.* TO {account}")).await;
     let login = db::pool_for_url(&url).await;
@@ -296,5 +301,5 @@ async fn database_url() {
              ({e:#})"
         );
     }
-    assert_eq!(who.as_deref(), Some(format!("{user}@127.0.0.1").as_str()));
+    assert_eq!(who.as_deref(), Some(format!("{user}@{client_host}").as_str()));
 }
