@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
+use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 
 use crate::Env;
@@ -47,18 +48,98 @@ fn explain(error: sqlx::Error, url: &str) -> anyhow::Error {
     anyhow::Error::new(error).context(format!("{hint} (connecting to {shown})"))
 }
 
-/// The URL with its password replaced by `***`, safe to print.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
-                None => url.to_string(),
+/// Runs `sql` as it is, without bind parameters: DDL, or a statement whose every part the program
+/// itself wrote (never text that came from outside: that is what `sqlx::query(…).bind(…)` is for).
+pub async fn execute(pool: &MySqlPool, sql: &str) -> Result<()> {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(pool)
+        .await
+        .with_context(|| format!("running {sql}"))?;
+    Ok(())
+}
+
+/// A MariaDB address, read once from a `mysql://user:password@host:port/database` URL into the
+/// pieces a connector config names one by one. Printing it (`{}` or `{:?}`) hides the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Address {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: String,
+    pub database: String,
+}
+
+impl Address {
+    /// MariaDB as the Kafka Connect worker reaches it (`CONNECT_DATABASE_URL`): the address every
+    /// connector config uses, which is not always yours (see [`crate::env`]).
+    pub fn for_connect(env: &Env) -> Result<Address> {
+        Address::parse(&env.connect_database_url).context("reading CONNECT_DATABASE_URL")
+    }
+
+    /// Parses a `mysql://` (or `mariadb://`) URL; user, password and database must be there, the
+    /// port defaults to 3306. Percent-escapes in the user and password are decoded.
+    pub fn parse(url: &str) -> Result<Address> {
+        let parsed = reqwest::Url::parse(url).with_context(|| format!("{} is not a URL", redact(url)))?;
+        if !matches!(parsed.scheme(), "mysql" | "mariadb") {
+            bail!("{} is not a mysql:// URL", redact(url));
+        }
+        let decode = |text: &str| percent_decode_str(text).decode_utf8_lossy().into_owned();
+        let database = parsed.path().trim_start_matches('/');
+        let address = Address {
+            host: parsed.host_str().unwrap_or_default().to_string(),
+            port: parsed.port().unwrap_or(3306),
+            user: decode(parsed.username()),
+            password: decode(parsed.password().unwrap_or_default()),
+            database: decode(database),
+        };
+        for (part, value) in [("host", &address.host), ("user", &address.user), ("database", &address.database)] {
+            if value.is_empty() {
+                bail!("{} names no {part}", redact(url));
             }
         }
-        _ => url.to_string(),
+        Ok(address)
     }
+
+    /// The URL a JDBC connector's `connection.url` takes: `jdbc:mariadb://host:port/database`.
+    /// (`jdbc:mysql://` would load the MySQL driver and dialect, not MariaDB's.)
+    pub fn jdbc_url(&self) -> String {
+        format!("jdbc:mariadb://{}:{}/{}", self.host, self.port, self.database)
+    }
+
+    /// The address as a `mysql://` URL again, password included: for [`pool_for_url`], not for printing.
+    pub fn url(&self) -> String {
+        let encode = |text: &str| utf8_percent_encode(text, NON_ALPHANUMERIC).to_string();
+        format!(
+            "mysql://{}:{}@{}:{}/{}",
+            encode(&self.user),
+            encode(&self.password),
+            self.host,
+            self.port,
+            self.database
+        )
+    }
+}
+
+impl std::fmt::Display for Address {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "mysql://{}:***@{}:{}/{}", self.user, self.host, self.port, self.database)
+    }
+}
+
+impl std::fmt::Debug for Address {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Address({self})")
+    }
+}
+
+/// `url` with its password replaced by `***`, safe to print; anything that is not a URL with a
+/// password comes back as it is.
+pub fn redact(url: &str) -> String {
+    let Ok(mut parsed) = reqwest::Url::parse(url) else { return url.to_string() };
+    if parsed.password().is_none() || parsed.set_password(Some("***")).is_err() {
+        return url.to_string();
+    }
+    parsed.to_string()
 }
 
 #[cfg(test)]
@@ -69,5 +150,28 @@ mod tests {
     fn redact_hides_only_the_password() {
         assert_eq!(redact("mysql://workbook:s3cret@127.0.0.1:3307/mydb"), "mysql://workbook:***@127.0.0.1:3307/mydb");
         assert_eq!(redact("mysql://127.0.0.1/mydb"), "mysql://127.0.0.1/mydb");
+        assert_eq!(redact("127.0.0.1:9092"), "127.0.0.1:9092");
+        assert_eq!(redact("http://127.0.0.1:8083"), "http://127.0.0.1:8083");
+    }
+
+    #[test]
+    fn an_address_has_every_piece_a_connector_names() {
+        let address = Address::parse("mysql://workbook:p%40ss@workbook-mariadb:3306/mydb").unwrap();
+        assert_eq!((address.host.as_str(), address.port), ("workbook-mariadb", 3306));
+        assert_eq!((address.user.as_str(), address.password.as_str()), ("workbook", "p@ss"));
+        assert_eq!(address.database, "mydb");
+        assert_eq!(address.jdbc_url(), "jdbc:mariadb://workbook-mariadb:3306/mydb");
+        assert_eq!(Address::parse(&address.url()).unwrap(), address, "url() round-trips");
+        assert_eq!(address.to_string(), "mysql://workbook:***@workbook-mariadb:3306/mydb");
+        assert!(!format!("{address:?}").contains("p@ss"), "Debug hides the password too");
+        assert_eq!(Address::parse("mysql://u:p@h/db").unwrap().port, 3306);
+    }
+
+    #[test]
+    fn an_address_without_a_database_or_user_is_refused() {
+        let err = Address::parse("mysql://u:secret@h:1").unwrap_err().to_string();
+        assert!(err.contains("names no database") && !err.contains("secret"), "{err}");
+        assert!(Address::parse("mysql://h:1/db").unwrap_err().to_string().contains("names no user"));
+        assert!(Address::parse("http://u:p@h:1/db").unwrap_err().to_string().contains("not a mysql:// URL"));
     }
 }

@@ -1,7 +1,8 @@
 //! The `.workbook/env` file: `KEY=value` lines, as dotenv tools read them.
 //!
-//! `cargo xtask up` writes it; [`crate::Env::load`] reads it. Kept deliberately tiny:
-//! no variable expansion, optional single or double quotes, `#` comments.
+//! `cargo xtask up` writes it; [`crate::Env::load`] reads it with [`dotenvy`], the parser other
+//! dotenv tools share: `#` comments, `export KEY=value`, single or double quotes, and `$VAR`
+//! expansion outside single quotes. Nothing is put into the process environment.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -11,30 +12,23 @@ use anyhow::{Context, Result, bail};
 /// Parses dotenv text into ordered key/value pairs.
 pub fn parse(text: &str) -> Result<BTreeMap<String, String>> {
     let mut vars = BTreeMap::new();
-    for (number, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
+    for item in dotenvy::from_read_iter(text.as_bytes()) {
+        match item {
+            Ok((key, value)) => {
+                vars.insert(key, value);
+            }
+            // dotenvy names the line by its text; say where it is, as an editor would.
+            Err(dotenvy::Error::LineParse(line, _)) => {
+                let number = text.lines().position(|l| l.trim() == line.trim()).map_or(0, |n| n + 1);
+                bail!("line {number}: expected KEY=value, found {:?}", line.trim());
+            }
+            Err(error) => return Err(error).context("reading dotenv text"),
         }
-        let line = line.strip_prefix("export ").unwrap_or(line);
-        let Some((key, value)) = line.split_once('=') else {
-            bail!("line {}: expected KEY=value, found {line:?}", number + 1);
-        };
-        vars.insert(key.trim().to_string(), unquote(value.trim()).to_string());
     }
     Ok(vars)
 }
 
-fn unquote(value: &str) -> &str {
-    for quote in ['"', '\''] {
-        if let Some(inner) = value.strip_prefix(quote).and_then(|v| v.strip_suffix(quote)) {
-            return inner;
-        }
-    }
-    value
-}
-
-/// Renders pairs as dotenv text, quoting nothing (our values never contain spaces or `#`).
+/// Renders pairs as dotenv text, quoting nothing (our values never contain spaces, `#` or `$`).
 pub fn render(header: &str, vars: &BTreeMap<String, String>) -> String {
     let mut text = String::new();
     for line in header.lines() {

@@ -17,9 +17,14 @@ pub const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Settings every client shares: where the brokers are, and how fast to give up on them.
 pub fn client_config(env: &Env) -> ClientConfig {
+    client_config_for(&env.bootstrap_servers)
+}
+
+/// [`client_config`] for the brokers at `bootstrap_servers` (another cluster than the environment's).
+pub fn client_config_for(bootstrap_servers: &str) -> ClientConfig {
     let mut config = ClientConfig::new();
     config
-        .set("bootstrap.servers", &env.bootstrap_servers)
+        .set("bootstrap.servers", bootstrap_servers)
         // A refused or silent TCP connection fails in seconds, not the default 30 s.
         .set("socket.connection.setup.timeout.ms", "5000")
         .set("socket.timeout.ms", "10000");
@@ -33,10 +38,26 @@ pub fn producer_config(env: &Env) -> ClientConfig {
     config
 }
 
-/// A consumer config for `group`, starting from the earliest record when the group has no offset yet.
-pub fn consumer_config(env: &Env, group: &str) -> ClientConfig {
+/// A consumer config for a member of consumer group `group`.
+///
+/// Where the member starts on a partition its group has no committed offset for is
+/// `auto.offset.reset`, and it is left to the caller on purpose: librdkafka's default is `latest`
+/// (only records written from now on), like the Java client's. A reader that wants what is already
+/// in the topic says so: `.set("auto.offset.reset", "earliest")`.
+pub fn group_config(env: &Env, group: &str) -> ClientConfig {
     let mut config = client_config(env);
-    config.set("group.id", group).set("auto.offset.reset", "earliest").set("session.timeout.ms", "10000");
+    config
+        .set("group.id", group)
+        // A member silent for this long is declared dead and its partitions move on (default 45 s).
+        .set("session.timeout.ms", "10000");
+    config
+}
+
+/// [`group_config`] that starts at the earliest record: kept while chapters 11, 14, 16 and 18 and
+/// the `tests` crate still call it. New code uses `group_config` and says where it starts.
+pub fn consumer_config(env: &Env, group: &str) -> ClientConfig {
+    let mut config = group_config(env, group);
+    config.set("auto.offset.reset", "earliest");
     config
 }
 
@@ -52,10 +73,7 @@ pub const ADMIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// The number of partitions of `topic`, or a clear error when the broker is unreachable (within
 /// seconds) or the topic does not exist (the workbook's brokers never create topics on the fly).
 pub async fn topic_partitions(env: &Env, topic: &str) -> Result<usize> {
-    let (probe, name) = (env.clone(), topic.to_string());
-    let cluster = tokio::task::spawn_blocking(move || fetch_cluster(&probe, Some(&name), METADATA_TIMEOUT))
-        .await
-        .context("the metadata request panicked")??;
+    let cluster = fetch_metadata(&env.bootstrap_servers, Some(topic), METADATA_TIMEOUT).await?;
     match cluster.topics.iter().find(|t| t.name == topic) {
         Some(t) if !t.partitions.is_empty() => Ok(t.partitions.len()),
         _ => bail!(
@@ -121,21 +139,35 @@ pub struct Cluster {
     pub topics: Vec<Topic>,
 }
 
-/// Asks the cluster for its metadata (all topics, or just `topic`), failing within `timeout`.
+/// Asks the brokers at `bootstrap_servers` for the cluster's metadata (all topics, or just `topic`),
+/// failing within `timeout`: the first thing a program does, so that a broker that is not there is a
+/// clear error in seconds (`no answer from Kafka at …`), not a hang later.
 ///
-/// This is the blocking call librdkafka makes; call it from `spawn_blocking` inside async code.
-pub fn fetch_cluster(env: &Env, topic: Option<&str>, timeout: Duration) -> Result<Cluster> {
-    let consumer: BaseConsumer = client_config(env).create().context("creating a Kafka client")?;
-    let metadata = consumer.fetch_metadata(topic, timeout).with_context(|| unreachable_message(env, timeout))?;
+/// librdkafka's metadata call blocks its thread until the answer comes; this runs it on tokio's
+/// blocking pool, so the async threads keep working meanwhile.
+pub async fn fetch_metadata(bootstrap_servers: &str, topic: Option<&str>, timeout: Duration) -> Result<Cluster> {
+    let (servers, topic) = (bootstrap_servers.to_string(), topic.map(str::to_string));
+    tokio::task::spawn_blocking(move || fetch_metadata_blocking(&servers, topic.as_deref(), timeout))
+        .await
+        .context("the metadata request panicked")?
+}
+
+/// [`fetch_metadata`] for code that is not async: it blocks the calling thread until the answer comes.
+pub fn fetch_metadata_blocking(bootstrap_servers: &str, topic: Option<&str>, timeout: Duration) -> Result<Cluster> {
+    let consumer: BaseConsumer = client_config_for(bootstrap_servers).create().context("creating a Kafka client")?;
+    let metadata = consumer.fetch_metadata(topic, timeout).with_context(|| {
+        format!(
+            "no answer from Kafka at {bootstrap_servers} within {} s. Is the environment up? \
+             Try `cargo xtask status`, or `cargo xtask up`",
+            timeout.as_secs()
+        )
+    })?;
     Ok(cluster_from(&metadata))
 }
 
-fn unreachable_message(env: &Env, timeout: Duration) -> String {
-    format!(
-        "no answer from Kafka at {} within {} s. Is the environment up? Try `cargo xtask status`, or `cargo xtask up`",
-        env.bootstrap_servers,
-        timeout.as_secs()
-    )
+/// [`fetch_metadata_blocking`] for an [`Env`]: kept while xtask and the `tests` crate still call it.
+pub fn fetch_cluster(env: &Env, topic: Option<&str>, timeout: Duration) -> Result<Cluster> {
+    fetch_metadata_blocking(&env.bootstrap_servers, topic, timeout)
 }
 
 fn cluster_from(metadata: &Metadata) -> Cluster {
