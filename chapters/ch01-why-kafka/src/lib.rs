@@ -95,7 +95,9 @@ pub struct Fetched {
 ///
 /// No consumer group is joined: `assign` points the consumer at one exact position, nothing
 /// is committed, and no other consumer is affected. (librdkafka insists on a `group.id` even
-/// so; with `assign` and no commits the broker never hears of it. Chapter 5 is about groups.)
+/// so, and with one it still asks a broker for the group's coordinator, as it would to commit
+/// offsets. It never joins the group, though, and commits nothing: the group gets no members
+/// and no offsets. Chapter 5 is about groups.)
 pub async fn read_at(env: &Env, topic: &str, partition: i32, offset: i64) -> Result<Fetched> {
     let consumer: StreamConsumer = kafka::client_config(env)
         .set("group.id", "ch01-read-at")
