@@ -150,8 +150,11 @@ impl ConsumerContext for Variant {
 async fn consume(run: Run<'_>, process: Process<'_>, mut stop: watch::Receiver<bool>, how: How) -> Result<()> {
     let Run { env, topic, group, commit_every } = run;
     let context = Variant { how, processed: Mutex::default() };
-    let consumer: StreamConsumer<Variant> =
-        kafka::consumer_config(env, group).set("enable.auto.commit", "false").create_with_context(context)?;
+    let consumer: StreamConsumer<Variant> = kafka::client_config(env)
+        .set("group.id", group)
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create_with_context(context)?;
     consumer.subscribe(&[topic]).context("subscribing")?;
     let mut count = 0;
     loop {

@@ -75,7 +75,11 @@ pub async fn commit_on_revoke(
     process: &mut dyn FnMut(&str) -> Result<()>,
     mut stop: watch::Receiver<bool>,
 ) -> Result<()> {
-    let consumer: StreamConsumer<CommitOnRevoke> = kafka::consumer_config(env, group)
+    let consumer: StreamConsumer<CommitOnRevoke> = kafka::client_config(env)
+        .set("group.id", group)
+        // A group with no committed offset starts at the topic's first record.
+        .set("auto.offset.reset", "earliest")
+        // This member commits itself: in batches, and when partitions are revoked.
         .set("enable.auto.commit", "false")
         .create_with_context(CommitOnRevoke::default())?;
     consumer.subscribe(&[topic]).context("subscribing")?;

@@ -119,7 +119,7 @@ fn recorder(work: &Shared, member: &'static str) -> impl FnMut(&str) -> anyhow::
 /// that never joins the group.
 fn committed(env: &Env, group: &str, topic: &str) -> Vec<Option<i64>> {
     let client: StreamConsumer =
-        kafka::consumer_config(env, group).set("enable.auto.commit", "false").create().unwrap();
+        kafka::client_config(env).set("group.id", group).set("enable.auto.commit", "false").create().unwrap();
     let mut list = TopicPartitionList::new();
     for p in 0..PARTITIONS {
         list.add_partition(topic, p);
