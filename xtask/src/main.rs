@@ -48,7 +48,8 @@ enum Command {
     Down(DownOptions),
     /// Show what runs, where, and whether it is healthy.
     Status,
-    /// Stop (SIGTERM), kill (SIGKILL) or start again one broker of the environment, e.g. `cargo xtask broker kill 2`.
+    /// Stop (SIGTERM), kill (SIGKILL), start again, pause (SIGSTOP) or resume (SIGCONT) one broker of the
+    /// environment, e.g. `cargo xtask broker kill 2`.
     Broker(broker::BrokerOptions),
     /// Run a real Kafka command-line tool against the environment, e.g. `cargo xtask cli kafka-topics --list`.
     Cli(cli::CliOptions),
