@@ -21,10 +21,16 @@ use workbook_support::{Env, kafka, mistakes};
 pub async fn time_lag(env: &Env, group: &str, topic: &str) -> Result<Vec<Duration>> {
     match mistakes::chosen().as_deref() {
         None => solution::time_lag(env, group, topic).await,
-        Some("ages_the_first_stored_record") => by_choice(env, group, topic, Pick::FirstStored, false).await,
-        Some("ages_the_last_processed_record") => by_choice(env, group, topic, Pick::LastProcessed, false).await,
+        Some("ages_the_first_stored_record") => {
+            by_choice(env, group, topic, Pick::FirstStored, false).await
+        }
+        Some("ages_the_last_processed_record") => {
+            by_choice(env, group, topic, Pick::LastProcessed, false).await
+        }
         Some("ages_the_newest_record") => by_choice(env, group, topic, Pick::Newest, false).await,
-        Some("no_commit_means_no_lag") => by_choice(env, group, topic, Pick::ZeroWithoutCommit, false).await,
+        Some("no_commit_means_no_lag") => {
+            by_choice(env, group, topic, Pick::ZeroWithoutCommit, false).await
+        }
         Some("auto_commit_left_on") => by_choice(env, group, topic, Pick::Committed, true).await,
         Some("joins_the_group") => joins_the_group(env, group, topic).await,
         Some(other) => mistakes::unknown("time_lag", other),
@@ -58,7 +64,13 @@ fn age_of(message: &BorrowedMessage<'_>) -> Result<Duration> {
 
 /// The reference solution with one choice made differently (`pick`), or with auto-commit left
 /// on (`auto_commit`: the consumer commits the position of what it read, moving the group).
-async fn by_choice(env: &Env, group: &str, topic: &str, pick: Pick, auto_commit: bool) -> Result<Vec<Duration>> {
+async fn by_choice(
+    env: &Env,
+    group: &str,
+    topic: &str,
+    pick: Pick,
+    auto_commit: bool,
+) -> Result<Vec<Duration>> {
     let partitions = kafka::topic_partitions(env, topic).await? as i32;
     let mut config = kafka::client_config(env);
     config.set("group.id", group);
@@ -107,7 +119,8 @@ async fn by_choice(env: &Env, group: &str, topic: &str, pick: Pick, auto_commit:
 /// member: the running service is rebalanced twice, once when it joins and once when it leaves.
 async fn joins_the_group(env: &Env, group: &str, topic: &str) -> Result<Vec<Duration>> {
     let partitions = kafka::topic_partitions(env, topic).await?;
-    let consumer: StreamConsumer = kafka::consumer_config(env, group).set("enable.auto.commit", "false").create()?;
+    let consumer: StreamConsumer =
+        kafka::consumer_config(env, group).set("enable.auto.commit", "false").create()?;
     consumer.subscribe(&[topic])?;
     let mut first = BTreeMap::new();
     // Partitions with nothing waiting never deliver: stop after 5 s without a new partition.
@@ -125,7 +138,11 @@ async fn joins_the_group(env: &Env, group: &str, topic: &str) -> Result<Vec<Dura
     Ok((0..partitions as i32).map(|p| first.get(&p).copied().unwrap_or(Duration::ZERO)).collect())
 }
 
-pub async fn set_retention(admin: &AdminClient<DefaultClientContext>, topic: &str, retention: Duration) -> Result<()> {
+pub async fn set_retention(
+    admin: &AdminClient<DefaultClientContext>,
+    topic: &str,
+    retention: Duration,
+) -> Result<()> {
     match mistakes::chosen().as_deref() {
         None => solution::set_retention(admin, topic, retention).await,
         Some("sends_only_retention") => sends_only_retention(admin, topic, retention).await,
@@ -135,7 +152,11 @@ pub async fn set_retention(admin: &AdminClient<DefaultClientContext>, topic: &st
     }
 }
 
-async fn alter(admin: &AdminClient<DefaultClientContext>, topic: &str, settings: &[(String, String)]) -> Result<()> {
+async fn alter(
+    admin: &AdminClient<DefaultClientContext>,
+    topic: &str,
+    settings: &[(String, String)],
+) -> Result<()> {
     let mut change = AlterConfig::new(ResourceSpecifier::Topic(topic));
     for (name, value) in settings {
         change = change.set(name, value);
@@ -168,7 +189,8 @@ async fn copies_every_non_default(
 ) -> Result<()> {
     let options = AdminOptions::new().request_timeout(Some(Duration::from_secs(10)));
     let described = admin.describe_configs(&[ResourceSpecifier::Topic(topic)], &options).await?;
-    let resource = described.into_iter().next().context("no answer")?.map_err(|code| anyhow!("{code}"))?;
+    let resource =
+        described.into_iter().next().context("no answer")?.map_err(|code| anyhow!("{code}"))?;
     let mut settings: Vec<(String, String)> = resource
         .entries
         .into_iter()
@@ -188,7 +210,8 @@ async fn retention_in_seconds(
 ) -> Result<()> {
     let options = AdminOptions::new().request_timeout(Some(Duration::from_secs(10)));
     let described = admin.describe_configs(&[ResourceSpecifier::Topic(topic)], &options).await?;
-    let resource = described.into_iter().next().context("no answer")?.map_err(|code| anyhow!("{code}"))?;
+    let resource =
+        described.into_iter().next().context("no answer")?.map_err(|code| anyhow!("{code}"))?;
     let mut settings: Vec<(String, String)> = resource
         .entries
         .into_iter()

@@ -14,8 +14,10 @@ pub async fn time_lag(env: &Env, group: &str, topic: &str) -> Result<Vec<Duratio
     let partitions = kafka::topic_partitions(env, topic).await? as i32;
     // The group's id, to look up its committed offsets; no subscribe (no membership, no
     // rebalance) and no auto-commit (which would commit what this client reads).
-    let consumer: StreamConsumer =
-        kafka::client_config(env).set("group.id", group).set("enable.auto.commit", "false").create()?;
+    let consumer: StreamConsumer = kafka::client_config(env)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()?;
     let mut wanted = TopicPartitionList::new();
     for p in 0..partitions {
         wanted.add_partition(topic, p);
@@ -51,7 +53,11 @@ pub async fn time_lag(env: &Env, group: &str, topic: &str) -> Result<Vec<Duratio
 // ANCHOR_END: time_lag
 
 // ANCHOR: set_retention
-pub async fn set_retention(admin: &AdminClient<DefaultClientContext>, topic: &str, retention: Duration) -> Result<()> {
+pub async fn set_retention(
+    admin: &AdminClient<DefaultClientContext>,
+    topic: &str,
+    retention: Duration,
+) -> Result<()> {
     let options = AdminOptions::new().request_timeout(Some(Duration::from_secs(10)));
     let described = admin.describe_configs(&[ResourceSpecifier::Topic(topic)], &options).await?;
     let resource = described

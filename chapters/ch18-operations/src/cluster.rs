@@ -18,7 +18,10 @@ pub struct OwnCluster {
 impl OwnCluster {
     /// Starts three brokers (and reads the env file `up` wrote for them).
     pub fn up() -> Result<OwnCluster> {
-        let dir = tempfile::Builder::new().prefix("ch18-operations-").tempdir().context("creating a temp dir")?;
+        let dir = tempfile::Builder::new()
+            .prefix("ch18-operations-")
+            .tempdir()
+            .context("creating a temp dir")?;
         println!("waiting for `cargo xtask up --brokers 3 --no-connect` (a cluster of our own)");
         let output = xtask(dir.path(), &["up", "--brokers", "3", "--no-connect"])
             .output()
@@ -52,7 +55,9 @@ impl Drop for OwnCluster {
 /// else through cargo.
 fn xtask(dir: &Path, args: &[&str]) -> Command {
     let root = env::workspace_root();
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
     let binary = target.join("debug").join("xtask");
     let mut command = if binary.is_file() {
         Command::new(binary)

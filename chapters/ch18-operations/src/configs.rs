@@ -30,7 +30,11 @@ pub async fn describe_topic(admin: &Admin, topic: &str) -> Result<Vec<Setting>> 
     let mut settings: Vec<Setting> = resource
         .entries
         .into_iter()
-        .map(|e| Setting { name: e.name, value: e.value, source: source_name(&e.source).to_string() })
+        .map(|e| Setting {
+            name: e.name,
+            value: e.value,
+            source: source_name(&e.source).to_string(),
+        })
         .collect();
     settings.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(settings)
@@ -52,7 +56,11 @@ fn source_name(source: &ConfigSource) -> &'static str {
 /// Sends `settings` to the broker with the AlterConfigs request, the only one rust-rdkafka 0.39
 /// offers. It is not "set these": it is "the topic's settings are now exactly these". Every
 /// topic setting not in the list goes back to its default.
-pub async fn replace_topic_configs(admin: &Admin, topic: &str, settings: &[(&str, &str)]) -> Result<()> {
+pub async fn replace_topic_configs(
+    admin: &Admin,
+    topic: &str,
+    settings: &[(&str, &str)],
+) -> Result<()> {
     let mut change = AlterConfig::new(ResourceSpecifier::Topic(topic));
     for (name, value) in settings {
         change = change.set(name, value);

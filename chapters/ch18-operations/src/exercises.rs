@@ -22,7 +22,7 @@ use workbook_support::Env;
 ///   `Duration::ZERO`, without waiting for a record.
 /// - Give up with an error if a record you expect does not arrive within 15 seconds.
 pub async fn time_lag(env: &Env, group: &str, topic: &str) -> Result<Vec<Duration>> {
-    todo!("find the oldest unprocessed record of each partition, read its timestamp, never as a member")
+    todo!("find each partition's oldest waiting record and its age, without joining the group")
 }
 // ANCHOR_END: time_lag
 
@@ -30,7 +30,11 @@ pub async fn time_lag(env: &Env, group: &str, topic: &str) -> Result<Vec<Duratio
 /// Sets `topic`'s retention (`retention.ms`) to `retention`, on the running topic, and keeps
 /// every other setting made on this topic exactly as it was. Settings the topic takes from the
 /// broker or from Kafka's defaults must stay that way (not become settings of the topic).
-pub async fn set_retention(admin: &AdminClient<DefaultClientContext>, topic: &str, retention: Duration) -> Result<()> {
+pub async fn set_retention(
+    admin: &AdminClient<DefaultClientContext>,
+    topic: &str,
+    retention: Duration,
+) -> Result<()> {
     todo!("change retention.ms without losing the topic's other settings")
 }
 // ANCHOR_END: set_retention

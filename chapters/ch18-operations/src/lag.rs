@@ -36,19 +36,25 @@ pub fn observer(env: &Env, group: &str) -> Result<BaseConsumer> {
 /// The group's lag on each partition of `topic`: high watermark minus committed offset.
 /// A partition the group never committed counts from its first stored record (where a new
 /// group with `auto.offset.reset=earliest` would start): all of it is still to be read.
-pub fn offset_lag(observer: &BaseConsumer, topic: &str, partitions: i32) -> Result<Vec<PartitionLag>> {
+pub fn offset_lag(
+    observer: &BaseConsumer,
+    topic: &str,
+    partitions: i32,
+) -> Result<Vec<PartitionLag>> {
     let timeout = Duration::from_secs(10);
     let mut wanted = TopicPartitionList::new();
     for p in 0..partitions {
         wanted.add_partition(topic, p);
     }
     // One OffsetFetch request to the group coordinator ...
-    let committed = observer.committed_offsets(wanted, timeout).context("reading committed offsets")?;
+    let committed =
+        observer.committed_offsets(wanted, timeout).context("reading committed offsets")?;
     let mut lags = Vec::new();
     for element in committed.elements() {
         // ... and one ListOffsets request per partition to its leader.
-        let (low, end) =
-            observer.fetch_watermarks(topic, element.partition(), timeout).context("reading the watermarks")?;
+        let (low, end) = observer
+            .fetch_watermarks(topic, element.partition(), timeout)
+            .context("reading the watermarks")?;
         let committed = match element.offset() {
             Offset::Offset(o) => Some(o),
             _ => None,
@@ -64,8 +70,13 @@ pub fn offset_lag(observer: &BaseConsumer, topic: &str, partitions: i32) -> Resu
 /// The group's state as its coordinator sees it (`Stable`, `PreparingRebalance`,
 /// `CompletingRebalance`, `Empty`, `Dead`) and how many members it has.
 pub fn group_state(observer: &BaseConsumer, group: &str) -> Result<(String, usize)> {
-    let list = observer.fetch_group_list(Some(group), Duration::from_secs(10)).context("describing the group")?;
-    Ok(list.groups().first().map_or(("Dead".to_string(), 0), |g| (g.state().to_string(), g.members().len())))
+    let list = observer
+        .fetch_group_list(Some(group), Duration::from_secs(10))
+        .context("describing the group")?;
+    Ok(list
+        .groups()
+        .first()
+        .map_or(("Dead".to_string(), 0), |g| (g.state().to_string(), g.members().len())))
 }
 // ANCHOR_END: group_state
 
@@ -122,7 +133,8 @@ mod tests {
             trend.observe(lag);
         }
         assert_eq!(trend.observe(0), Trend::KeepingUp);
-        let verdicts: Vec<Trend> = [10, 40, 40, 90].into_iter().map(|lag| trend.observe(lag)).collect();
+        let verdicts: Vec<Trend> =
+            [10, 40, 40, 90].into_iter().map(|lag| trend.observe(lag)).collect();
         assert_eq!(verdicts.last(), Some(&Trend::FallingBehind));
         assert_eq!(trend.observe(60), Trend::KeepingUp);
     }

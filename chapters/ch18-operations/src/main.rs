@@ -88,17 +88,30 @@ async fn lag(rate: u32, seconds: u64, keep: bool) -> Result<()> {
     println!("producer: {rate} records/s for {seconds} s; consumer: 15 records/s, then 40/s\n");
 
     let producing = Arc::new(AtomicBool::new(true));
-    let producer = tokio::spawn(produce_steadily(env.clone(), topic.clone(), rate, seconds, producing.clone()));
-    let consumer = tokio::spawn(consume_slowly(env.clone(), topic.clone(), group.clone(), producing.clone()));
+    let producer = tokio::spawn(produce_steadily(
+        env.clone(),
+        topic.clone(),
+        rate,
+        seconds,
+        producing.clone(),
+    ));
+    let consumer =
+        tokio::spawn(consume_slowly(env.clone(), topic.clone(), group.clone(), producing.clone()));
 
     let watcher = observer(&env, &group)?;
     let mut trend = LagTrend::new(4);
     let started = Instant::now();
-    println!("{:>4}  {:>5} {:>5} {:>5} {:>6}  {:<20} trend", "t", "p0", "p1", "p2", "total", "group");
+    println!(
+        "{:>4}  {:>5} {:>5} {:>5} {:>6}  {:<20} trend",
+        "t", "p0", "p1", "p2", "total", "group"
+    );
     loop {
         tokio::time::sleep(Duration::from_secs(1)).await;
         let (lags, (state, members)) = tokio::task::block_in_place(|| {
-            Ok::<_, anyhow::Error>((offset_lag(&watcher, &topic, 3)?, group_state(&watcher, &group)?))
+            Ok::<_, anyhow::Error>((
+                offset_lag(&watcher, &topic, 3)?,
+                group_state(&watcher, &group)?,
+            ))
         })?;
         let total: i64 = lags.iter().map(|l| l.lag).sum();
         let verdict = trend.observe(total);
@@ -123,7 +136,10 @@ async fn lag(rate: u32, seconds: u64, keep: bool) -> Result<()> {
     let _ = consumer.await;
     // The member left: the group has no members now, but keeps its committed offsets.
     let (state, members) = tokio::task::block_in_place(|| group_state(&watcher, &group))?;
-    println!("\nconsumer stopped: group {group} is {state} with {members} member(s); its offsets stay committed");
+    println!(
+        "\nconsumer stopped: group {group} is {state} with {members} member(s); \
+         its offsets stay committed"
+    );
     if keep {
         println!("kept: cargo xtask cli kafka-consumer-groups --describe --group {group}");
         cleanup.keep();
@@ -134,7 +150,13 @@ async fn lag(rate: u32, seconds: u64, keep: bool) -> Result<()> {
 }
 
 /// Writes `rate` keyed records per second for `seconds`, then clears `producing`.
-async fn produce_steadily(env: Env, topic: String, rate: u32, seconds: u64, producing: Arc<AtomicBool>) -> Result<()> {
+async fn produce_steadily(
+    env: Env,
+    topic: String,
+    rate: u32,
+    seconds: u64,
+    producing: Arc<AtomicBool>,
+) -> Result<()> {
     let producer: FutureProducer = kafka::producer_config(&env).create()?;
     let mut tick = tokio::time::interval(Duration::from_secs(1) / rate.max(1));
     let end = Instant::now() + Duration::from_secs(seconds);
@@ -155,8 +177,14 @@ async fn produce_steadily(env: Env, topic: String, rate: u32, seconds: u64, prod
 
 /// A group member that takes 65 ms per record while the producer runs (slower than it writes),
 /// then 25 ms; it commits each record after processing it.
-async fn consume_slowly(env: Env, topic: String, group: String, producing: Arc<AtomicBool>) -> Result<()> {
-    let consumer: StreamConsumer = kafka::consumer_config(&env, &group).set("enable.auto.commit", "false").create()?;
+async fn consume_slowly(
+    env: Env,
+    topic: String,
+    group: String,
+    producing: Arc<AtomicBool>,
+) -> Result<()> {
+    let consumer: StreamConsumer =
+        kafka::consumer_config(&env, &group).set("enable.auto.commit", "false").create()?;
     consumer.subscribe(&[&topic])?;
     loop {
         let message = consumer.recv().await?;
@@ -179,11 +207,21 @@ async fn configs() -> Result<()> {
         .set("cleanup.policy", "compact,delete")
         .set("max.message.bytes", "2097152");
     let options = AdminOptions::new().request_timeout(Some(ADMIN_TIMEOUT));
-    admin.create_topics(&[new_topic], &options).await?.remove(0).map_err(|(_, code)| anyhow::anyhow!("{code}"))?;
+    admin
+        .create_topics(&[new_topic], &options)
+        .await?
+        .remove(0)
+        .map_err(|(_, code)| anyhow::anyhow!("{code}"))?;
     cleanup.topics.push(topic.clone());
     println!("created {topic} with cleanup.policy=compact,delete and max.message.bytes=2097152\n");
 
-    let watched = ["cleanup.policy", "max.message.bytes", "retention.ms", "min.insync.replicas", "segment.bytes"];
+    let watched = [
+        "cleanup.policy",
+        "max.message.bytes",
+        "retention.ms",
+        "min.insync.replicas",
+        "segment.bytes",
+    ];
     println!("its settings (a few of {}):", describe_topic(&admin, &topic).await?.len());
     print_settings(&describe_topic(&admin, &topic).await?, &watched);
 
@@ -230,14 +268,20 @@ async fn partitions() -> Result<()> {
     let fresh: FutureProducer = kafka::producer_config(&env).create()?;
     let after = produce_keyed(&fresh, &topic, &keys, "v3").await?;
 
-    println!("{:<7} {:>16} {:>22} {:>18}", "key", "v1 (2 partitions)", "v2 (running producer)", "v3 (new producer)");
+    println!(
+        "{:<7} {:>16} {:>22} {:>18}",
+        "key", "v1 (2 partitions)", "v2 (running producer)", "v3 (new producer)"
+    );
     let mut moved = 0;
     for (i, key) in keys.iter().enumerate() {
         let note = if after[i] != before[i] { "  <- moved" } else { "" };
         moved += usize::from(after[i] != before[i]);
         println!("{key:<7} {:>16} {:>22} {:>18}{note}", before[i], stale[i], after[i]);
     }
-    println!("\n{moved} of {} keys now go to another partition than their earlier records", keys.len());
+    println!(
+        "\n{moved} of {} keys now go to another partition than their earlier records",
+        keys.len()
+    );
     cleanup.run().await;
     Ok(())
 }
@@ -249,7 +293,11 @@ async fn reassign() -> Result<()> {
     let kafka_tools = tools::Kafka::locate()?;
     let started = Instant::now();
     let cluster = tokio::task::spawn_blocking(OwnCluster::up).await??;
-    println!("3 brokers ready in {:.0} s: {}\n", started.elapsed().as_secs_f64(), cluster.env.bootstrap_servers);
+    println!(
+        "3 brokers ready in {:.0} s: {}\n",
+        started.elapsed().as_secs_f64(),
+        cluster.env.bootstrap_servers
+    );
     let outcome = tokio::select! {
         outcome = reassign_on(&cluster, &kafka_tools) => outcome,
         _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
@@ -265,7 +313,9 @@ async fn reassign_on(cluster: &OwnCluster, kafka_tools: &tools::Kafka) -> Result
     let admin = kafka::admin(env)?;
     let topic = "orders";
     create_pinned_topic(&admin, topic, &[&[1, 2], &[2, 1], &[1, 2]]).await?;
-    println!("created {topic}: 3 partitions, 2 replicas each, all on brokers 1 and 2 (broker 3 is new)");
+    println!(
+        "created {topic}: 3 partitions, 2 replicas each, all on brokers 1 and 2 (broker 3 is new)"
+    );
     let producer: FutureProducer = kafka::producer_config(env).set("linger.ms", "20").create()?;
     let value = "x".repeat(400);
     let count = 10_000;
@@ -281,6 +331,22 @@ async fn reassign_on(cluster: &OwnCluster, kafka_tools: &tools::Kafka) -> Result
     println!("wrote {count} records of 400 bytes\n");
     print_replicas(env, topic).await?;
 
+    // What would Kafka propose for spreading the topic over all three brokers?
+    let topics_file = tools::write_file(
+        cluster.dir(),
+        "topics.json",
+        &format!(r#"{{"topics":[{{"topic":"{topic}"}}],"version":1}}"#),
+    )?;
+    let topics_arg = topics_file.display().to_string();
+    println!();
+    tokio::task::block_in_place(|| {
+        let generate = ["--bootstrap-server", bootstrap, "--topics-to-move-json-file", &topics_arg];
+        kafka_tools.run_ok(
+            "kafka-reassign-partitions",
+            &[&generate[..], &["--broker-list", "1,2,3", "--generate"]].concat(),
+        )
+    })?;
+
     // Move partition 0 from [1, 2] to [3, 2] and partition 2 from [1, 2] to [3, 1]: broker 3
     // copies both from their leaders, then broker 1 (resp. 2) drops its copy.
     let plan = reassignment_json(topic, &[(0, &[3, 2]), (2, &[3, 1])]);
@@ -289,11 +355,16 @@ async fn reassign_on(cluster: &OwnCluster, kafka_tools: &tools::Kafka) -> Result
     println!("\nthe plan ({}):\n{plan}\n", plan_file.display());
     // The throttle caps replication traffic (bytes/s) so a real move does not starve clients.
     let args = ["--bootstrap-server", bootstrap, "--reassignment-json-file", &plan_arg];
-    let run = |extra: &[&str]| kafka_tools.run_ok("kafka-reassign-partitions", &[&args[..], extra].concat());
+    let run = |extra: &[&str]| {
+        kafka_tools.run_ok("kafka-reassign-partitions", &[&args[..], extra].concat())
+    };
     tokio::task::block_in_place(|| run(&["--execute", "--throttle", "200000"]))?;
     println!();
     tokio::task::block_in_place(|| {
-        kafka_tools.run_ok("kafka-topics", &["--bootstrap-server", bootstrap, "--describe", "--topic", topic])
+        kafka_tools.run_ok(
+            "kafka-topics",
+            &["--bootstrap-server", bootstrap, "--describe", "--topic", topic],
+        )
     })?;
     println!("\nwaiting for the reassignment to complete (--verify every 2 s)");
     let deadline = Instant::now() + Duration::from_secs(180);
@@ -321,8 +392,10 @@ async fn reassign_on(cluster: &OwnCluster, kafka_tools: &tools::Kafka) -> Result
 
 async fn print_replicas(env: &Env, topic: &str) -> Result<()> {
     let (env, name) = (env.clone(), topic.to_string());
-    let cluster =
-        tokio::task::spawn_blocking(move || kafka::fetch_cluster(&env, Some(&name), Duration::from_secs(10))).await??;
+    let cluster = tokio::task::spawn_blocking(move || {
+        kafka::fetch_cluster(&env, Some(&name), Duration::from_secs(10))
+    })
+    .await??;
     let partitions = &cluster.topics.first().context("no such topic")?.partitions;
     for line in describe(partitions) {
         println!("  {line}");
@@ -332,8 +405,9 @@ async fn print_replicas(env: &Env, topic: &str) -> Result<()> {
 
 /// Reads `topic` from the beginning (no group commits) until `expected` records arrived.
 async fn count_records(env: &Env, topic: &str, expected: usize) -> Result<usize> {
-    let consumer: StreamConsumer =
-        kafka::consumer_config(env, &names::unique("ch18-count")).set("enable.auto.commit", "false").create()?;
+    let consumer: StreamConsumer = kafka::consumer_config(env, &names::unique("ch18-count"))
+        .set("enable.auto.commit", "false")
+        .create()?;
     consumer.subscribe(&[topic])?;
     let mut read = 0;
     while read < expected {
@@ -391,7 +465,10 @@ async fn metrics() -> Result<()> {
     consumer.subscribe(&[&topic])?;
     let per_partition = 1_500;
     let stats = tokio::task::block_in_place(|| consume_then_watch(&consumer, per_partition))?;
-    println!("\nconsumer statistics after processing and committing {per_partition} records of each partition:");
+    println!(
+        "\nconsumer statistics after processing and committing {per_partition} records \
+         of each partition:"
+    );
     for line in consumer_summary(&stats) {
         println!("  {line}");
     }
@@ -401,7 +478,10 @@ async fn metrics() -> Result<()> {
 }
 
 /// Waits until the context received statistics that satisfy `ready`.
-async fn wait_for_stats(context: &StatsContext, ready: impl Fn(&Statistics) -> bool) -> Result<Statistics> {
+async fn wait_for_stats(
+    context: &StatsContext,
+    ready: impl Fn(&Statistics) -> bool,
+) -> Result<Statistics> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Some(stats) = context.latest().filter(|s| ready(s)) {
@@ -417,14 +497,21 @@ async fn wait_for_stats(context: &StatsContext, ready: impl Fn(&Statistics) -> b
 /// "Processes" the first `per_partition` records of each partition, commits exactly those,
 /// then keeps polling (statistics are delivered by the poll) until a snapshot shows the
 /// committed offsets.
-fn consume_then_watch(consumer: &BaseConsumer<StatsContext>, per_partition: i64) -> Result<Statistics> {
+fn consume_then_watch(
+    consumer: &BaseConsumer<StatsContext>,
+    per_partition: i64,
+) -> Result<Statistics> {
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut done = TopicPartitionList::new();
     while done.count() < 3 {
         if let Some(message) = consumer.poll(Duration::from_millis(100)) {
             let message = message?;
             if message.offset() + 1 == per_partition {
-                done.add_partition_offset(message.topic(), message.partition(), Offset::Offset(per_partition))?;
+                done.add_partition_offset(
+                    message.topic(),
+                    message.partition(),
+                    Offset::Offset(per_partition),
+                )?;
             }
         }
         if Instant::now() > deadline {
@@ -456,13 +543,20 @@ fn consume_then_watch(consumer: &BaseConsumer<StatsContext>, per_partition: i64)
 // security
 
 fn security() -> Result<()> {
-    println!("starting a broker of our own: SASL/SCRAM listener, StandardAuthorizer, super user admin");
+    println!(
+        "starting a broker of our own: SASL/SCRAM listener, StandardAuthorizer, super user admin"
+    );
     let broker = SecureBroker::start()?;
     let bootstrap = broker.bootstrap.clone();
     let kafka_tools = broker.kafka.clone();
-    let login = |user: &str, password: &str| broker.login_file(user, password).map(|p| p.display().to_string());
-    let (admin, alice, wrong) =
-        (login("admin", secure::ADMIN.1)?, login("alice", "alice-secret")?, login("mallory", "guess")?);
+    let login = |user: &str, password: &str| {
+        broker.login_file(user, password).map(|p| p.display().to_string())
+    };
+    let (admin, alice, wrong) = (
+        login("admin", secure::ADMIN.1)?,
+        login("alice", "alice-secret")?,
+        login("mallory", "guess")?,
+    );
     let as_user = |file: &str, tool: &str, args: &[&str]| {
         let mut full = vec!["--bootstrap-server", bootstrap.as_str(), "--command-config", file];
         full.extend_from_slice(args);
@@ -493,7 +587,11 @@ fn security() -> Result<()> {
             "SCRAM-SHA-256=[iterations=8192,password=alice-secret]",
         ],
     )?);
-    show(as_user(&admin, "kafka-topics", &["--create", "--topic", "payments", "--partitions", "1"])?);
+    show(as_user(
+        &admin,
+        "kafka-topics",
+        &["--create", "--topic", "payments", "--partitions", "1"],
+    )?);
 
     println!("2. a wrong password");
     show(produce_as(&kafka_tools, &bootstrap, &wrong, "hello")?);
@@ -504,7 +602,15 @@ fn security() -> Result<()> {
     show(as_user(
         &admin,
         "kafka-acls",
-        &["--add", "--allow-principal", "User:alice", "--operation", "Write", "--topic", "payments"],
+        &[
+            "--add",
+            "--allow-principal",
+            "User:alice",
+            "--operation",
+            "Write",
+            "--topic",
+            "payments",
+        ],
     )?);
     show(as_user(
         &admin,
@@ -554,7 +660,10 @@ fn security() -> Result<()> {
         ],
     )?);
 
-    println!("6. a Rust client as alice");
+    println!("6. the ACLs now in the cluster metadata");
+    show(as_user(&admin, "kafka-acls", &["--list"])?);
+
+    println!("7. a Rust client as alice");
     rust_client(&bootstrap)?;
     println!("\nstopping the secure broker");
     Ok(())
@@ -568,7 +677,8 @@ fn produce_as(
     value: &str,
 ) -> Result<std::process::Output> {
     use std::io::Write;
-    let args = ["--bootstrap-server", bootstrap, "--command-config", login_file, "--topic", "payments"];
+    let args =
+        ["--bootstrap-server", bootstrap, "--command-config", login_file, "--topic", "payments"];
     println!("> echo '{value}' | kafka-console-producer.sh {}", args.join(" "));
     let mut child = kafka_tools
         .java("org.apache.kafka.tools.ConsoleProducer", "tools-log4j2.yaml")
@@ -584,15 +694,22 @@ fn produce_as(
 /// Logs in from Rust with SCRAM when this build of librdkafka can; says why not otherwise.
 fn rust_client(bootstrap: &str) -> Result<()> {
     let features = secure::librdkafka_features()?;
-    println!("librdkafka {} built with: {}", rdkafka::util::get_rdkafka_version().1, features.join(","));
+    println!(
+        "librdkafka {} built with: {}",
+        rdkafka::util::get_rdkafka_version().1,
+        features.join(",")
+    );
     let config: ClientConfig = scram_client_config(bootstrap, "alice", "alice-secret");
     match config.create::<FutureProducer>() {
         Err(e) => println!("creating a SCRAM client fails: {e}"),
         Ok(producer) => {
             let record = FutureRecord::to("payments").key("rust").payload("paid 7");
-            let delivery = tokio::runtime::Handle::current().block_on(producer.send(record, Duration::from_secs(15)));
+            let delivery = tokio::runtime::Handle::current()
+                .block_on(producer.send(record, Duration::from_secs(15)));
             match delivery {
-                Ok(d) => println!("alice's Rust producer wrote payments-{}@{}", d.partition, d.offset),
+                Ok(d) => {
+                    println!("alice's Rust producer wrote payments-{}@{}", d.partition, d.offset)
+                }
                 Err((e, _)) => println!("alice's Rust producer failed: {e}"),
             }
             producer.flush(Duration::from_secs(5))?;

@@ -45,7 +45,8 @@ pub fn producer_summary(stats: &Statistics) -> Vec<String> {
         // Windows are in microseconds, over the last statistics interval.
         if let (Some(rtt), Some(queue)) = (&broker.rtt, &broker.int_latency) {
             lines.push(format!(
-                "broker {}: rtt avg={} µs p99={} µs, time in queue avg={} µs, requests={} errors={}",
+                "broker {}: rtt avg={} µs p99={} µs, time in queue avg={} µs, \
+                 requests={} errors={}",
                 broker.nodeid, rtt.avg, rtt.p99, queue.avg, broker.tx, broker.txerrs
             ));
         }
@@ -71,12 +72,18 @@ pub fn consumer_summary(stats: &Statistics) -> Vec<String> {
         ));
     }
     for topic in stats.topics.values() {
-        let mut partitions: Vec<_> = topic.partitions.values().filter(|p| p.partition >= 0).collect();
+        let mut partitions: Vec<_> =
+            topic.partitions.values().filter(|p| p.partition >= 0).collect();
         partitions.sort_by_key(|p| p.partition);
         for p in partitions {
             lines.push(format!(
                 "{}[{}]: hi_offset={} committed={} consumer_lag={} fetchq_cnt={}",
-                topic.topic, p.partition, p.hi_offset, p.committed_offset, p.consumer_lag, p.fetchq_cnt
+                topic.topic,
+                p.partition,
+                p.hi_offset,
+                p.committed_offset,
+                p.consumer_lag,
+                p.fetchq_cnt
             ));
         }
     }

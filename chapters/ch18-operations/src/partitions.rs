@@ -13,7 +13,12 @@ use crate::configs::Admin;
 // ANCHOR: produce_keyed
 /// Produces one record per key and returns the partition each key went to. The producer's
 /// partitioner chose it: a hash of the key, modulo the number of partitions.
-pub async fn produce_keyed(producer: &FutureProducer, topic: &str, keys: &[&str], value: &str) -> Result<Vec<i32>> {
+pub async fn produce_keyed(
+    producer: &FutureProducer,
+    topic: &str,
+    keys: &[&str],
+    value: &str,
+) -> Result<Vec<i32>> {
     let sends = keys.iter().map(|key| async move {
         let record = FutureRecord::to(topic).key(*key).payload(value);
         let delivery = producer

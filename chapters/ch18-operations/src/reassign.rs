@@ -10,7 +10,8 @@ use crate::configs::Admin;
 /// Creates `topic` with each partition's replicas on the brokers listed, the first one being
 /// its preferred leader: `&[&[1, 2], &[2, 1]]` is two partitions, both on brokers 1 and 2.
 pub async fn create_pinned_topic(admin: &Admin, topic: &str, replicas: &[&[i32]]) -> Result<()> {
-    let new_topic = NewTopic::new(topic, replicas.len() as i32, TopicReplication::Variable(replicas));
+    let new_topic =
+        NewTopic::new(topic, replicas.len() as i32, TopicReplication::Variable(replicas));
     let options = AdminOptions::new().request_timeout(Some(ADMIN_TIMEOUT));
     for result in admin.create_topics(&[new_topic], &options).await? {
         result.map_err(|(name, code)| anyhow!("creating {name}: {code}"))?;
@@ -25,7 +26,9 @@ pub async fn create_pinned_topic(admin: &Admin, topic: &str, replicas: &[&[i32]]
 pub fn reassignment_json(topic: &str, moves: &[(i32, &[i32])]) -> String {
     let partitions: Vec<serde_json::Value> = moves
         .iter()
-        .map(|(partition, replicas)| serde_json::json!({"topic": topic, "partition": partition, "replicas": replicas}))
+        .map(|(partition, replicas)| {
+            serde_json::json!({"topic": topic, "partition": partition, "replicas": replicas})
+        })
         .collect();
     serde_json::json!({"version": 1, "partitions": partitions}).to_string()
 }
@@ -35,7 +38,12 @@ pub fn reassignment_json(topic: &str, moves: &[(i32, &[i32])]) -> String {
 pub fn describe(partitions: &[Partition]) -> Vec<String> {
     partitions
         .iter()
-        .map(|p| format!("partition {}: leader {} replicas {:?} isr {:?}", p.id, p.leader, p.replicas, p.isr))
+        .map(|p| {
+            format!(
+                "partition {}: leader {} replicas {:?} isr {:?}",
+                p.id, p.leader, p.replicas, p.isr
+            )
+        })
         .collect()
 }
 
@@ -46,6 +54,9 @@ mod tests {
     #[test]
     fn the_plan_is_the_json_the_tool_reads() {
         let json = reassignment_json("t", &[(0, &[3, 2])]);
-        assert_eq!(json, r#"{"partitions":[{"partition":0,"replicas":[3,2],"topic":"t"}],"version":1}"#);
+        assert_eq!(
+            json,
+            r#"{"partitions":[{"partition":0,"replicas":[3,2],"topic":"t"}],"version":1}"#
+        );
     }
 }

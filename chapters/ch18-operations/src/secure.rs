@@ -98,7 +98,8 @@ pub fn scram_client_config(bootstrap: &str, user: &str, password: &str) -> Clien
 /// The optional parts this build of librdkafka was compiled with (`builtin.features`), e.g.
 /// `gzip, snappy, ssl, sasl, regex, …, sasl_scram, …`.
 pub fn librdkafka_features() -> Result<Vec<String>> {
-    let native = ClientConfig::new().create_native_config().context("creating a librdkafka config")?;
+    let native =
+        ClientConfig::new().create_native_config().context("creating a librdkafka config")?;
     let features = native.get("builtin.features").context("reading builtin.features")?;
     Ok(features.split(',').map(str::to_string).collect())
 }
@@ -117,7 +118,10 @@ impl SecureBroker {
     /// credentials (KIP-900), starts it, and waits until it serves clients.
     pub fn start() -> Result<SecureBroker> {
         let kafka = Kafka::locate()?;
-        let dir = tempfile::Builder::new().prefix("ch18-secure-").tempdir().context("creating a temp dir")?;
+        let dir = tempfile::Builder::new()
+            .prefix("ch18-secure-")
+            .tempdir()
+            .context("creating a temp dir")?;
         let (port, controller_port) = free_ports()?;
         let config = tools::write_file(
             dir.path(),
@@ -127,8 +131,10 @@ impl SecureBroker {
         let config_arg = config.display().to_string();
         let cluster_id = kafka.run_ok("kafka-storage", &["random-uuid"])?.trim().to_string();
         let scram = format!("SCRAM-SHA-256=[name={},password={}]", ADMIN.0, ADMIN.1);
-        let format = kafka
-            .run_ok_quiet("kafka-storage", &["format", "-t", &cluster_id, "-c", &config_arg, "--add-scram", &scram])?;
+        let format = kafka.run_ok_quiet(
+            "kafka-storage",
+            &["format", "-t", &cluster_id, "-c", &config_arg, "--add-scram", &scram],
+        )?;
         // The bootstrap metadata now holds the admin's credentials: a salt, two keys derived
         // from the password, and the iteration count. Not the password.
         if let Some(start) = format.find("UserScramCredentialRecord(") {
@@ -166,7 +172,11 @@ impl SecureBroker {
                 bail!("the secure broker exited ({status}):\n{}", tail(&text, 30));
             }
             if Instant::now() > deadline {
-                bail!("the secure broker did not start within {} s:\n{}", timeout.as_secs(), tail(&text, 30));
+                bail!(
+                    "the secure broker did not start within {} s:\n{}",
+                    timeout.as_secs(),
+                    tail(&text, 30)
+                );
             }
             std::thread::sleep(Duration::from_millis(200));
         }
@@ -179,7 +189,11 @@ impl SecureBroker {
 
     /// Writes a `--command-config` file for `user` and returns its path.
     pub fn login_file(&self, user: &str, password: &str) -> Result<PathBuf> {
-        tools::write_file(self.dir(), &format!("{user}.properties"), &java_client_properties(user, password))
+        tools::write_file(
+            self.dir(),
+            &format!("{user}.properties"),
+            &java_client_properties(user, password),
+        )
     }
 }
 

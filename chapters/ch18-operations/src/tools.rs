@@ -59,7 +59,12 @@ impl Kafka {
     pub fn java(&self, main_class: &str, log_config: &str) -> Command {
         let mut command = Command::new(&self.java);
         command
-            .args(["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true"])
+            .args([
+                "-Xmx256m",
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
+                "-Djava.awt.headless=true",
+            ])
             .arg(format!("-Dlog4j2.configurationFile={}", runtime_file(log_config).display()))
             // A classpath wildcard: every jar in the folder, as the scripts put it.
             .arg("-cp")
@@ -71,7 +76,11 @@ impl Kafka {
 
     /// Runs `bin/<tool>.sh ARGS` and returns its output; prints the command line first.
     pub fn run(&self, tool: &str, args: &[&str]) -> Result<Output> {
-        let class = TOOLS.iter().find(|(name, _)| *name == tool).with_context(|| format!("unknown tool {tool}"))?.1;
+        let class = TOOLS
+            .iter()
+            .find(|(name, _)| *name == tool)
+            .with_context(|| format!("unknown tool {tool}"))?
+            .1;
         println!("> {tool}.sh {}", args.join(" "));
         let output = self
             .java(class, "tools-log4j2.yaml")
@@ -93,7 +102,11 @@ impl Kafka {
         let output = self.run(tool, args)?;
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         if !output.status.success() {
-            bail!("{tool} failed ({}): {}", output.status, String::from_utf8_lossy(&output.stderr).trim());
+            bail!(
+                "{tool} failed ({}): {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
         }
         Ok(stdout)
     }
@@ -110,7 +123,10 @@ fn cache_dir() -> PathBuf {
         return PathBuf::from(dir);
     }
     let base = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from).unwrap_or_else(|| {
-        std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir).join(".cache")
+        std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir)
+            .join(".cache")
     });
     base.join("kafka-workbook")
 }

@@ -11,7 +11,11 @@ static HEAVY: Mutex<()> = Mutex::new(());
 fn run(args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_ch18-operations")).args(args).output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(output.status.success(), "{args:?} failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{args:?} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     stdout
 }
 
@@ -20,14 +24,20 @@ fn lag_rises_then_falls() {
     let out = run(&["lag", "--seconds", "6"]);
     let behind = out.find("FallingBehind").expect(&out);
     let keeping_up = out.rfind("KeepingUp").expect(&out);
-    assert!(behind < keeping_up, "the alarm fires while the producer outpaces the consumer, then clears:\n{out}");
+    assert!(
+        behind < keeping_up,
+        "the alarm fires while the producer outpaces the consumer, then clears:\n{out}"
+    );
     assert!(out.contains("is Empty with 0 member(s)"), "{out}");
 }
 
 #[test]
 fn alter_configs_resets_what_it_was_not_given() {
     let out = run(&["configs"]);
-    assert!(out.contains("LOST: cleanup.policy") && out.contains("LOST: max.message.bytes"), "{out}");
+    assert!(
+        out.contains("LOST: cleanup.policy") && out.contains("LOST: max.message.bytes"),
+        "{out}"
+    );
     assert!(out.contains("retention.ms         259200000        (DynamicTopic)"), "{out}");
 }
 
@@ -62,7 +72,8 @@ fn scram_and_acls_decide_who_may_do_what() {
         assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
     }
     assert!(
-        out.contains("No provider for SASL mechanism SCRAM-SHA-256") || out.contains("alice's Rust producer wrote"),
+        out.contains("No provider for SASL mechanism SCRAM-SHA-256")
+            || out.contains("alice's Rust producer wrote"),
         "{out}"
     );
 }

@@ -3,7 +3,10 @@
 // The exercises under test: your file, or with `--features solutions` the reference solutions,
 // or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
 #[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
-#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(
+    all(feature = "solutions", not(feature = "mistakes")),
+    path = "../solutions/exercises.rs"
+)]
 #[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
 mod exercises;
 
@@ -13,7 +16,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ch18_operations::configs::describe_topic;
 use rdkafka::admin::{AdminOptions, NewTopic, TopicReplication};
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer};
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
+};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use workbook_support::cleanup::Cleanup;
@@ -27,8 +32,11 @@ fn now_ms() -> i64 {
 
 /// The group's committed offsets on `partitions` partitions (None: nothing committed).
 fn committed(env: &Env, group: &str, topic: &str, partitions: i32) -> Vec<Option<i64>> {
-    let client: BaseConsumer =
-        kafka::client_config(env).set("group.id", group).set("enable.auto.commit", "false").create().unwrap();
+    let client: BaseConsumer = kafka::client_config(env)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
     let mut list = TopicPartitionList::new();
     for p in 0..partitions {
         list.add_partition(topic, p);
@@ -73,7 +81,9 @@ fn near(age: Duration, minutes_ago: i64) -> bool {
 /// Calls `time_lag` with a deadline.
 async fn run_time_lag(env: &Env, group: &str, topic: &str, when: &str) -> Vec<Duration> {
     println!("waiting for time_lag ({when})");
-    match tokio::time::timeout(Duration::from_secs(60), exercises::time_lag(env, group, topic)).await {
+    match tokio::time::timeout(Duration::from_secs(60), exercises::time_lag(env, group, topic))
+        .await
+    {
         Err(_) => panic!(
             "time_lag did not return within 60 s ({when}). Partitions 2 and 3 have nothing waiting: \
              answer zero for them without waiting for a record"
@@ -118,9 +128,20 @@ fn check_ages(ages: &[Duration], when: &str) {
              at the first stored record, so all three records wait, the oldest written 25 min ago. Got {shown:?}"
         );
     }
-    assert!(near(ages[1], 25), "partition 1 ({when}): expected about 25 min (its first stored record), got {shown:?}");
-    assert_eq!(ages[2], Duration::ZERO, "partition 2 ({when}): the group is at its end, nothing waits: {shown:?}");
-    assert_eq!(ages[3], Duration::ZERO, "partition 3 ({when}): it is empty, nothing waits: {shown:?}");
+    assert!(
+        near(ages[1], 25),
+        "partition 1 ({when}): expected about 25 min (its first stored record), got {shown:?}"
+    );
+    assert_eq!(
+        ages[2],
+        Duration::ZERO,
+        "partition 2 ({when}): the group is at its end, nothing waits: {shown:?}"
+    );
+    assert_eq!(
+        ages[3],
+        Duration::ZERO,
+        "partition 3 ({when}): it is empty, nothing waits: {shown:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -135,19 +156,26 @@ async fn time_lag() {
     // p0 at -50, -40, -30, -20, -10 min; p1 at -25, -15, -5 min; p2 at -45, -35 min; p3 empty.
     let producer: FutureProducer = kafka::producer_config(&env).create().unwrap();
     let now = now_ms();
-    for (partition, ages) in [(0, vec![50, 40, 30, 20, 10]), (1, vec![25, 15, 5]), (2, vec![45, 35])] {
+    for (partition, ages) in
+        [(0, vec![50, 40, 30, 20, 10]), (1, vec![25, 15, 5]), (2, vec![45, 35])]
+    {
         for (i, age) in ages.into_iter().enumerate() {
             let value = format!("p{partition}-{i}");
-            let record =
-                FutureRecord::<str, str>::to(&topic).partition(partition).payload(&value).timestamp(now - age * MINUTE);
+            let record = FutureRecord::<str, str>::to(&topic)
+                .partition(partition)
+                .payload(&value)
+                .timestamp(now - age * MINUTE);
             producer.send(record, Duration::from_secs(10)).await.unwrap();
         }
     }
 
     // The service's group processed p0 up to offset 2 and all of p2; nothing of p1.
     let group = names::unique("ch18-ex-service");
-    let client: BaseConsumer =
-        kafka::client_config(&env).set("group.id", &group).set("enable.auto.commit", "false").create().unwrap();
+    let client: BaseConsumer = kafka::client_config(&env)
+        .set("group.id", &group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
     let mut progress = TopicPartitionList::new();
     progress.add_partition_offset(&topic, 0, Offset::Offset(2)).unwrap();
     progress.add_partition_offset(&topic, 2, Offset::Offset(2)).unwrap();
@@ -234,14 +262,18 @@ async fn set_retention() {
     cleanup.topics.push(topic.clone());
     let before = describe_topic(&admin, &topic).await.unwrap();
 
-    for (retention, expected) in
-        [(Duration::from_secs(2 * 24 * 3600), "172800000"), (Duration::from_millis(5_400_000), "5400000")]
-    {
+    for (retention, expected) in [
+        (Duration::from_secs(2 * 24 * 3600), "172800000"),
+        (Duration::from_millis(5_400_000), "5400000"),
+    ] {
         println!("waiting for set_retention({topic}, {retention:?})");
-        tokio::time::timeout(Duration::from_secs(30), exercises::set_retention(&admin, &topic, retention))
-            .await
-            .expect("set_retention did not return within 30 s")
-            .expect("set_retention failed");
+        tokio::time::timeout(
+            Duration::from_secs(30),
+            exercises::set_retention(&admin, &topic, retention),
+        )
+        .await
+        .expect("set_retention did not return within 30 s")
+        .expect("set_retention failed");
         let after = describe_topic(&admin, &topic).await.unwrap();
         let value = |name: &str| after.iter().find(|s| s.name == name).cloned().unwrap();
         let retention_ms = value("retention.ms");
@@ -255,7 +287,11 @@ async fn set_retention() {
                 retention_ms.value
             );
         }
-        assert_eq!(retention_ms.value.as_deref(), Some(expected), "retention.ms after set_retention({retention:?})");
+        assert_eq!(
+            retention_ms.value.as_deref(),
+            Some(expected),
+            "retention.ms after set_retention({retention:?})"
+        );
         for (name, kept) in overrides.iter().filter(|(name, _)| *name != "retention.ms") {
             let now = value(name);
             assert!(
@@ -268,7 +304,10 @@ async fn set_retention() {
         }
         for setting in &after {
             let was = before.iter().find(|s| s.name == setting.name).unwrap();
-            if setting.source == "DynamicTopic" && was.source != "DynamicTopic" && setting.name != "retention.ms" {
+            if setting.source == "DynamicTopic"
+                && was.source != "DynamicTopic"
+                && setting.name != "retention.ms"
+            {
                 panic!(
                     "set_retention pinned {}={} as a setting of the topic, but it came from {} before: copy only \
                      the topic's own settings (source DynamicTopic). Pinned, it no longer follows the broker's \
@@ -284,7 +323,10 @@ async fn set_retention() {
     // What the kept max.message.bytes means: the topic still takes a 1.5 MB record.
     let big = "x".repeat(1_500_000);
     let sent = big_record_producer(&env)
-        .send(FutureRecord::<str, str>::to(&topic).key("row").payload(&big), Duration::from_secs(20))
+        .send(
+            FutureRecord::<str, str>::to(&topic).key("row").payload(&big),
+            Duration::from_secs(20),
+        )
         .await;
     assert!(
         sent.is_ok(),
