@@ -14,7 +14,8 @@ use anyhow::{Context, Result};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::BorrowedMessage;
 use rdkafka::{Message, Offset, TopicPartitionList};
-use workbook_support::mistakes;
+use serde_json::{Value, json};
+use workbook_support::{Env, mistakes};
 
 pub async fn latest_state(
     consumer: &StreamConsumer,
@@ -209,4 +210,46 @@ fn tombstones_kept_5_s() -> Vec<(&'static str, String)> {
 /// tombstones are kept 60 ms instead of 60 s.
 fn retention_in_seconds(max_downtime: Duration) -> Vec<(&'static str, String)> {
     vec![("delete.retention.ms", max_downtime.as_secs().to_string())]
+}
+
+pub fn flat_changelog_source(env: &Env, prefix: &str, table: &str) -> Result<Value> {
+    let mut config = solution::flat_changelog_source(env, prefix, table)?;
+    match mistakes::chosen().as_deref() {
+        None => {}
+        Some("default_delete_handling") => default_delete_handling(&mut config),
+        Some("rewrite_without_tombstone") => rewrite_without_tombstone(&mut config),
+        Some("tombstones_off") => tombstones_off(&mut config),
+        Some("topic_not_compacted") => topic_not_compacted(&mut config),
+        Some(other) => mistakes::unknown("flat_changelog_source", other),
+    }
+    Ok(config)
+}
+
+/// Mistake: ExtractNewRecordState with its default delete handling (`tombstone`): Debezium's
+/// tombstone is dropped and the delete becomes a null value with a schema, which the
+/// JsonConverter writes as `{"schema": …, "payload": null}`: not a tombstone for compaction.
+fn default_delete_handling(config: &mut Value) {
+    if let Some(config) = config.as_object_mut() {
+        config.remove("transforms.unwrap.delete.tombstone.handling.mode");
+    }
+}
+
+/// Mistake: `rewrite` (what chapter 9's flatten exercise uses): the delete becomes a row with
+/// `__deleted=true`, and Debezium's tombstone is dropped, so the key is never forgotten.
+fn rewrite_without_tombstone(config: &mut Value) {
+    config["transforms.unwrap.delete.tombstone.handling.mode"] = json!("rewrite");
+}
+
+/// Mistake: `tombstones.on.delete=false` ("the __deleted row says it all"): Debezium writes no
+/// tombstone, so there is none for the transform to keep.
+fn tombstones_off(config: &mut Value) {
+    config["tombstones.on.delete"] = json!("false");
+}
+
+/// Mistake: forgets the topic's cleanup policy: Connect creates it with the broker's default,
+/// `delete`, and the tombstones are there for nothing.
+fn topic_not_compacted(config: &mut Value) {
+    if let Some(config) = config.as_object_mut() {
+        config.remove("topic.creation.default.cleanup.policy");
+    }
 }

@@ -6,6 +6,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
+use serde_json::{Value, json};
+use workbook_support::Env;
 
 // ANCHOR: latest_state
 pub async fn latest_state(
@@ -74,3 +76,25 @@ pub fn changelog_config(max_downtime: Duration) -> Vec<(String, String)> {
     pairs.into_iter().map(|(name, value)| (name.to_string(), value)).collect()
 }
 // ANCHOR_END: changelog_config
+
+// ANCHOR: flat_changelog_source
+pub fn flat_changelog_source(env: &Env, prefix: &str, table: &str) -> Result<Value> {
+    let mut config = ch09_source::source_config(env, prefix, &[table])?;
+    let settings = json!({
+        // A tombstone after each delete event (Debezium's default, said out loud).
+        "tombstones.on.delete": "true",
+        "transforms": "unwrap",
+        "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
+        // The delete event becomes the old row with __deleted=true, and Debezium's tombstone
+        // goes on. The default, `tombstone`, drops that tombstone and turns the delete into a
+        // null value with a schema, which the JsonConverter writes as
+        // {"schema": …, "payload": null}: bytes, not a tombstone.
+        "transforms.unwrap.delete.tombstone.handling.mode": "rewrite-with-tombstone",
+        "topic.creation.default.cleanup.policy": "compact",
+    });
+    if let (Some(config), Some(settings)) = (config.as_object_mut(), settings.as_object()) {
+        config.extend(settings.clone());
+    }
+    Ok(config)
+}
+// ANCHOR_END: flat_changelog_source

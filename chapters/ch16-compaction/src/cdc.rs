@@ -180,7 +180,9 @@ mod tests {
     #[test]
     fn the_sink_deletes_by_record_key() {
         let env = Env::from_sources(|key| match key {
-            "DATABASE_URL" => Some("mysql://workbook:p%40ss@127.0.0.1:3307/mydb".into()),
+            "DATABASE_URL" | "CONNECT_DATABASE_URL" => {
+                Some("mysql://workbook:p%40ss@127.0.0.1:3307/mydb".into())
+            }
             _ => Some("127.0.0.1:1".into()),
         })
         .unwrap();

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use anyhow::Result;
 use rdkafka::consumer::StreamConsumer;
+use serde_json::Value;
+use workbook_support::Env;
 
 // ANCHOR: latest_state
 /// Rebuilds a service's state from the compacted topic `topic`: returns every key that exists
@@ -42,3 +44,19 @@ pub fn changelog_config(max_downtime: Duration) -> Vec<(String, String)> {
     todo!("choose the cleanup policy, and how long the broker must keep a tombstone")
 }
 // ANCHOR_END: changelog_config
+
+// ANCHOR: flat_changelog_source
+/// The Debezium MariaDB source config (a JSON object) that captures `mydb.<table>` (a users table:
+/// `id`, `name`, `email`) into `<prefix>.mydb.<table>` as a changelog a service reads as rows:
+///
+/// - every record's value is the row itself, flat (`{"id": 1, "name": …, "email": …}` inside the
+///   JsonConverter's `{"schema": …, "payload": …}`), not Debezium's before/after envelope;
+/// - a DELETE leaves a tombstone on the topic: the row's key with no value at all, so that
+///   compaction can forget the row (whatever else comes before it for that row);
+/// - Connect creates the topic compacted.
+///
+/// Chapter 9's `ch09_source::source_config` is a good start.
+pub fn flat_changelog_source(env: &Env, prefix: &str, table: &str) -> Result<Value> {
+    todo!("flatten the rows, and make sure a delete still ends as a real tombstone")
+}
+// ANCHOR_END: flat_changelog_source

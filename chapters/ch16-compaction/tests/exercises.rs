@@ -15,12 +15,16 @@ mod common;
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
+use ch09_source::{
+    create_users_table, data_topic, execute, payload, subscribe, wait_users_capturing,
+};
 use ch16_compaction::{create_topic_with, read_log, write};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use workbook_support::cleanup::Cleanup;
-use workbook_support::{Env, kafka, names, wait};
+use workbook_support::connect::{ConnectClient, is_marker};
+use workbook_support::{Env, db, kafka, names, wait};
 
 /// Compaction within seconds, and tombstones kept for an hour (longer than any test).
 const FAST: [(&str, &str); 5] = [
@@ -338,5 +342,114 @@ async fn changelog_config() {
     }
     let configs: HashMap<&str, &str> = pairs.iter().copied().collect();
     assert!(configs.contains_key("cleanup.policy"), "set cleanup.policy yourself: {configs:?}");
+    cleanup.run().await;
+}
+
+/// The key of a change record as JSON (`{"id": 2}`), and its value's payload (None: a tombstone).
+type Change = (serde_json::Value, Option<Vec<u8>>);
+
+/// Reads `topic` until a record of row `last_id` arrives; the markers of the readiness check are
+/// skipped.
+async fn changes_until(consumer: &StreamConsumer, last_id: i64) -> Vec<Change> {
+    let mut changes: Vec<Change> = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let message = match tokio::time::timeout(left, consumer.recv()).await {
+            Ok(Ok(message)) => message,
+            Ok(Err(e)) => panic!("reading the topic: {e}"),
+            Err(_) => panic!(
+                "row {last_id}'s INSERT did not reach the topic within 60 s; read so far: {:?}",
+                changes.iter().map(|(k, v)| (k, v.as_ref().map(|v| v.len()))).collect::<Vec<_>>()
+            ),
+        };
+        if is_marker(message.key(), message.payload()) {
+            continue;
+        }
+        let key = payload(message.key().unwrap_or(b"null")).unwrap_or_default();
+        let done = key["id"] == last_id;
+        changes.push((key, message.payload().map(<[u8]>::to_vec)));
+        if done {
+            return changes;
+        }
+    }
+}
+
+#[tokio::test]
+async fn flat_changelog_source() {
+    let env = Env::load().unwrap();
+    let mut cleanup = Cleanup::new(&env);
+    let client = ConnectClient::new(&env).unwrap();
+    let pool = db::pool(&env).await.unwrap();
+    let prefix = names::unique("ch16-ex-flat");
+    let table = names::unique_table("ch16_flat");
+    let name = format!("{prefix}-source");
+    cleanup.connectors.push(name.clone());
+    cleanup.tables.push(table.clone());
+    cleanup.source_topics(&prefix, "mydb", &[&table]);
+    create_users_table(&pool, &table).await.unwrap();
+
+    let config = exercises::flat_changelog_source(&env, &prefix, &table).unwrap();
+    if let Err(e) = client.put_connector(&name, &config).await {
+        panic!("Connect refused the connector: {e:#}");
+    }
+    let topic = data_topic(&prefix, &table);
+    wait_users_capturing(&env, &name, &topic, &table, Duration::from_secs(120)).await.unwrap();
+    let consumer = subscribe(&env, &topic).unwrap();
+    for sql in [
+        format!("INSERT INTO {table} (id, name, email) VALUES (1, 'alice', 'alice@example.com')"),
+        format!("INSERT INTO {table} (id, name, email) VALUES (2, 'bob', 'bob@example.com')"),
+        format!("UPDATE {table} SET email = 'alice@new.example' WHERE id = 1"),
+        format!("DELETE FROM {table} WHERE id = 2"),
+        // Written after the DELETE: every record of row 2 comes before this one.
+        format!("INSERT INTO {table} (id, name, email) VALUES (3, 'carol', 'carol@example.com')"),
+    ] {
+        execute(&pool, &sql).await.unwrap();
+    }
+    println!("waiting for the changes of rows 1, 2 and 3 on {topic}");
+    let changes = changes_until(&consumer, 3).await;
+
+    for (key, value) in &changes {
+        let Some(value) = value else { continue };
+        let row = payload(value).unwrap_or_default();
+        if row.get("before").is_some() || row.get("after").is_some() || row.get("op").is_some() {
+            panic!(
+                "the record of {key} is still Debezium's before/after envelope, not a flat row: is \
+                 ExtractNewRecordState configured and listed in `transforms`? {row}"
+            );
+        }
+    }
+    let bob: Vec<&Option<Vec<u8>>> =
+        changes.iter().filter(|(key, _)| key["id"] == 2).map(|(_, value)| value).collect();
+    match bob.last() {
+        None => panic!(
+            "the INSERT and the DELETE of row 2 left nothing on the topic: \
+             delete.tombstone.handling.mode=drop drops deletes and tombstones alike"
+        ),
+        Some(None) => {} // a tombstone: the key, no value at all
+        Some(Some(bytes)) if payload(bytes).is_ok_and(|p| p.is_null()) => panic!(
+            "the DELETE of row 2 arrived as {}: a value of {} bytes, not a tombstone, so \
+             compaction keeps it forever. That is ExtractNewRecordState's default delete handling \
+             (`tombstone`): it drops Debezium's real tombstone and turns the delete into a null \
+             value with a schema, which the JsonConverter writes as an envelope around null.",
+            String::from_utf8_lossy(bytes),
+            bytes.len()
+        ),
+        Some(Some(bytes)) => panic!(
+            "the DELETE of row 2 left no tombstone after its last record ({}): Debezium writes one \
+             after a delete event only with tombstones.on.delete=true (its default), and \
+             ExtractNewRecordState passes it on only with \
+             delete.tombstone.handling.mode=rewrite-with-tombstone. Without one, compaction keeps \
+             the deleted row forever.",
+            String::from_utf8_lossy(bytes)
+        ),
+    }
+    let policy = common::topic_configs(&env, &topic).await.remove("cleanup.policy");
+    assert_eq!(
+        policy.as_deref(),
+        Some("compact"),
+        "{topic} is not compacted: Connect created it with cleanup.policy={policy:?}. Topic configs \
+         for the topics Connect creates go in topic.creation.default.<config>"
+    );
     cleanup.run().await;
 }
