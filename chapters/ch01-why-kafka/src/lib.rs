@@ -149,33 +149,3 @@ pub async fn round_trip(env: &Env, topic: &str, key: &str, value: &str) -> Resul
     Ok(RoundTrip { sent, received, produce, fetch })
 }
 // ANCHOR_END: round_trip
-
-/// `2026-01-31T12:34:56.789Z` from milliseconds since the Unix epoch (UTC, no time-zone crate needed).
-pub fn format_utc(ms: i64) -> String {
-    let days = ms.div_euclid(86_400_000);
-    let in_day = ms.rem_euclid(86_400_000);
-    // Howard Hinnant's civil-from-days algorithm.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let (h, m, s, milli) = (in_day / 3_600_000, in_day / 60_000 % 60, in_day / 1000 % 60, in_day % 1000);
-    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats_utc_timestamps() {
-        assert_eq!(format_utc(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(format_utc(951_782_400_123), "2000-02-29T00:00:00.123Z");
-        assert_eq!(format_utc(1_767_225_599_999), "2025-12-31T23:59:59.999Z");
-    }
-}

@@ -1,8 +1,9 @@
 //! `cargo run -p ch01-why-kafka`: one record through a real broker and back.
 
 use anyhow::Result;
-use ch01_why_kafka::{ensure_topic, format_utc, round_trip};
+use ch01_why_kafka::{ensure_topic, round_trip};
 use clap::Parser;
+use jiff::Timestamp;
 use workbook_support::{Env, kafka};
 
 /// Sends one record to a topic and reads the same record back, printing where it landed
@@ -29,9 +30,7 @@ async fn main() -> Result<()> {
     let args = Args::parse();
     let env = Env::load()?;
     // Ask for the cluster's metadata first: an unreachable broker is a clear error in seconds.
-    let probe = env.clone();
-    let cluster =
-        tokio::task::spawn_blocking(move || kafka::fetch_cluster(&probe, None, kafka::METADATA_TIMEOUT)).await??;
+    let cluster = kafka::fetch_metadata(&env.bootstrap_servers, None, kafka::METADATA_TIMEOUT).await?;
     println!("Kafka at {} ({} broker(s))", env.bootstrap_servers, cluster.brokers.len());
 
     let admin = kafka::admin(&env)?;
@@ -42,15 +41,16 @@ async fn main() -> Result<()> {
         println!("topic      {} already exists", args.topic);
     }
 
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as i64;
-    let value = args.message.unwrap_or_else(|| format!("hello, Kafka ({})", format_utc(now)));
+    // `{:.3}`: the time in UTC to the millisecond, e.g. 2026-01-31T12:34:56.789Z.
+    let value = args.message.unwrap_or_else(|| format!("hello, Kafka ({:.3})", Timestamp::now()));
     let trip = round_trip(&env, &args.topic, &args.key, &value).await?;
 
     let sent = &trip.sent;
     println!("produced   key={:?} value={value:?}", args.key);
     println!("landed     partition {}, offset {}", sent.partition, sent.offset);
     if let Some(ms) = sent.timestamp_ms {
-        println!("timestamp  {} ({}, {ms} ms since the epoch)", format_utc(ms), sent.timestamp_kind);
+        let at = Timestamp::from_millisecond(ms)?;
+        println!("timestamp  {at:.3} ({}, {ms} ms since the epoch)", sent.timestamp_kind);
     }
     let got = &trip.received;
     println!(

@@ -19,7 +19,7 @@ async fn fresh_topic(env: &Env, cleanup: &mut Cleanup, prefix: &str, partitions:
     let topic = names::unique(prefix);
     let admin = kafka::admin(env).unwrap();
     assert!(ensure_topic(&admin, &topic, partitions).await.unwrap(), "the test topic {topic} should be new");
-    cleanup.topics.push(topic.clone());
+    cleanup.topic(topic.clone());
     topic
 }
 

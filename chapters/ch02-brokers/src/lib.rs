@@ -13,13 +13,11 @@ use workbook_support::Env;
 use workbook_support::kafka::{self, Cluster};
 
 // ANCHOR: fetch
-/// The cluster's metadata, as one broker sees it (every broker holds the same copy).
+/// The cluster's metadata, as one broker sees it (every broker holds the same copy): one Metadata
+/// request to a bootstrap server, answered with every broker, every topic and, per partition, its
+/// leader, replicas and in-sync replicas. (`None`: all topics; `Some(name)` would ask for one.)
 pub async fn fetch(env: &Env) -> Result<Cluster> {
-    let env = env.clone();
-    // librdkafka's metadata call blocks; keep it off the async runtime's threads.
-    tokio::task::spawn_blocking(move || kafka::fetch_cluster(&env, None, kafka::METADATA_TIMEOUT))
-        .await
-        .context("the metadata task panicked")?
+    kafka::fetch_metadata(&env.bootstrap_servers, None, kafka::METADATA_TIMEOUT).await
 }
 // ANCHOR_END: fetch
 

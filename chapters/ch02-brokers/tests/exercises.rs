@@ -75,7 +75,7 @@ fn broker_three_back() -> Cluster {
 async fn real_cluster_with_topic(env: &Env, cleanup: &mut Cleanup, partitions: i32) -> (String, Cluster) {
     let topic = names::unique("ch02-ex");
     kafka::create_topic(env, &topic, partitions).await.unwrap();
-    cleanup.topics.push(topic.clone());
+    cleanup.topic(topic.clone());
     // A new topic's partitions get their leaders within moments; wait until the metadata shows them.
     let cluster = wait::until(
         "the new topic's partitions have leaders",

@@ -59,12 +59,10 @@ pub async fn list_topics(env: &Env) -> Result<Vec<String>> {
 }
 // ANCHOR_END: list
 
-/// The metadata of one topic (or all, with `None`), fetched off the async threads.
+/// The metadata of one topic (or all, with `None`): what the brokers show, as opposed to what the
+/// controller accepted.
 pub async fn metadata(env: &Env, topic: Option<&str>) -> Result<kafka::Cluster> {
-    let (env, topic) = (env.clone(), topic.map(str::to_string));
-    tokio::task::spawn_blocking(move || kafka::fetch_cluster(&env, topic.as_deref(), kafka::METADATA_TIMEOUT))
-        .await
-        .context("the metadata task panicked")?
+    kafka::fetch_metadata(&env.bootstrap_servers, topic, kafka::METADATA_TIMEOUT).await
 }
 
 /// What `describe` shows: the partitions from the metadata, the settings from DescribeConfigs.

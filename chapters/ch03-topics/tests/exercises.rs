@@ -22,7 +22,7 @@ async fn partitions_now(env: &Env, topic: &str) -> usize {
 
 /// Creates `topic` (deleted by `cleanup`) and waits until all its partitions have leaders.
 async fn topic_with(admin: &Admin, env: &Env, cleanup: &mut Cleanup, topic: &str, partitions: i32) {
-    cleanup.topics.push(topic.to_string());
+    cleanup.topic(topic.to_string());
     create_topic(admin, topic, partitions, 1, &[]).await.unwrap();
     wait_for_topic(env, topic, "the test topic's partitions have leaders", |t| {
         t.is_some_and(|t| has_leaders(t, partitions as usize))
@@ -37,7 +37,7 @@ async fn create_topic_idempotently() {
     let admin = kafka::admin(&env).unwrap();
     let mut cleanup = Cleanup::new(&env);
     let topic = names::unique("ch03-idem");
-    cleanup.topics.push(topic.clone());
+    cleanup.topic(topic.clone());
 
     exercises::create_topic_idempotently(&admin, &topic, 3, 1)
         .await
@@ -62,7 +62,7 @@ async fn create_topic_idempotently() {
 
     let brokers = metadata(&env, None).await.unwrap().brokers.len() as i32;
     let impossible = names::unique("ch03-idem-rf");
-    cleanup.topics.push(impossible.clone());
+    cleanup.topic(impossible.clone());
     let result = exercises::create_topic_idempotently(&admin, &impossible, 1, brokers + 1).await;
     assert!(
         result.is_err(),
@@ -116,7 +116,7 @@ async fn ensure_partitions() {
     assert_eq!(partitions_now(&env, &topic).await, 4, "{topic} must keep its 4 partitions");
 
     let missing = names::unique("ch03-grow-missing");
-    cleanup.topics.push(missing.clone());
+    cleanup.topic(missing.clone());
     let result = exercises::ensure_partitions(&admin, &env, &missing, 2).await;
     assert!(
         result.is_err(),
