@@ -45,7 +45,7 @@ async fn fresh_topic(
     settings: &[(&str, &str)],
 ) -> String {
     let topic = names::unique(prefix);
-    cleanup.topics.push(topic.clone());
+    cleanup.topic(topic.clone());
     create_topic(env, &topic, partitions, settings).await;
     topic
 }
