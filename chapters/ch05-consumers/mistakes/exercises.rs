@@ -130,7 +130,10 @@ pub async fn process_then_commit(
 }
 
 fn manual_commit_consumer(env: &Env, topic: &str, group: &str) -> Result<StreamConsumer> {
-    let consumer: StreamConsumer = kafka::consumer_config(env, group).set("enable.auto.commit", "false").create()?;
+    let consumer: StreamConsumer = kafka::group_config(env, group)
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()?;
     consumer.subscribe(&[topic]).context("subscribing")?;
     Ok(consumer)
 }
@@ -207,7 +210,7 @@ async fn auto_commit_left_on(
     max: usize,
     process: &mut dyn FnMut(&str) -> Result<()>,
 ) -> Result<usize> {
-    let consumer: StreamConsumer = kafka::consumer_config(env, group).create()?;
+    let consumer: StreamConsumer = kafka::group_config(env, group).set("auto.offset.reset", "earliest").create()?;
     consumer.subscribe(&[topic]).context("subscribing")?;
     let mut processed = 0;
     while processed < max {

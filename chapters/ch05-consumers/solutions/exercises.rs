@@ -47,7 +47,9 @@ pub async fn process_then_commit(
     max: usize,
     process: &mut dyn FnMut(&str) -> Result<()>,
 ) -> Result<usize> {
-    let consumer: StreamConsumer = kafka::consumer_config(env, group)
+    let consumer: StreamConsumer = kafka::group_config(env, group)
+        // A group with no committed offset yet starts at the topic's first record.
+        .set("auto.offset.reset", "earliest")
         // We commit ourselves, record by record, once processing succeeded.
         .set("enable.auto.commit", "false")
         .create()?;

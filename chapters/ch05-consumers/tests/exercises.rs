@@ -19,7 +19,7 @@ use workbook_support::{Env, kafka, names};
 
 /// A consumer of `group` that never joins it: used to commit and read the group's offsets.
 fn group_client(env: &Env, group: &str) -> StreamConsumer {
-    kafka::consumer_config(env, group).set("enable.auto.commit", "false").create().unwrap()
+    kafka::group_config(env, group).set("enable.auto.commit", "false").create().unwrap()
 }
 
 /// The group's committed offsets for `partitions` partitions of `topic` (None: nothing committed).
@@ -45,7 +45,7 @@ async fn read_partition_from() {
     let mut cleanup = Cleanup::new(&env);
     // Partitions 0, 1 and 2 hold p0-0..p0-7, p1-0..p1-7, p2-0..p2-7 at offsets 0..7.
     let topic = common::filled_topic(&env, "ch05-ex-read", 3, 8).await;
-    cleanup.topics.push(topic.clone());
+    cleanup.topic(topic.clone());
 
     // The service's group has been running: it committed partition 1 up to offset 6.
     let group = names::unique("ch05-ex-service");
@@ -142,7 +142,7 @@ async fn process_then_commit() {
     let env = Env::load().unwrap();
     let mut cleanup = Cleanup::new(&env);
     let topic = common::filled_topic(&env, "ch05-ex-commit", 1, 10).await;
-    cleanup.topics.push(topic.clone());
+    cleanup.topic(topic.clone());
     let group = names::unique("ch05-ex-commit");
 
     // First run: processing works for 4 records, then "crashes" on the 5th (p0-4).
