@@ -45,11 +45,7 @@ async fn main() -> Result<()> {
     let args = Args::parse();
     let env = Env::load()?;
     // Fails within seconds with a clear message when the broker is not there.
-    tokio::task::spawn_blocking({
-        let env = env.clone();
-        move || kafka::fetch_cluster(&env, None, kafka::METADATA_TIMEOUT)
-    })
-    .await??;
+    kafka::fetch_metadata(&env.bootstrap_servers, None, kafka::METADATA_TIMEOUT).await?;
     let modes: &[Mode] = match args.mode {
         Mode::Both => &[Mode::AtLeastOnce, Mode::ExactlyOnce],
         Mode::AtLeastOnce => &[Mode::AtLeastOnce],

@@ -34,7 +34,7 @@ async fn transactional_producer() {
     let env = Env::load().unwrap();
     let mut cleanup = Cleanup::new(&env);
     let topic = names::unique("ch06-ex-fence");
-    cleanup.topics.push(topic.clone());
+    cleanup.topic(topic.clone());
     create_topic(&env, &topic, 1).await.unwrap();
     let (job, other_job) = (names::unique("ch06-ex-job"), names::unique("ch06-ex-other-job"));
 
@@ -124,7 +124,8 @@ async fn crash_and_restart(env: &Env, cleanup: &mut Cleanup, scenario: &Scenario
         transactional_id: names::unique("ch06-ex"),
         batch: 4,
     };
-    cleanup.topics.extend([job.input.clone(), job.output.clone()]);
+    cleanup.topic(job.input.clone());
+    cleanup.topic(job.output.clone());
     create_topic(env, &job.input, 1).await.unwrap();
     create_topic(env, &job.output, 1).await.unwrap();
     let producer: FutureProducer = kafka::producer_config(env).create().unwrap();
