@@ -91,11 +91,11 @@ async fn pipeline(env: &Env, args: PipelineArgs) -> Result<()> {
     sink.set("file", output.display().to_string()).set("topics", &topic);
 
     let mut cleanup = Cleanup::new(env);
-    cleanup.topics.push(topic.to_string());
+    cleanup.topic(&topic);
     for connector in [&source, &sink] {
         println!("\nPUT /connectors/{}/config\n{}", connector.name, serde_json::to_string_pretty(&connector.config)?);
+        cleanup.connector(&connector.name);
         connector.create(&client).await?;
-        cleanup.connectors.push(connector.name.to_string());
     }
     // ANCHOR_END: create_from_files
 
@@ -132,14 +132,13 @@ async fn pipeline(env: &Env, args: PipelineArgs) -> Result<()> {
     // A source without its topic: first ask the plugin (validate), then see what PUT answers.
     let mut bad = source.config.clone();
     bad.remove("topic");
-    let bad_name = format!("ch07-bad{suffix}");
+    let bad_name = cleanup.connector(format!("ch07-bad{suffix}"));
     bad.insert("name".to_string(), bad_name.clone().into());
     let bad = serde_json::Value::Object(bad);
     println!("\nPUT /connector-plugins/FileStreamSourceConnector/config/validate (no `topic`)");
     for invalid in validate(&client, &bad).await? {
         println!("  {}: {}", invalid.setting, invalid.errors.join("; "));
     }
-    cleanup.connectors.push(bad_name.to_string());
     match client.put_connector(&bad_name, &bad).await {
         Ok(_) => println!("  unexpectedly accepted"),
         Err(e) => println!("PUT /connectors/{bad_name}/config\n  {e:#}"),

@@ -73,8 +73,8 @@ async fn file_source_connector() {
     let topic = names::unique("ch07-ex-source");
     let name = names::unique("ch07-ex-source");
     let mut cleanup = Cleanup::new(&env);
-    cleanup.connectors.push(name.to_string());
-    cleanup.topics.push(topic.to_string());
+    cleanup.connector(name.to_string());
+    cleanup.topic(topic.to_string());
 
     let config = exercises::file_source_connector(&env, &file, &topic).expect("building the config");
     assert_worker_path(&env, &config, &file);
@@ -116,7 +116,7 @@ fn assert_json_string(line: &str, value: &[u8]) {
 /// not subscribed: the group only names the reader, it joins nothing and commits nothing).
 async fn read_topic(env: &Env, topic: &str, count: usize) -> anyhow::Result<Vec<Vec<u8>>> {
     let consumer: BaseConsumer =
-        kafka::consumer_config(env, &names::unique("ch07-ex-check")).set("enable.auto.commit", "false").create()?;
+        kafka::group_config(env, &names::unique("ch07-ex-check")).set("enable.auto.commit", "false").create()?;
     let started = Instant::now();
     wait::until(&format!("topic {topic} exists"), DATA_TIMEOUT, Duration::from_millis(250), || async {
         let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(5))?;
@@ -179,8 +179,10 @@ async fn file_sink_connector() {
     let name = names::unique("ch07-ex-sink");
     // Registered before anything can panic, so a failing attempt leaves no topic or connector behind.
     let mut cleanup = Cleanup::new(&env);
-    cleanup.connectors.push(name.to_string());
-    cleanup.topics.extend(copied.iter().chain(&ignored).cloned());
+    cleanup.connector(name.to_string());
+    for topic in copied.iter().chain(&ignored) {
+        cleanup.topic(topic);
+    }
     let admin = kafka::admin(&env).unwrap();
     let new: Vec<NewTopic> =
         copied.iter().chain(&ignored).map(|t| NewTopic::new(t, 1, TopicReplication::Fixed(1))).collect();

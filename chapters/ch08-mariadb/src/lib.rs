@@ -90,27 +90,15 @@ pub async fn try_statement(pool: &MySqlPool, sql: &str) -> Option<String> {
 }
 // ANCHOR_END: denied
 
-/// A `mysql://` URL with another password (to show what a wrong one does).
-pub fn with_password(url: &str, password: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let user = url[scheme + 3..at].split(':').next().unwrap_or_default();
-            format!("{}{user}:{password}{}", &url[..scheme + 3], &url[at..])
-        }
-        _ => url.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn hides_hashes_and_swaps_passwords() {
+    fn hides_password_hashes() {
         assert_eq!(
             hide_password_hash("GRANT USAGE ON *.* TO `w`@`h` IDENTIFIED BY PASSWORD '*ABC'"),
             "GRANT USAGE ON *.* TO `w`@`h` IDENTIFIED BY PASSWORD '*…'"
         );
-        assert_eq!(with_password("mysql://w:p@h:1/db", "x"), "mysql://w:x@h:1/db");
     }
 }

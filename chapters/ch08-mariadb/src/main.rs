@@ -1,7 +1,7 @@
 //! Chapter 08: who we are to MariaDB, what we may do, migrations, and "Access denied" on purpose.
 
 use anyhow::Result;
-use ch08_mariadb::{customers, grants, mariadb_error, migrate, try_statement, upsert_customer, whoami, with_password};
+use ch08_mariadb::{customers, grants, mariadb_error, migrate, try_statement, upsert_customer, whoami};
 use clap::Parser;
 use workbook_support::{Env, db};
 
@@ -44,8 +44,9 @@ async fn main() -> Result<()> {
 
     // ANCHOR: access_denied
     println!("\nAccess denied, three different refusals:");
-    let wrong = with_password(&env.database_url, "not-the-password");
-    match db::pool_for_url(&wrong).await {
+    let mut wrong = db::Address::parse(&env.database_url)?;
+    wrong.password = "not-the-password".to_string();
+    match db::pool_for_url(&wrong.url()).await {
         Ok(_) => println!("  1. a wrong password was accepted?!"),
         Err(e) => println!("  1. wrong password, login refused:\n     {}", mariadb_error(&e)),
     }
