@@ -11,9 +11,15 @@ use rdkafka::Message;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use serde_json::{Value, json};
-use sqlx::mysql::{MySqlConnectOptions, MySqlPool};
+use sqlx::mysql::MySqlPool;
 use workbook_support::connect::{is_marker, marker, wait_capturing};
-use workbook_support::{Env, kafka, names};
+use workbook_support::{Env, db, kafka, names};
+
+// What every Connect chapter shares lives once, in the support crate: waiting for RUNNING, a
+// config safe to print, running a statement, and deleting what a run made.
+pub use workbook_support::cleanup::Cleanup;
+pub use workbook_support::connect::{redacted, wait_running};
+pub use workbook_support::db::execute;
 
 pub const MARIADB_SOURCE: &str = "io.debezium.connector.mariadb.MariaDbConnector";
 /// The database `cargo xtask up` created; the CDC user may read all of it.
@@ -22,7 +28,7 @@ pub const DATABASE: &str = "mydb";
 // ANCHOR: source_config
 /// The Debezium MariaDB source config that captures `tables` (in `mydb`) into `<topic_prefix>.mydb.<table>`.
 pub fn source_config(env: &Env, topic_prefix: &str, tables: &[&str]) -> Result<Value> {
-    let (host, port) = host_and_port(&env.connect_database_url)?;
+    let mariadb = db::Address::for_connect(env)?;
     let (Some(user), Some(password)) = (&env.cdc_user, &env.cdc_password) else {
         bail!("CDC_USER and CDC_PASSWORD are not set: the local and docker backends create that user")
     };
@@ -31,8 +37,8 @@ pub fn source_config(env: &Env, topic_prefix: &str, tables: &[&str]) -> Result<V
         "connector.class": MARIADB_SOURCE,
         "tasks.max": "1", // one binlog, one reader: this connector never runs more than one task
         // MariaDB as the Connect worker reaches it, and the user with replication rights.
-        "database.hostname": host,
-        "database.port": port.to_string(),
+        "database.hostname": mariadb.host,
+        "database.port": mariadb.port.to_string(),
         "database.user": user,
         "database.password": password,
         // The connector joins the server as a replica: its id must differ from the server's and every other reader's.
@@ -70,12 +76,6 @@ pub fn unwrap_envelope(mut config: Value) -> Value {
 }
 // ANCHOR_END: unwrap
 
-/// `mysql://user:pw@host:port/db` → (host, port).
-pub fn host_and_port(url: &str) -> Result<(String, u16)> {
-    let options: MySqlConnectOptions = url.parse().context("CONNECT_DATABASE_URL is not a valid mysql:// URL")?;
-    Ok((options.get_host().to_string(), options.get_port()))
-}
-
 /// Where Debezium writes the changes of `table`.
 pub fn data_topic(topic_prefix: &str, table: &str) -> String {
     format!("{topic_prefix}.{DATABASE}.{table}")
@@ -94,14 +94,6 @@ pub async fn create_users_table(pool: &MySqlPool, table: &str) -> Result<()> {
     execute(pool, &sql).await
 }
 // ANCHOR_END: users_table
-
-pub async fn execute(pool: &MySqlPool, sql: &str) -> Result<()> {
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-        .execute(pool)
-        .await
-        .with_context(|| format!("running {sql}"))?;
-    Ok(())
-}
 
 // ANCHOR: capturing
 /// Waits until source connector `name` streams the users-shaped `mydb.<table>` into `topic`. A RUNNING
@@ -165,7 +157,8 @@ pub fn parse(key: Option<&[u8]>, value: Option<&[u8]>) -> Result<Event> {
 // ANCHOR: read_events
 /// A consumer of `topic` from its first record, in a group of its own.
 pub fn subscribe(env: &Env, topic: &str) -> Result<StreamConsumer> {
-    let consumer: StreamConsumer = kafka::consumer_config(env, &names::unique("ch09-reader"))
+    let consumer: StreamConsumer = kafka::group_config(env, &names::unique("ch09-reader"))
+        .set("auto.offset.reset", "earliest") // a new group: start with the snapshot
         .set("topic.metadata.refresh.interval.ms", "500") // the topic appears when the connector starts
         .create()
         .context("creating a consumer")?;
@@ -217,19 +210,3 @@ pub fn describe(event: &Event) -> String {
         Event::Other { key, value } => format!("key={key} value={value}"),
     }
 }
-
-/// The config with its password replaced, safe to print.
-pub fn redacted(config: &Value) -> Value {
-    let mut shown = config.clone();
-    for key in ["database.password", "connection.password"] {
-        if let Some(v) = shown.get_mut(key) {
-            *v = Value::String("***".to_string());
-        }
-    }
-    shown
-}
-
-pub use workbook_support::connect::wait_running;
-
-// Deleting what an example or test made lives once, in the support crate.
-pub use workbook_support::cleanup::Cleanup;

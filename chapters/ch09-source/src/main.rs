@@ -37,14 +37,12 @@ async fn main() -> Result<()> {
     let env = Env::load()?;
     let pool = db::pool(&env).await?;
     let client = ConnectClient::new(&env)?;
-    let table = args.table.unwrap_or_else(|| names::unique_table("users"));
-    let prefix = names::unique("ch09");
-    let name = format!("{prefix}-source");
-    let topic = data_topic(&prefix, &table);
     let mut cleanup = Cleanup::new(&env);
-    cleanup.connectors.push(name.clone());
-    cleanup.tables.push(table.clone());
+    let table = cleanup.table(args.table.unwrap_or_else(|| names::unique_table("users")));
+    let prefix = names::unique("ch09");
+    let name = cleanup.connector(format!("{prefix}-source"));
     cleanup.source_topics(&prefix, "mydb", &[&table]);
+    let topic = data_topic(&prefix, &table);
 
     // ANCHOR: before_snapshot
     create_users_table(&pool, &table).await?;

@@ -36,8 +36,9 @@ async fn orders_source_config() {
     let name = format!("{prefix}-source");
     let topic = data_topic(&prefix, &orders);
     let mut cleanup = Cleanup::new(&env);
-    cleanup.connectors.push(name.clone());
-    cleanup.tables.extend([orders.clone(), other.clone()]);
+    cleanup.connector(name.clone());
+    cleanup.table(orders.clone());
+    cleanup.table(other.clone());
     cleanup.source_topics(&prefix, "mydb", &[&orders, &other]);
 
     execute(&pool, &format!("CREATE TABLE {orders} (id INT AUTO_INCREMENT PRIMARY KEY, product VARCHAR(100) NOT NULL, qty INT NOT NULL, card_number VARCHAR(19) NOT NULL)")).await.unwrap();
@@ -80,7 +81,9 @@ async fn orders_source_config() {
     .await;
     if let Err(e) = capturing {
         let found = topics_matching(&env, &[&prefix, &orders, &other]).await;
-        cleanup.topics.extend(found.iter().cloned()); // whatever the connector created, it goes
+        for t in &found {
+            cleanup.topic(t); // whatever the connector created, it goes
+        }
         let elsewhere: Vec<&String> = found.iter().filter(|t| t.contains(&orders) && **t != topic).collect();
         if !elsewhere.is_empty() {
             panic!(
@@ -118,7 +121,9 @@ async fn orders_source_config() {
         .into_iter()
         .filter(|t| !t.contains(&orders) && t.contains("mydb."))
         .collect();
-    cleanup.topics.extend(leaked.iter().cloned());
+    for t in &leaked {
+        cleanup.topic(t);
+    }
     assert!(
         leaked.is_empty(),
         "the connector captured other tables too: only mydb.{orders} may be captured, but these topics appeared: \
@@ -136,8 +141,8 @@ async fn flatten() {
     let name = format!("{prefix}-source");
     let topic = data_topic(&prefix, &table);
     let mut cleanup = Cleanup::new(&env);
-    cleanup.connectors.push(name.clone());
-    cleanup.tables.push(table.clone());
+    cleanup.connector(name.clone());
+    cleanup.table(table.clone());
     cleanup.source_topics(&prefix, "mydb", &[&table]);
     create_users_table(&pool, &table).await.unwrap();
 

@@ -6,39 +6,33 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool};
-use workbook_support::connect::ConnectClient;
-use workbook_support::{Env, kafka, wait};
+use workbook_support::connect::{ConnectClient, failed_trace};
+use workbook_support::{Env, db, kafka, wait};
+
+// Chapter 9's source side, reused as it is: the Debezium source, its users table and change topic,
+// and its readiness check (a RUNNING source may not have taken its snapshot yet, so it writes marker
+// rows with negative ids until one of them comes out of the source).
+pub use ch09_source::{
+    Cleanup, MARIADB_SOURCE, create_users_table, data_topic, execute, redacted, wait_running, wait_users_capturing,
+};
+pub use workbook_support::connect::root_cause;
 
 pub const JDBC_SINK: &str = "io.debezium.connector.jdbc.JdbcSinkConnector";
-pub const MARIADB_SOURCE: &str = "io.debezium.connector.mariadb.MariaDbConnector";
-
-/// MariaDB as the Connect worker reaches it: (host, port, database, user, password) from `CONNECT_DATABASE_URL`.
-pub fn connect_database(env: &Env) -> Result<(String, u16, String, String, String)> {
-    let options: MySqlConnectOptions =
-        env.connect_database_url.parse().context("CONNECT_DATABASE_URL is not a valid mysql:// URL")?;
-    let password = password_of(&env.connect_database_url).context("CONNECT_DATABASE_URL has no password")?;
-    let database = options.get_database().unwrap_or("mydb").to_string();
-    Ok((options.get_host().to_string(), options.get_port(), database, options.get_username().to_string(), password))
-}
-
-fn password_of(url: &str) -> Option<String> {
-    let rest = &url[url.find("://")? + 3..url.rfind('@')?];
-    Some(rest.split_once(':')?.1.to_string())
-}
 
 // ANCHOR: sink_config
 /// A Debezium JDBC sink that writes the records of `topics` into MariaDB, one table per topic named by
 /// `table_format` (`${topic}`, `${source.table}` and friends may appear in it).
 pub fn sink_config(env: &Env, topics: &str, table_format: &str) -> Result<Value> {
-    let (host, port, database, user, password) = connect_database(env)?;
+    // MariaDB as the Connect worker reaches it (CONNECT_DATABASE_URL), the workbook user's login.
+    let mariadb = db::Address::for_connect(env)?;
     Ok(json!({
         "connector.class": JDBC_SINK,
         "tasks.max": "1",
         "topics": topics,
-        // The MariaDB JDBC driver's URL (jdbc:mysql:// would pick the MySQL dialect), as the worker sees MariaDB.
-        "connection.url": format!("jdbc:mariadb://{host}:{port}/{database}"),
-        "connection.username": user,
-        "connection.password": password,
+        // The MariaDB JDBC driver's URL, jdbc:mariadb://host:port/mydb (jdbc:mysql:// would pick the MySQL dialect).
+        "connection.url": mariadb.jdbc_url(),
+        "connection.username": mariadb.user,
+        "connection.password": mariadb.password,
         // INSERT … ON DUPLICATE KEY UPDATE keyed by the record key: replaying a record rewrites the same row.
         "insert.mode": "upsert",
         "primary.key.mode": "record_key",
@@ -56,37 +50,9 @@ pub fn source_config(env: &Env, prefix: &str, table: &str) -> Result<Value> {
     ch09_source::source_config(env, prefix, &[table])
 }
 
-/// Chapter 9's readiness check: a RUNNING source may not have taken its snapshot yet, so this writes marker rows
-/// (negative ids) into the users-shaped `table` until one of them comes out of the source on `topic`.
-pub use ch09_source::wait_users_capturing;
-
 /// Deletes the marker rows of [`wait_users_capturing`] once the source captures: one more change the sink applies.
 pub async fn delete_markers(pool: &MySqlPool, table: &str) -> Result<()> {
     execute(pool, &format!("DELETE FROM {table} WHERE id < 0")).await
-}
-
-pub fn data_topic(prefix: &str, table: &str) -> String {
-    format!("{prefix}.mydb.{table}")
-}
-
-pub async fn execute(pool: &MySqlPool, sql: &str) -> Result<()> {
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-        .execute(pool)
-        .await
-        .with_context(|| format!("running {sql}"))?;
-    Ok(())
-}
-
-/// The demo's `users` table: a primary key (the record key the sink upserts by), utf8mb4 text.
-pub async fn create_users_table(pool: &MySqlPool, table: &str) -> Result<()> {
-    execute(
-        pool,
-        &format!(
-            "CREATE TABLE {table} (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, name VARCHAR(100) NOT NULL, \
-             email VARCHAR(255) NOT NULL) DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci"
-        ),
-    )
-    .await
 }
 
 /// A user row: (id, name, email).
@@ -115,65 +81,20 @@ pub async fn wait_converged(pool: &MySqlPool, source: &str, copy: &str, timeout:
 // ANCHOR_END: converge
 
 // ANCHOR: status
-/// Waits for the connector and its tasks to run; a FAILED task ends the wait with the root cause of its trace.
-pub async fn wait_running(client: &ConnectClient, name: &str, timeout: Duration) -> Result<()> {
-    wait::until(&format!("connector {name} RUNNING"), timeout, Duration::from_millis(250), || async {
-        let status = client.status(name).await?;
-        if let Some(trace) = failed_trace(&status) {
-            return Err(wait::fatal(format!("{name} FAILED: {}", explain_failure(&trace))));
-        }
-        let tasks = status["tasks"].as_array().cloned().unwrap_or_default();
-        let running = status["connector"]["state"] == "RUNNING" && !tasks.is_empty();
-        Ok((running && tasks.iter().all(|t| t["state"] == "RUNNING")).then_some(()))
-    })
-    .await
-}
-
-/// Waits until a task of `name` is FAILED and returns its stack trace (as `GET …/status` shows it).
+/// Waits until a task of `name` is FAILED and returns its stack trace (as `GET …/status` shows it). The
+/// trace is long; [`root_cause`] picks the line a human needs, its innermost `Caused by:`. (Waiting for
+/// RUNNING, [`wait_running`] ends the same way at a FAILED task: with the root cause of its trace.)
 pub async fn wait_failed(client: &ConnectClient, name: &str, timeout: Duration) -> Result<String> {
     wait::until(&format!("a task of {name} FAILED"), timeout, Duration::from_millis(250), || async {
         Ok(failed_trace(&client.status(name).await?))
     })
     .await
 }
-
-fn failed_trace(status: &Value) -> Option<String> {
-    let states = std::iter::once(&status["connector"]).chain(status["tasks"].as_array().into_iter().flatten());
-    states.filter(|s| s["state"] == "FAILED").find_map(|s| s["trace"].as_str().map(str::to_string))
-}
-
-/// The innermost `Caused by:` line of a Java stack trace (the first line when there is none): usually the
-/// sentence a human needs, e.g. `java.sql.SQLException: Access denied for user …`.
-pub fn root_cause(trace: &str) -> String {
-    let first = trace.lines().next().unwrap_or_default();
-    let cause = trace.lines().rev().find_map(|l| l.trim().strip_prefix("Caused by: ")).unwrap_or(first);
-    cause.to_string()
-}
 // ANCHOR_END: status
-
-// Deleting what an example or test made lives once, in the support crate.
-pub use workbook_support::cleanup::Cleanup;
-
-/// The config with its passwords hidden, safe to print.
-pub fn redacted(config: &Value) -> Value {
-    let mut shown = config.clone();
-    for key in ["database.password", "connection.password"] {
-        if let Some(v) = shown.get_mut(key) {
-            *v = Value::String("***".to_string());
-        }
-    }
-    shown
-}
 
 /// Creates a one-partition topic (the broker does not auto-create topics).
 pub async fn create_topic(env: &Env, topic: &str) -> Result<()> {
-    use rdkafka::admin::{AdminOptions, NewTopic, TopicReplication};
-    let admin = kafka::admin(env)?;
-    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-    for result in admin.create_topics(&[NewTopic::new(topic, 1, TopicReplication::Fixed(1))], &options).await? {
-        result.map_err(|(topic, code)| anyhow::anyhow!("creating topic {topic}: {code}"))?;
-    }
-    Ok(())
+    kafka::create_topic(env, topic, 1).await
 }
 
 // ANCHOR: produce
@@ -248,15 +169,15 @@ pub fn explain_failure(trace: &str) -> String {
 pub async fn check_sink_login(config: &Value) -> Result<()> {
     let text = |key: &str| config[key].as_str().with_context(|| format!("the config has no {key}")).map(str::to_string);
     let url = text("connection.url")?;
-    let address = url.strip_prefix("jdbc:mariadb://").with_context(|| format!("{url} is not a jdbc:mariadb:// URL"))?;
-    let (host_port, database) = address.split_once('/').unwrap_or((address, ""));
-    let (host, port) = host_port.split_once(':').unwrap_or((host_port, "3306"));
+    // A JDBC URL is `jdbc:` followed by a URL: `jdbc:mariadb://host:port/database`.
+    let address = url.strip_prefix("jdbc:").and_then(|rest| reqwest::Url::parse(rest).ok());
+    let address = address.with_context(|| format!("{url} is not a jdbc:mariadb:// URL"))?;
     let options = MySqlConnectOptions::new()
-        .host(host)
-        .port(port.parse().context("the port in connection.url")?)
+        .host(address.host_str().unwrap_or_default())
+        .port(address.port().unwrap_or(3306))
         .username(&text("connection.username")?)
         .password(&text("connection.password")?)
-        .database(database.split('?').next().unwrap_or_default());
+        .database(address.path().trim_start_matches('/'));
     let login = sqlx::mysql::MySqlPoolOptions::new()
         .max_connections(1)
         .acquire_timeout(Duration::from_secs(5))

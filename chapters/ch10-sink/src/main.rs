@@ -33,15 +33,14 @@ async fn main() -> Result<()> {
     let env = Env::load()?;
     let pool = db::pool(&env).await?;
     let client = ConnectClient::new(&env)?;
-    let table = args.table.unwrap_or_else(|| names::unique_table("users"));
-    let copy = format!("{table}_copy");
-    let prefix = names::unique("ch10");
-    let (source, sink) = (format!("{prefix}-source"), format!("{prefix}-sink"));
-    let topic = data_topic(&prefix, &table);
     let mut cleanup = Cleanup::new(&env);
-    cleanup.connectors.extend([source.clone(), sink.clone()]);
-    cleanup.tables.extend([table.clone(), copy.clone()]);
+    let table = cleanup.table(args.table.unwrap_or_else(|| names::unique_table("users")));
+    let copy = cleanup.table(format!("{table}_copy"));
+    let prefix = names::unique("ch10");
+    let source = cleanup.connector(format!("{prefix}-source"));
+    let sink = cleanup.connector(format!("{prefix}-sink"));
     cleanup.source_topics(&prefix, "mydb", &[&table]);
+    let topic = data_topic(&prefix, &table);
 
     ensure_utf8mb4(&pool).await?;
     create_users_table(&pool, &table).await?;

@@ -111,9 +111,10 @@ async fn upsert_sink_config() {
     let table = names::unique_table("ch10_ex_upsert");
     let (first, replay) = (format!("{topic}-sink"), format!("{topic}-replay"));
     let mut cleanup = Cleanup::new(&env);
-    cleanup.connectors.extend([first.clone(), replay.clone()]);
-    cleanup.tables.push(table.clone());
-    cleanup.topics.push(topic.clone());
+    cleanup.connector(first.clone());
+    cleanup.connector(replay.clone());
+    cleanup.table(table.clone());
+    cleanup.topic(topic.clone());
 
     // The owners' table, as they made it.
     execute(&pool, &format!("CREATE TABLE {table} (id INT PRIMARY KEY, name VARCHAR(100) NOT NULL, email VARCHAR(255) NOT NULL) DEFAULT CHARSET = utf8mb4")).await.unwrap();
@@ -182,9 +183,9 @@ async fn user_record() {
     let table = names::unique_table("ch10_ex_records");
     let name = format!("{topic}-sink");
     let mut cleanup = Cleanup::new(&env);
-    cleanup.connectors.push(name.clone());
-    cleanup.tables.push(table.clone());
-    cleanup.topics.push(topic.clone());
+    cleanup.connector(name.clone());
+    cleanup.table(table.clone());
+    cleanup.topic(topic.clone());
 
     ensure_utf8mb4(&pool).await.unwrap();
     create_topic(&env, &topic).await.unwrap();

@@ -35,15 +35,14 @@ async fn pipeline(rows: u32) -> Pipeline {
     let pool = db::pool(&env).await.unwrap();
     let client = ConnectClient::new(&env).unwrap();
     ensure_utf8mb4(&pool).await.unwrap();
-    let table = names::unique_table("users");
-    let copy = format!("{table}_copy");
-    let prefix = names::unique("ch10-rt");
-    let (source, sink) = (format!("{prefix}-source"), format!("{prefix}-sink"));
-    let topic = data_topic(&prefix, &table);
     let mut cleanup = Cleanup::new(&env);
-    cleanup.connectors.extend([source.clone(), sink.clone()]);
-    cleanup.tables.extend([table.clone(), copy.clone()]);
+    let table = cleanup.table(names::unique_table("users"));
+    let copy = cleanup.table(format!("{table}_copy"));
+    let prefix = names::unique("ch10-rt");
+    let source = cleanup.connector(format!("{prefix}-source"));
+    let sink = cleanup.connector(format!("{prefix}-sink"));
     cleanup.source_topics(&prefix, "mydb", &[&table]);
+    let topic = data_topic(&prefix, &table);
 
     create_users_table(&pool, &table).await.unwrap();
     for i in 1..=rows {
@@ -95,8 +94,7 @@ async fn replaying_the_source_topic_leaves_the_copy_unchanged() {
 
     // A second sink with a new name has a new consumer group: it reads the topic from offset 0 into the same
     // table, re-applying every insert, update, delete and tombstone.
-    let replay = format!("{}-replay", p.sink);
-    p.cleanup.connectors.push(replay.clone());
+    let replay = p.cleanup.connector(format!("{}-replay", p.sink));
     p.client.delete(&p.sink).await.unwrap();
     p.client.put_connector(&replay, &sink_config(&p.env, &p.topic, &p.copy).unwrap()).await.unwrap();
     wait_running(&p.client, &replay, DEADLINE).await.unwrap();
@@ -109,9 +107,8 @@ async fn replaying_the_source_topic_leaves_the_copy_unchanged() {
 async fn an_invalid_config_is_rejected_with_the_rest_error() {
     let env = Env::load().unwrap();
     let client = ConnectClient::new(&env).unwrap();
-    let name = names::unique("ch10-invalid");
     let mut cleanup = Cleanup::new(&env);
-    cleanup.connectors.push(name.clone());
+    let name = cleanup.connector(names::unique("ch10-invalid"));
     let mut config = sink_config(&env, "unused", "unused").unwrap();
     config.as_object_mut().unwrap().remove("topics");
     let error = client.put_connector(&name, &config).await.expect_err("a sink without topics must be rejected");
@@ -125,11 +122,10 @@ async fn an_invalid_config_is_rejected_with_the_rest_error() {
 async fn a_wrong_password_fails_clearly_and_fast() {
     let env = Env::load().unwrap();
     let client = ConnectClient::new(&env).unwrap();
-    let prefix = names::unique("ch10-badpw");
-    let (source, sink) = (format!("{prefix}-source"), format!("{prefix}-sink"));
     let mut cleanup = Cleanup::new(&env);
-    cleanup.connectors.extend([source.clone(), sink.clone()]);
-    cleanup.topics.push(prefix.clone());
+    let prefix = cleanup.topic(names::unique("ch10-badpw"));
+    let source = cleanup.connector(format!("{prefix}-source"));
+    let sink = cleanup.connector(format!("{prefix}-sink"));
     let started = Instant::now();
 
     // The source checks its database connection when the config is submitted: PUT itself fails.
@@ -156,13 +152,10 @@ async fn a_wrong_password_fails_clearly_and_fast() {
 async fn a_bad_record_fails_the_task_with_its_trace() {
     let env = Env::load().unwrap();
     let client = ConnectClient::new(&env).unwrap();
-    let topic = names::unique("ch10-badrecord");
-    let table = names::unique_table("ch10_badrecord");
-    let name = format!("{topic}-sink");
     let mut cleanup = Cleanup::new(&env);
-    cleanup.connectors.push(name.clone());
-    cleanup.tables.push(table.clone());
-    cleanup.topics.push(topic.clone());
+    let topic = cleanup.topic(names::unique("ch10-badrecord"));
+    let table = cleanup.table(names::unique_table("ch10_badrecord"));
+    let name = cleanup.connector(format!("{topic}-sink"));
     create_topic(&env, &topic).await.unwrap();
     // Plain JSON, no {"schema", "payload"} envelope: the worker's converter (schemas.enable=true) cannot read it.
     produce_json(&env, &topic, &json!({"id": 1}), Some(&json!({"id": 1, "name": "no schema"}))).await.unwrap();
@@ -180,14 +173,11 @@ async fn with_error_tolerance_a_bad_record_goes_to_the_dead_letter_topic() {
     let env = Env::load().unwrap();
     let pool = db::pool(&env).await.unwrap();
     let client = ConnectClient::new(&env).unwrap();
-    let topic = names::unique("ch10-dlq");
-    let dlq = format!("{topic}-dlq");
-    let table = names::unique_table("ch10_dlq");
-    let name = format!("{topic}-sink");
     let mut cleanup = Cleanup::new(&env);
-    cleanup.connectors.push(name.clone());
-    cleanup.tables.push(table.clone());
-    cleanup.topics.extend([topic.clone(), dlq.clone()]);
+    let topic = cleanup.topic(names::unique("ch10-dlq"));
+    let dlq = cleanup.topic(format!("{topic}-dlq"));
+    let table = cleanup.table(names::unique_table("ch10_dlq"));
+    let name = cleanup.connector(format!("{topic}-sink"));
     create_topic(&env, &topic).await.unwrap();
 
     let schema = |fields: serde_json::Value| json!({"type": "struct", "optional": false, "fields": fields});
@@ -219,7 +209,10 @@ async fn with_error_tolerance_a_bad_record_goes_to_the_dead_letter_topic() {
     assert_eq!(ids, [1, 3], "the good records land, the bad one is skipped");
     assert_eq!(client.status(&name).await.unwrap()["tasks"][0]["state"], "RUNNING", "the task keeps running");
 
-    let consumer: StreamConsumer = kafka::consumer_config(&env, &names::unique("ch10-dlq-reader")).create().unwrap();
+    let consumer: StreamConsumer = kafka::group_config(&env, &names::unique("ch10-dlq-reader"))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
     consumer.subscribe(&[&dlq]).unwrap();
     let message = tokio::time::timeout(DEADLINE, consumer.recv()).await.expect("a record in the DLQ").unwrap();
     assert_eq!(message.payload(), Some(br#"{"id":2,"name":"no schema"}"#.as_slice()), "the original bytes");

@@ -41,13 +41,12 @@ async fn main() -> Result<()> {
     let pool = db::pool(&env).await?;
     let client = ConnectClient::new(&env)?;
     ensure_utf8mb4(&pool).await?;
-    let table = names::unique_table("latency");
-    let copy = format!("{table}_copy");
-    let prefix = names::unique("ch10-latency");
-    let (source, sink) = (format!("{prefix}-source"), format!("{prefix}-sink"));
     let mut cleanup = Cleanup::new(&env);
-    cleanup.connectors.extend([source.clone(), sink.clone()]);
-    cleanup.tables.extend([table.clone(), copy.clone()]);
+    let table = cleanup.table(names::unique_table("latency"));
+    let copy = cleanup.table(format!("{table}_copy"));
+    let prefix = names::unique("ch10-latency");
+    let source = cleanup.connector(format!("{prefix}-source"));
+    let sink = cleanup.connector(format!("{prefix}-sink"));
     cleanup.source_topics(&prefix, "mydb", &[&table]);
 
     execute(&pool, &format!("CREATE TABLE {table} (id INT PRIMARY KEY, name VARCHAR(100) NOT NULL, changed_at DATETIME(6) NOT NULL) DEFAULT CHARSET = utf8mb4")).await?;
