@@ -54,9 +54,7 @@ struct Demo {
 async fn main() -> Result<()> {
     let args = Args::parse();
     let env = Env::load()?;
-    let probe = env.clone();
-    let cluster =
-        tokio::task::spawn_blocking(move || kafka::fetch_cluster(&probe, None, kafka::METADATA_TIMEOUT)).await??;
+    let cluster = kafka::fetch_metadata(&env.bootstrap_servers, None, kafka::METADATA_TIMEOUT).await?;
     println!("Kafka at {} ({} broker(s))", env.bootstrap_servers, cluster.brokers.len());
     let pool = db::pool(&env).await?;
     let run = names::unique_table("ch12");
@@ -68,7 +66,9 @@ async fn main() -> Result<()> {
     let mut instances = Vec::new();
     for name in ["a", "b"] {
         let tables = Tables::for_instance(&format!("{run}_{name}"))?;
-        cleanup.tables.extend(tables.all());
+        for table in tables.all() {
+            cleanup.table(table);
+        }
         migrate(&pool, &tables).await?;
         let repository = OrderRepository { pool: pool.clone(), tables };
         let (address, _server) = serve(repository.clone(), 0).await?;
@@ -82,9 +82,10 @@ async fn main() -> Result<()> {
     // the connector would give it, so that both consumers are reading it before the first order is placed.
     let client = ConnectClient::new(&env)?;
     let outboxes: Vec<&str> = instances.iter().map(|(_, _, r)| r.tables.outbox.as_str()).collect();
-    let source = format!("{prefix}-outbox");
-    cleanup.connectors.push(source.clone());
-    cleanup.topics.extend(outbox_topics(&prefix));
+    let source = cleanup.connector(format!("{prefix}-outbox"));
+    for topic in outbox_topics(&prefix) {
+        cleanup.topic(topic);
+    }
     let topic = order_topic(&prefix);
     kafka::create_topic(&env, &topic, 3).await?;
     client.put_connector(&source, &outbox_connector_config(&env, &prefix, &outboxes)?).await?;
@@ -92,18 +93,17 @@ async fn main() -> Result<()> {
     wait_outbox_capturing(&env, &source, &prefix, outboxes[0], Duration::from_secs(60)).await?;
     println!("source {source}: {} → {topic}", outboxes.join(" + "));
     // Consumer 1: the JDBC sink keeps one shared table.
-    let shared = format!("{run}_orders_all");
-    cleanup.tables.push(shared.clone());
+    let shared = cleanup.table(format!("{run}_orders_all"));
     create_shared_orders_table(&pool, &shared).await?;
-    let sink = format!("{prefix}-sink");
-    cleanup.connectors.push(sink.clone());
+    let sink = cleanup.connector(format!("{prefix}-sink"));
     client.put_connector(&sink, &shared_table_sink_config(&env, &topic, &shared)?).await?;
     // RUNNING comes before the sink's consumer has joined its group: wait until it holds the topic's partitions.
     wait_sink_assigned(&env, &sink, &topic, Duration::from_secs(60)).await?;
     println!("sink {sink}: {topic} → {shared} (upsert by order_id, consumer group connect-{sink})");
     // Consumer 2: the catalog service keeps stock per product, in its own group.
     let catalog = CatalogTables::with_prefix(&format!("{run}_catalog"));
-    cleanup.tables.extend([catalog.stock.clone(), catalog.processed.clone()]);
+    cleanup.table(&catalog.stock);
+    cleanup.table(&catalog.processed);
     catalog.create(&pool).await?;
     let group = format!("{prefix}-catalog");
     let stats = Arc::new(CatalogStats::default());

@@ -49,7 +49,8 @@ async fn apply_event() {
     let pool = db::pool(&env).await.unwrap();
     let mut cleanup = Cleanup::new(&env);
     let tables = CatalogTables::with_prefix(&names::unique_table("ch12_ex"));
-    cleanup.tables.extend([tables.stock.clone(), tables.processed.clone()]);
+    cleanup.table(tables.stock.clone());
+    cleanup.table(tables.processed.clone());
     tables.create(&pool).await.unwrap();
 
     // 1. An order, created then cancelled, each event delivered twice.
@@ -192,9 +193,9 @@ async fn orders_sink_config() {
     let table = names::unique_table("ch12_ex_status");
     let topic = names::unique("ch12-ex-orders");
     let connector = names::unique("ch12-ex-sink");
-    cleanup.tables.push(table.clone());
-    cleanup.topics.push(topic.clone());
-    cleanup.connectors.push(connector.clone());
+    cleanup.table(table.clone());
+    cleanup.topic(topic.clone());
+    cleanup.connector(connector.clone());
     let create = format!(
         "CREATE TABLE {table} (order_id CHAR(36) NOT NULL PRIMARY KEY, status VARCHAR(16) NOT NULL, \
          total_price BIGINT NOT NULL) DEFAULT CHARSET = utf8mb4"
