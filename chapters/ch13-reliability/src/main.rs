@@ -6,14 +6,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use ch04_producers::{Acks, ProducerSettings};
 use ch13_reliability::cluster::OwnCluster;
 use ch13_reliability::{
-    Watcher, create_reliable_topic, describe, longest_silence, produce_numbered, producer_config, read_all, slowest,
+    Watcher, create_reliable_topic, describe, failover_producer, longest_silence, produce_numbered, read_all, slowest,
     try_write, verdict, watermarks,
 };
 use clap::Parser;
 use nix::sys::signal::Signal;
-use rdkafka::producer::FutureProducer;
 
 /// Starts a three-broker cluster of its own (in a temp dir, next to the workbook's environment,
 /// which it does not touch), creates a topic with 3 replicas and min.insync.replicas=2, writes
@@ -39,9 +39,9 @@ struct Args {
     /// How the first broker dies: `kill` (SIGKILL, a crash) or `term` (SIGTERM, a clean shutdown).
     #[arg(long, default_value = "kill", value_parser = ["kill", "term"])]
     signal: String,
-    /// The producer's acks: `all` (wait for every in-sync replica) or `1` (the leader alone).
-    #[arg(long, default_value = "all", value_parser = ["all", "1"])]
-    acks: String,
+    /// The producer's acks: `all` (wait for every in-sync replica), `1` (the leader alone) or `0`.
+    #[arg(long, value_enum, default_value = "all")]
+    acks: Acks,
     /// Idempotent producer (needs --acks all).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     idempotence: bool,
@@ -53,8 +53,11 @@ struct Args {
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
-    if args.idempotence && args.acks != "all" {
-        bail!("the idempotent producer needs --acks all (pass --idempotence false to use --acks 1)");
+    if args.idempotence && args.acks != Acks::All {
+        bail!(
+            "the idempotent producer needs --acks all (pass --idempotence false to use --acks {})",
+            args.acks.as_config()
+        );
     }
     println!("Starting a 3-broker cluster of this chapter's own (cargo xtask up --brokers 3 --no-connect)");
     let started = Instant::now();
@@ -86,10 +89,8 @@ async fn scenario(cluster: &mut OwnCluster, args: &Args) -> Result<()> {
         .await?;
 
     // 1. Kill the leader while writing.
-    let producer: FutureProducer =
-        producer_config(&env, &args.acks, args.idempotence, Duration::from_millis(args.delivery_timeout_ms))
-            .create()
-            .context("creating the producer")?;
+    let settings = ProducerSettings { acks: args.acks, idempotence: args.idempotence, ..ProducerSettings::default() };
+    let producer = failover_producer(&env, &settings, Duration::from_millis(args.delivery_timeout_ms))?;
     let stop = Arc::new(AtomicBool::new(false));
     let every = Duration::from_secs(1) / args.rate.max(1);
     let writing = tokio::spawn(produce_numbered(producer, topic.to_string(), every, t0, stop.clone()));
@@ -97,7 +98,7 @@ async fn scenario(cluster: &mut OwnCluster, args: &Args) -> Result<()> {
         "  {:>6.2} s  producer: writing {} records/s, acks={}, idempotence={}",
         t0.elapsed().as_secs_f64(),
         args.rate,
-        args.acks,
+        args.acks.as_config(),
         args.idempotence
     );
     // The workload: write for a while before the failure (pacing, not waiting for a condition).
@@ -166,11 +167,11 @@ async fn scenario(cluster: &mut OwnCluster, args: &Args) -> Result<()> {
         .wait_for("the ISR is down to one broker", Duration::from_secs(60), |p| p.leader >= 0 && p.isr.len() == 1)
         .await?;
     println!("  one in-sync replica left: {}", describe(&alone.partition));
-    match try_write(&env, topic, "all").await {
+    match try_write(&env, topic, Acks::All).await {
         Ok(offset) => println!("  acks=all write: accepted at offset {offset} (unexpected!)"),
         Err(error) => println!("  acks=all write: refused: {error}"),
     }
-    match try_write(&env, topic, "1").await {
+    match try_write(&env, topic, Acks::One).await {
         Ok(offset) => println!("  acks=1 write:   accepted at offset {offset}, stored on one broker only"),
         Err(error) => println!("  acks=1 write:   refused: {error}"),
     }
@@ -196,13 +197,17 @@ async fn scenario(cluster: &mut OwnCluster, args: &Args) -> Result<()> {
     println!("  ISR complete again {:.2} s after the restarts", secs(whole.at.saturating_sub(restart_at)));
     let (_, high) = blocking_watermarks(&env, topic).await?;
     println!("  high watermark: {high}");
-    match try_write(&env, topic, "all").await {
+    match try_write(&env, topic, Acks::All).await {
         Ok(offset) => println!("  acks=all write: accepted at offset {offset}"),
         Err(error) => println!("  acks=all write: refused: {error}"),
     }
     drop(watcher);
     if !v.lost.is_empty() || !v.duplicated.is_empty() {
-        println!("\nWith acks={} and idempotence={}, records were lost or duplicated.", args.acks, args.idempotence);
+        println!(
+            "\nWith acks={} and idempotence={}, records were lost or duplicated.",
+            args.acks.as_config(),
+            args.idempotence
+        );
     }
     Ok(())
 }
