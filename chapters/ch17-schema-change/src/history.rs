@@ -24,7 +24,8 @@ pub fn history_topic(prefix: &str) -> String {
 /// oldest first: the snapshot's `CREATE TABLE`, then each `ALTER TABLE` the binlog carried.
 pub fn ddl_statements(env: &Env, prefix: &str, table: &str) -> Result<Vec<String>> {
     let topic = history_topic(prefix);
-    let consumer: BaseConsumer = kafka::client_config(env).set("group.id", "ch17-unused").create()?;
+    let consumer: BaseConsumer =
+        kafka::client_config(env).set("group.id", "ch17-unused").create()?;
     let (_, end) = consumer.fetch_watermarks(&topic, 0, Duration::from_secs(10))?;
     let mut partitions = TopicPartitionList::new();
     partitions.add_partition_offset(&topic, 0, Offset::Beginning)?;

@@ -20,8 +20,8 @@ pub mod schema;
 pub use history::{ddl_statements, history_topic};
 pub use migration::Step;
 pub use pipeline::{
-    Pipeline, columns, execute, insert, rows, show_create, show_row, sink_config, start, wait_converged,
-    wait_restarted, wait_sink_failed,
+    Pipeline, columns, execute, insert, rows, show_create, show_row, sink_config, start,
+    wait_converged, wait_restarted, wait_sink_failed,
 };
 pub use schema::{Change, Impact, describe_fields, next_change_of, row_schema, sizes, subscribe};
 

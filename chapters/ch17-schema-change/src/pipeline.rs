@@ -70,13 +70,26 @@ pub fn sink_config(env: &Env, topic: &str, copy: &str, evolution: &str) -> Resul
 /// Creates the source and the sink of `pipeline` and waits until both really work: the source
 /// captures (chapter 9's marker rows, deleted afterwards) and the sink's consumer holds the topic.
 /// The table must exist with at least `id`, `name` and `email` (the markers write those).
-pub async fn start(env: &Env, pool: &MySqlPool, pipeline: &Pipeline, evolution: &str, timeout: Duration) -> Result<()> {
+pub async fn start(
+    env: &Env,
+    pool: &MySqlPool,
+    pipeline: &Pipeline,
+    evolution: &str,
+    timeout: Duration,
+) -> Result<()> {
     let client = ConnectClient::new(env)?;
     let source = ch09_source::source_config(env, &pipeline.prefix, &[&pipeline.table])?;
     let sink = sink_config(env, &pipeline.topic, &pipeline.copy, evolution)?;
     client.put_connector(&pipeline.source, &source).await?;
     client.put_connector(&pipeline.sink, &sink).await?;
-    ch09_source::wait_users_capturing(env, &pipeline.source, &pipeline.topic, &pipeline.table, timeout).await?;
+    ch09_source::wait_users_capturing(
+        env,
+        &pipeline.source,
+        &pipeline.topic,
+        &pipeline.table,
+        timeout,
+    )
+    .await?;
     wait_sink_assigned(env, &pipeline.sink, &pipeline.topic, timeout).await?;
     ch10_sink::delete_markers(pool, &pipeline.table).await
 }
@@ -84,7 +97,8 @@ pub async fn start(env: &Env, pool: &MySqlPool, pipeline: &Pipeline, evolution: 
 /// `SHOW CREATE TABLE`: the table's definition as MariaDB prints it.
 pub async fn show_create(pool: &MySqlPool, table: &str) -> Result<String> {
     let sql = format!("SHOW CREATE TABLE {table}");
-    let (_, ddl): (String, String) = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_one(pool).await?;
+    let (_, ddl): (String, String) =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_one(pool).await?;
     Ok(ddl)
 }
 
@@ -105,7 +119,9 @@ pub async fn rows(pool: &MySqlPool, table: &str, columns: &[&str]) -> Result<Vec
     let result = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await;
     let records = match result {
         Ok(records) => records,
-        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42S02") => return Ok(Vec::new()),
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42S02") => {
+            return Ok(Vec::new());
+        }
         Err(e) => return Err(e).with_context(|| format!("reading {table}")),
     };
     use sqlx::Row as _;
@@ -119,13 +135,14 @@ pub async fn rows(pool: &MySqlPool, table: &str, columns: &[&str]) -> Result<Vec
 
 /// A row as `(1, 'alice', NULL)`.
 pub fn show_row(row: &[Option<String>]) -> String {
-    let values: Vec<String> = row.iter().map(|v| v.as_ref().map_or("NULL".into(), |v| format!("'{v}'"))).collect();
+    let values: Vec<String> =
+        row.iter().map(|v| v.as_ref().map_or("NULL".into(), |v| format!("'{v}'"))).collect();
     format!("({})", values.join(", "))
 }
 
 // ANCHOR: converged
-/// Polls until the copy holds exactly the source's rows in `columns`, or ends at once when a task of
-/// the sink FAILED, with the root cause of its trace: a failed sink never converges.
+/// Polls until the copy holds exactly the source's rows in `columns`, or ends at once when a
+/// task of the sink FAILED, with the root cause of its trace: a failed sink never converges.
 pub async fn wait_converged(
     env: &Env,
     pool: &MySqlPool,
@@ -150,7 +167,11 @@ pub async fn wait_converged(
 // ANCHOR_END: converged
 
 /// Waits until a task of the sink is FAILED and returns the status as `GET …/status` shows it.
-pub async fn wait_sink_failed(client: &ConnectClient, pipeline: &Pipeline, timeout: Duration) -> Result<Value> {
+pub async fn wait_sink_failed(
+    client: &ConnectClient,
+    pipeline: &Pipeline,
+    timeout: Duration,
+) -> Result<Value> {
     println!("waiting for a task of {} to fail", pipeline.sink);
     let what = format!("a task of {} FAILED", pipeline.sink);
     wait::until(&what, timeout, Duration::from_millis(250), || async {
@@ -163,7 +184,11 @@ pub async fn wait_sink_failed(client: &ConnectClient, pipeline: &Pipeline, timeo
 /// After `POST …/restart`: waits until no task of the sink is FAILED any more (RESTARTING or
 /// RUNNING). The status of the failed run stays visible until the worker restarts the task; a
 /// wait that stops at FAILED must not start before.
-pub async fn wait_restarted(client: &ConnectClient, pipeline: &Pipeline, timeout: Duration) -> Result<()> {
+pub async fn wait_restarted(
+    client: &ConnectClient,
+    pipeline: &Pipeline,
+    timeout: Duration,
+) -> Result<()> {
     println!("waiting for {} to restart", pipeline.sink);
     let what = format!("the tasks of {} restarted", pipeline.sink);
     wait::until(&what, timeout, Duration::from_millis(100), || async {

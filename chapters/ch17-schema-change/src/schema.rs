@@ -27,7 +27,11 @@ pub struct Change {
 
 /// Reads `consumer` until the change event of the row with `id` arrives (an insert or an update;
 /// markers, tombstones and other rows are skipped).
-pub async fn next_change_of(consumer: &StreamConsumer, id: i64, timeout: Duration) -> Result<Change> {
+pub async fn next_change_of(
+    consumer: &StreamConsumer,
+    id: i64,
+    timeout: Duration,
+) -> Result<Change> {
     println!("waiting for the change event of id {id}");
     let deadline = Instant::now() + timeout;
     loop {
@@ -62,7 +66,8 @@ pub fn row_schema(value: &Value) -> Option<&Value> {
 // ANCHOR_END: row_schema
 
 // ANCHOR: impact
-/// What a change of a table's schema does to a copy kept by the JDBC sink (`schema.evolution=basic`).
+/// What a change of a table's schema does to a copy kept by the JDBC sink
+/// (`schema.evolution=basic`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Impact {
     /// A record the new schema allows stops the sink: its task FAILS.
@@ -78,7 +83,11 @@ pub fn describe_fields(row_schema: &Value) -> Vec<String> {
     fields
         .iter()
         .map(|f| {
-            let mut line = format!("{:<10} {}", f["field"].as_str().unwrap_or("?"), f["type"].as_str().unwrap_or("?"));
+            let mut line = format!(
+                "{:<10} {}",
+                f["field"].as_str().unwrap_or("?"),
+                f["type"].as_str().unwrap_or("?")
+            );
             if f["optional"] == true {
                 line.push_str(" optional");
             }

@@ -4,7 +4,10 @@
 // The exercises under test: your file, or with `--features solutions` the reference solutions,
 // or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
 #[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
-#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(
+    all(feature = "solutions", not(feature = "mistakes")),
+    path = "../solutions/exercises.rs"
+)]
 #[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
 mod exercises;
 
@@ -13,7 +16,8 @@ use std::time::Duration;
 
 use ch17_schema_change::pipeline::failed_trace;
 use ch17_schema_change::{
-    Impact, Pipeline, Step, columns, execute, insert, next_change_of, row_schema, rows, show_row, start, subscribe,
+    Impact, Pipeline, Step, columns, execute, insert, next_change_of, row_schema, rows, show_row,
+    start, subscribe,
 };
 use rdkafka::consumer::StreamConsumer;
 use sqlx::mysql::MySqlPool;
@@ -148,17 +152,25 @@ async fn sink_impact() {
     )
     .await
     .unwrap();
-    let first =
-        insert(&pool, &format!("INSERT INTO {t} (name, email, note, age) VALUES ('n0', 'n0@example.com', 'x', 30)"))
-            .await
-            .unwrap();
+    let first = insert(
+        &pool,
+        &format!(
+            "INSERT INTO {t} (name, email, note, age) VALUES ('n0', 'n0@example.com', 'x', 30)"
+        ),
+    )
+    .await
+    .unwrap();
     // Only the source is needed: the schemas come from its change events.
     let client = ConnectClient::new(&env).unwrap();
     let source = ch09_source::source_config(&env, &pipeline.prefix, &[t]).unwrap();
     client.put_connector(&pipeline.source, &source).await.unwrap();
-    ch09_source::wait_users_capturing(&env, &pipeline.source, &pipeline.topic, t, DEADLINE).await.unwrap();
+    ch09_source::wait_users_capturing(&env, &pipeline.source, &pipeline.topic, t, DEADLINE)
+        .await
+        .unwrap();
     let consumer = subscribe(&env, &pipeline.topic).unwrap();
-    let mut old = row_schema(&next_change_of(&consumer, first, DEADLINE).await.unwrap().value).unwrap().clone();
+    let mut old = row_schema(&next_change_of(&consumer, first, DEADLINE).await.unwrap().value)
+        .unwrap()
+        .clone();
 
     let mut wrong = Vec::new();
     for case in CASES {
@@ -168,7 +180,8 @@ async fn sink_impact() {
         let id = insert(&pool, &case.insert.replace("{t}", t)).await.unwrap();
         let change = next_change_of(&consumer, id, DEADLINE).await.unwrap();
         let new = row_schema(&change.value).expect("a change event with a row schema").clone();
-        let expected: BTreeMap<String, Impact> = case.expected.iter().map(|(f, i)| (f.to_string(), *i)).collect();
+        let expected: BTreeMap<String, Impact> =
+            case.expected.iter().map(|(f, i)| (f.to_string(), *i)).collect();
         let answer = exercises::sink_impact(&old, &new);
         println!("{}: {}", case.alter.last().unwrap().replace("{t}", "t"), shown(&answer));
         if answer != expected {
@@ -182,7 +195,13 @@ async fn sink_impact() {
         }
         old = new;
     }
-    assert!(wrong.is_empty(), "{} of {} schema changes misjudged:\n{}", wrong.len(), CASES.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {} schema changes misjudged:\n{}",
+        wrong.len(),
+        CASES.len(),
+        wrong.join("\n")
+    );
 }
 
 /// The columns of the source that carry the address: `email`, `contact` or both.
@@ -198,7 +217,11 @@ async fn app_writes(pool: &MySqlPool, table: &str, n: usize) -> i64 {
     let set: Vec<String> = targets.iter().map(|c| format!("{c} = 'v{n}@example.com'")).collect();
     execute(pool, &format!("UPDATE {table} SET {} WHERE id = 1", set.join(", "))).await.unwrap();
     let values: Vec<String> = targets.iter().map(|_| format!("'app{n}@example.com'")).collect();
-    let insert = format!("INSERT INTO {table} (name, {}) VALUES ('app{n}', {})", targets.join(", "), values.join(", "));
+    let insert = format!(
+        "INSERT INTO {table} (name, {}) VALUES ('app{n}', {})",
+        targets.join(", "),
+        values.join(", ")
+    );
     ch17_schema_change::insert(pool, &insert).await.unwrap()
 }
 
@@ -252,7 +275,10 @@ async fn wait_sink_past(env: &Env, pipeline: &Pipeline, offset: i64, step: &Step
     let result = wait::until(&what, DEADLINE, Duration::from_millis(200), || async {
         if let Some(trace) = failed_trace(&client.status(&pipeline.sink).await?) {
             let cause = ch10_sink::root_cause(&trace);
-            return Err(wait::fatal(format!("the sink FAILED: {cause}\n=> {}", explain(&cause, step))));
+            return Err(wait::fatal(format!(
+                "the sink FAILED: {cause}\n=> {}",
+                explain(&cause, step)
+            )));
         }
         let (env, pipeline) = (env.clone(), pipeline.clone());
         let at = tokio::task::spawn_blocking(move || committed(&env, &pipeline)).await??;
@@ -325,7 +351,12 @@ async fn safe_migration() {
         println!("step {}: {step}", n + 1);
         if let Err(e) = step.run(&pool).await {
             let nulls = if address_columns(&pool, table).await.contains(&"contact".to_string()) {
-                rows(&pool, table, &["id", "contact"]).await.unwrap().into_iter().filter(|r| r[1].is_none()).count()
+                rows(&pool, table, &["id", "contact"])
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .filter(|r| r[1].is_none())
+                    .count()
             } else {
                 0
             };
@@ -343,17 +374,21 @@ async fn safe_migration() {
 
     let sql = "SELECT CAST(COLUMN_NAME AS CHAR), CAST(IS_NULLABLE AS CHAR) FROM information_schema.COLUMNS \
                WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?";
-    let source: Vec<(String, String)> = sqlx::query_as(sql).bind(table).fetch_all(&pool).await.unwrap();
+    let source: Vec<(String, String)> =
+        sqlx::query_as(sql).bind(table).fetch_all(&pool).await.unwrap();
     let nullable = |name: &str| source.iter().find(|(c, _)| c == name).map(|(_, n)| n == "YES");
     assert_eq!(nullable("email"), None, "the source still has `email`: the rename is not finished");
     match nullable("contact") {
         None => panic!("the source has no `contact` column"),
         Some(true) => {
-            panic!("the source's `contact` is NULLable: the planned column is `contact VARCHAR(255) NOT NULL`")
+            panic!(
+                "the source's `contact` is NULLable: the planned column is `contact VARCHAR(255) NOT NULL`"
+            )
         }
         Some(false) => {}
     }
     let copied = rows(&pool, copy, &["id", "contact"]).await.unwrap();
-    let without: Vec<String> = copied.iter().filter(|r| r[1].is_none()).map(|r| show_row(r)).collect();
+    let without: Vec<String> =
+        copied.iter().filter(|r| r[1].is_none()).map(|r| show_row(r)).collect();
     assert!(without.is_empty(), "rows of the copy without a contact: {}", without.join(", "));
 }
