@@ -1,9 +1,12 @@
 //! Topic configurations, read and changed while the topic is in use.
 
+use std::time::Duration;
+
 use anyhow::{Context, Result, anyhow};
 use rdkafka::admin::{AdminClient, AdminOptions, AlterConfig, ConfigSource, ResourceSpecifier};
 use rdkafka::client::DefaultClientContext;
 use workbook_support::kafka::ADMIN_TIMEOUT;
+use workbook_support::wait;
 
 pub type Admin = AdminClient<DefaultClientContext>;
 
@@ -40,6 +43,30 @@ pub async fn describe_topic(admin: &Admin, topic: &str) -> Result<Vec<Setting>> 
     Ok(settings)
 }
 // ANCHOR_END: describe
+
+// ANCHOR: describe_until
+/// Describes `topic` until `done` holds for its settings, for up to 30 s. The controller
+/// answers a change once it has committed it, but each broker applies the new metadata a moment
+/// later, and DescribeConfigs is answered by a broker: right after a change it can still show
+/// the old values.
+pub async fn describe_until(
+    admin: &Admin,
+    topic: &str,
+    what: &str,
+    done: impl Fn(&[Setting]) -> bool,
+) -> Result<Vec<Setting>> {
+    wait::until(what, Duration::from_secs(30), Duration::from_millis(100), || async {
+        let settings = describe_topic(admin, topic).await?;
+        Ok(done(&settings).then_some(settings))
+    })
+    .await
+}
+
+/// The value of setting `name` in `settings`, if it is there.
+pub fn value_of<'a>(settings: &'a [Setting], name: &str) -> Option<&'a str> {
+    settings.iter().find(|s| s.name == name).and_then(|s| s.value.as_deref())
+}
+// ANCHOR_END: describe_until
 
 fn source_name(source: &ConfigSource) -> &'static str {
     match source {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use ch18_operations::cluster::OwnCluster;
-use ch18_operations::configs::{describe_topic, replace_topic_configs};
+use ch18_operations::configs::{describe_until, replace_topic_configs, value_of};
 use ch18_operations::lag::{LagTrend, group_state, observer, offset_lag};
 use ch18_operations::metrics::{StatsContext, consumer_summary, producer_summary};
 use ch18_operations::partitions::{add_partitions, produce_keyed};
@@ -222,12 +222,19 @@ async fn configs() -> Result<()> {
         "min.insync.replicas",
         "segment.bytes",
     ];
-    println!("its settings (a few of {}):", describe_topic(&admin, &topic).await?.len());
-    print_settings(&describe_topic(&admin, &topic).await?, &watched);
+    let created = describe_until(&admin, &topic, "the new topic's settings", |s| {
+        value_of(s, "cleanup.policy") == Some("compact,delete")
+    })
+    .await?;
+    println!("its settings (a few of {}):", created.len());
+    print_settings(&created, &watched);
 
     println!("\nalter_configs with retention.ms=259200000 (3 days) only:");
     replace_topic_configs(&admin, &topic, &[("retention.ms", "259200000")]).await?;
-    let after = describe_topic(&admin, &topic).await?;
+    let after = describe_until(&admin, &topic, "the new retention", |s| {
+        value_of(s, "retention.ms") == Some("259200000")
+    })
+    .await?;
     print_settings(&after, &watched);
     for name in ["cleanup.policy", "max.message.bytes"] {
         if after.iter().any(|s| s.name == name && s.source == "Default") {

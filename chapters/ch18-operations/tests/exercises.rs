@@ -12,9 +12,9 @@ mod exercises;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use ch18_operations::configs::describe_topic;
+use ch18_operations::configs::{Setting, describe_topic, describe_until, value_of};
 use rdkafka::admin::{AdminOptions, NewTopic, TopicReplication};
 use rdkafka::consumer::{
     BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
@@ -235,6 +235,23 @@ async fn time_lag() {
     cleanup.run().await;
 }
 
+/// The topic's settings once `retention.ms` is no longer `previous` (a change is visible on the
+/// broker a moment after the controller answered), or as they are after 30 s.
+async fn settings_once_changed(
+    admin: &rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext>,
+    topic: &str,
+    previous: &str,
+) -> Vec<Setting> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let settings = describe_topic(admin, topic).await.unwrap();
+        if value_of(&settings, "retention.ms") != Some(previous) || Instant::now() > deadline {
+            return settings;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// A producer whose own size limit is above a 1.5 MB record (librdkafka's default is 1 MB).
 fn big_record_producer(env: &Env) -> FutureProducer {
     kafka::producer_config(env).set("message.max.bytes", "4000000").create().unwrap()
@@ -260,8 +277,15 @@ async fn set_retention() {
     let options = AdminOptions::new().request_timeout(Some(Duration::from_secs(10)));
     admin.create_topics(&[new_topic], &options).await.unwrap().remove(0).unwrap();
     cleanup.topics.push(topic.clone());
-    let before = describe_topic(&admin, &topic).await.unwrap();
+    // The broker applies the new topic's metadata a moment after the controller answered.
+    println!("waiting for the new topic's settings");
+    let before = describe_until(&admin, &topic, "the new topic's settings", |s| {
+        overrides.iter().all(|(name, value)| value_of(s, name) == Some(*value))
+    })
+    .await
+    .unwrap();
 
+    let mut previous = "3600000";
     for (retention, expected) in [
         (Duration::from_secs(2 * 24 * 3600), "172800000"),
         (Duration::from_millis(5_400_000), "5400000"),
@@ -274,7 +298,9 @@ async fn set_retention() {
         .await
         .expect("set_retention did not return within 30 s")
         .expect("set_retention failed");
-        let after = describe_topic(&admin, &topic).await.unwrap();
+        println!("waiting for the broker to show the change");
+        let after = settings_once_changed(&admin, &topic, previous).await;
+        previous = expected;
         let value = |name: &str| after.iter().find(|s| s.name == name).cloned().unwrap();
         let retention_ms = value("retention.ms");
         assert!(
@@ -303,7 +329,7 @@ async fn set_retention() {
             );
         }
         for setting in &after {
-            let was = before.iter().find(|s| s.name == setting.name).unwrap();
+            let Some(was) = before.iter().find(|s| s.name == setting.name) else { continue };
             if setting.source == "DynamicTopic"
                 && was.source != "DynamicTopic"
                 && setting.name != "retention.ms"
