@@ -267,6 +267,14 @@ async fn partitions() -> Result<()> {
     let before = produce_keyed(&old, &topic, &keys, "v1").await?;
     println!("{topic}: 2 partitions, one record per key (v1)");
     add_partitions(&admin, &topic, 3).await?;
+    // The broker's metadata shows the new partition a moment after the controller answered.
+    workbook_support::wait::until(
+        "3 partitions in the metadata",
+        Duration::from_secs(30),
+        Duration::from_millis(100),
+        || async { Ok((kafka::topic_partitions(&env, &topic).await? == 3).then_some(())) },
+    )
+    .await?;
     println!("added a partition: now 3\n");
     // The producer that was already running still has the old metadata (2 partitions) until
     // its next refresh (topic.metadata.refresh.interval.ms, 5 minutes by default) ...
