@@ -26,7 +26,9 @@ use workbook_support::{Env, db, kafka, names, wait};
 
 async fn instance(env: &Env, cleanup: &mut Cleanup) -> OrderRepository {
     let tables = Tables::for_instance(&names::unique_table("ch11_ex")).unwrap();
-    cleanup.tables.extend(tables.all());
+    for table in tables.all() {
+        cleanup.table(table);
+    }
     let pool = db::pool(env).await.unwrap();
     migrate(&pool, &tables).await.unwrap();
     OrderRepository { pool, tables }
@@ -299,8 +301,10 @@ async fn publish_events() {
     let repo = instance(&env, &mut cleanup).await;
     let prefix = names::unique("ch11-ex");
     let connector = format!("{prefix}-outbox");
-    cleanup.connectors.push(connector.clone());
-    cleanup.topics.extend(outbox_topics(&prefix));
+    cleanup.connector(connector.clone());
+    for topic in outbox_topics(&prefix) {
+        cleanup.topic(topic);
+    }
     // The router's topic, with the partition count the connector would create it with; made now, so that the
     // readers below find it at once.
     let topic = order_topic(&prefix);
