@@ -126,7 +126,12 @@ pub async fn run(options: &BrokerOptions) -> Result<()> {
                 Backend::Local => {
                     let pid = freeze_local(&state, &component, pause)?;
                     let signal = if pause { Signal::SIGSTOP } else { Signal::SIGCONT };
-                    println!("broker {} (pid {pid}) {} after {signal}", options.id, frozen_word(pause));
+                    println!(
+                        "broker {} (pid {pid}) {} ({signal}){}",
+                        options.id,
+                        frozen_word(pause),
+                        frozen_note(pause)
+                    );
                 }
                 _ => {
                     let container =
@@ -142,7 +147,7 @@ pub async fn run(options: &BrokerOptions) -> Result<()> {
                     command.args(docker_freeze_args(pause, container)).stdout(std::process::Stdio::null());
                     crate::command::output(command)?;
                     let how = if pause { "docker pause" } else { "docker unpause" };
-                    println!("broker {} ({how}) {}", options.id, frozen_word(pause));
+                    println!("broker {} {} ({how}){}", options.id, frozen_word(pause), frozen_note(pause));
                 }
             }
         }
@@ -163,7 +168,11 @@ impl Action {
 }
 
 fn frozen_word(pause: bool) -> &'static str {
-    if pause { "is paused: it neither fetches, nor answers, nor sends heartbeats" } else { "runs again" }
+    if pause { "paused" } else { "resumed" }
+}
+
+fn frozen_note(pause: bool) -> &'static str {
+    if pause { ": it neither fetches, nor answers, nor sends heartbeats until resumed" } else { "" }
 }
 
 /// `docker pause <container>` (the cgroup freezer: every process of the container stops where

@@ -9,7 +9,9 @@
 //!
 //! The crate proves it on a three-broker cluster of its own ([`cluster::OwnCluster`]): it writes
 //! numbered records without pause, kills the partition leader, and afterwards reads the partition
-//! back and compares it with the set of records the producer saw acknowledged.
+//! back and compares it with the set of records the producer saw acknowledged. And it shows the
+//! opposite ([`lost_acks`]): with `acks=1`, records the leader acknowledged vanish when it dies
+//! before its followers copied them.
 //!
 //! - [`cluster`]: the chapter's own three-broker cluster, and breaking it;
 //! - [`produce`]: writing numbered records through a failover, with chapter 4's producer settings;
@@ -21,6 +23,7 @@ use rdkafka::admin::{AdminOptions, NewTopic, TopicReplication};
 use workbook_support::{Env, kafka};
 
 pub mod cluster;
+pub mod lost_acks;
 pub mod produce;
 pub mod verdict;
 pub mod watcher;

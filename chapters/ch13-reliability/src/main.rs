@@ -1,5 +1,6 @@
 //! `cargo run -p ch13-reliability`: kill the partition leader under a stream of writes, count
 //! what was lost, then lose a second broker and bring both back.
+//! `cargo run -p ch13-reliability -- lost-acks`: acks=1 loses acknowledged records, acks=all does not.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -7,13 +8,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use ch04_producers::{Acks, ProducerSettings};
-use ch13_reliability::cluster::OwnCluster;
+use ch13_reliability::cluster::{Exit, OwnCluster};
+use ch13_reliability::lost_acks::{Outcome, acknowledged_then_lost};
 use ch13_reliability::{
     Watcher, create_reliable_topic, describe, failover_producer, longest_silence, produce_numbered, read_all, slowest,
     try_write, verdict, watermarks,
 };
-use clap::Parser;
-use nix::sys::signal::Signal;
+use clap::{Parser, Subcommand};
 
 /// Starts a three-broker cluster of its own (in a temp dir, next to the workbook's environment,
 /// which it does not touch), creates a topic with 3 replicas and min.insync.replicas=2, writes
@@ -22,8 +23,10 @@ use nix::sys::signal::Signal;
 /// writes are refused, reads go on), restarts both and watches the ISR grow back. The cluster is
 /// deleted at the end (`cargo xtask down --purge`), also on errors and Ctrl-C.
 #[derive(Parser, Debug)]
-#[command(version)]
+#[command(version, args_conflicts_with_subcommands = true)]
 struct Args {
+    #[command(subcommand)]
+    demo: Option<Demo>,
     /// The topic to create on the chapter's cluster.
     #[arg(short, long, default_value = "payments")]
     topic: String,
@@ -50,10 +53,30 @@ struct Args {
     delivery_timeout_ms: u64,
 }
 
+#[derive(Subcommand, Debug)]
+enum Demo {
+    /// Acknowledged, then lost: freeze the followers, write with acks=1, kill the leader, resume
+    /// the followers, and count what the new leader has. Then the same with acks=all.
+    LostAcks(LostAcksArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct LostAcksArgs {
+    /// Records written while every replica fetches (both runs keep them).
+    #[arg(long, default_value_t = 100)]
+    replicated: u64,
+    /// Records written while the followers are frozen.
+    #[arg(long, default_value_t = 100)]
+    unreplicated: u64,
+    /// Only one run: `1` or `all` (default: acks=1, then acks=all, on the same cluster).
+    #[arg(long, value_enum)]
+    acks: Option<Acks>,
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
-    if args.idempotence && args.acks != Acks::All {
+    if args.demo.is_none() && args.idempotence && args.acks != Acks::All {
         bail!(
             "the idempotent producer needs --acks all (pass --idempotence false to use --acks {})",
             args.acks.as_config()
@@ -64,8 +87,14 @@ async fn main() -> Result<()> {
     let mut cluster = tokio::task::spawn_blocking(OwnCluster::up).await??;
     println!("  in {} (deleted at the end)", cluster.dir().display());
     println!("  ready in {:.1} s: {}", started.elapsed().as_secs_f64(), cluster.env.bootstrap_servers);
+    let run = async {
+        match &args.demo {
+            None => scenario(&mut cluster, &args).await,
+            Some(Demo::LostAcks(demo)) => lost_acks(&mut cluster, demo).await,
+        }
+    };
     let outcome = tokio::select! {
-        outcome = scenario(&mut cluster, &args) => outcome,
+        outcome = run => outcome,
         _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
     };
     println!("\nStopping the chapter's cluster (cargo xtask down --purge)");
@@ -105,11 +134,10 @@ async fn scenario(cluster: &mut OwnCluster, args: &Args) -> Result<()> {
     tokio::time::sleep(Duration::from_millis(args.before_ms)).await;
 
     let leader = ready.partition.leader;
-    let signal = if args.signal == "kill" { Signal::SIGKILL } else { Signal::SIGTERM };
-    let pid = cluster.pid(leader)?.context("the leader is not running")?;
+    let exit = if args.signal == "kill" { Exit::Crash } else { Exit::Shutdown };
     let killed_at = t0.elapsed();
-    println!("  {:>6.2} s  {signal} sent to broker {leader} (pid {pid}), the leader", killed_at.as_secs_f64());
-    tokio::task::block_in_place(|| cluster.stop_broker(leader, signal))?;
+    println!("  {:>6.2} s  {} sent to broker {leader}, the leader", killed_at.as_secs_f64(), exit.signal());
+    tokio::task::block_in_place(|| cluster.stop_broker(leader, exit))?;
     println!("  {:>6.2} s  broker {leader} is gone", t0.elapsed().as_secs_f64());
     let moved = watcher
         .wait_for("another broker leads the partition", Duration::from_secs(60), |p| {
@@ -161,8 +189,8 @@ async fn scenario(cluster: &mut OwnCluster, args: &Args) -> Result<()> {
     let now = watcher.latest().context("no metadata seen")?.partition;
     let second = now.isr.iter().copied().find(|id| *id != now.leader).context("no follower left in the ISR")?;
     println!("\nA second broker: stopping broker {second} (SIGTERM)");
-    let pid = tokio::task::block_in_place(|| cluster.stop_broker(second, Signal::SIGTERM))?;
-    println!("  {:>6.2} s  broker {second} (pid {pid}) has shut down", t0.elapsed().as_secs_f64());
+    tokio::task::block_in_place(|| cluster.stop_broker(second, Exit::Shutdown))?;
+    println!("  {:>6.2} s  broker {second} has shut down", t0.elapsed().as_secs_f64());
     let alone = watcher
         .wait_for("the ISR is down to one broker", Duration::from_secs(60), |p| p.leader >= 0 && p.isr.len() == 1)
         .await?;
@@ -188,8 +216,8 @@ async fn scenario(cluster: &mut OwnCluster, args: &Args) -> Result<()> {
     println!("\nRestarting broker {second}, then broker {leader}");
     let restart_at = t0.elapsed();
     for id in [second, leader] {
-        let pid = tokio::task::block_in_place(|| cluster.restart_broker(id))?;
-        println!("  {:>6.2} s  broker {id} started again (pid {pid})", t0.elapsed().as_secs_f64());
+        tokio::task::block_in_place(|| cluster.restart_broker(id))?;
+        println!("  {:>6.2} s  broker {id} started again", t0.elapsed().as_secs_f64());
     }
     let whole = watcher
         .wait_for("all three replicas back in the ISR", Duration::from_secs(90), |p| p.leader >= 0 && p.isr.len() == 3)
@@ -212,6 +240,51 @@ async fn scenario(cluster: &mut OwnCluster, args: &Args) -> Result<()> {
     Ok(())
 }
 
+/// acks=1, then acks=all (or one of them): the same failure, and what each lost.
+async fn lost_acks(cluster: &mut OwnCluster, demo: &LostAcksArgs) -> Result<()> {
+    let runs = match demo.acks {
+        Some(acks) => vec![acks],
+        None => vec![Acks::One, Acks::All],
+    };
+    let mut outcomes = Vec::new();
+    for acks in runs {
+        let topic = format!("acks-{}", acks.as_config());
+        println!("\nacks={} (seconds since the topic was created):", acks.as_config());
+        let outcome = acknowledged_then_lost(cluster, &topic, acks, demo.replicated, demo.unreplicated).await?;
+        let v = &outcome.verdict;
+        println!("  sent {}, acknowledged {}, failed {}", v.sent, v.acknowledged, v.failed);
+        println!("  read back from the partition: {}", v.read);
+        println!("  acknowledged but missing (lost): {}{}", v.lost.len(), span(&v.lost));
+        println!("  failed but written anyway: {}", v.failed_but_written.len());
+        let marker = if outcome.marker_kept { "kept (a follower's waiting fetch carried it off)" } else { "lost" };
+        println!("  the marker record: {marker}");
+        if let Some(offset) = outcome.truncated_to {
+            println!("  broker {}'s log on its return: truncated to offset {offset}", outcome.old_leader);
+        }
+        outcomes.push(outcome);
+    }
+    println!();
+    for o in &outcomes {
+        println!("{}", summary(o));
+    }
+    Ok(())
+}
+
+/// `acks=1    200 acknowledged, 100 readable, 100 lost (broker 2 killed, broker 3 took over; 30.1 s)`.
+fn summary(o: &Outcome) -> String {
+    let v = &o.verdict;
+    format!(
+        "acks={:<4} {} acknowledged, {} readable, {} lost (broker {} killed, broker {} took over; {:.1} s)",
+        o.acks.as_config(),
+        v.acknowledged,
+        v.read,
+        v.lost.len(),
+        o.old_leader,
+        o.new_leader,
+        secs(o.took)
+    )
+}
+
 async fn blocking_watermarks(env: &workbook_support::Env, topic: &str) -> Result<(i64, i64)> {
     let (env, topic) = (env.clone(), topic.to_string());
     tokio::task::spawn_blocking(move || watermarks(&env, &topic)).await?
@@ -219,6 +292,16 @@ async fn blocking_watermarks(env: &workbook_support::Env, topic: &str) -> Result
 
 fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
+}
+
+/// ` (#100 to #199)` for a non-empty list of consecutive numbers, else [`sample`].
+fn span(seqs: &[u64]) -> String {
+    match (seqs.first(), seqs.last()) {
+        (Some(first), Some(last)) if last - first + 1 == seqs.len() as u64 && first != last => {
+            format!(" (#{first} to #{last})")
+        }
+        _ => sample(seqs),
+    }
 }
 
 /// ` (e.g. 17, 18, 19)` for a non-empty list.
