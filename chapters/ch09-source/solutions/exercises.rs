@@ -25,6 +25,8 @@ pub fn orders_source_config(env: &Env, topic_prefix: &str, orders_table: &str) -
         "column.exclude.list": format!("mydb.{orders_table}.card_number"),
         "schema.history.internal.kafka.bootstrap.servers": env.connect_bootstrap_servers,
         "schema.history.internal.kafka.topic": format!("schema-history.{topic_prefix}"),
+        // Only the captured table's DDL, not every table's of the database (see chapter 9's source_config).
+        "schema.history.internal.store.only.captured.tables.ddl": "true",
         "topic.creation.default.replication.factor": "1",
         "topic.creation.default.partitions": "1",
     }))

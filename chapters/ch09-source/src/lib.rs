@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use rdkafka::Message;
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use serde_json::{Value, json};
 use sqlx::mysql::MySqlPool;
 use workbook_support::connect::{is_marker, marker, wait_capturing};
@@ -49,6 +48,9 @@ pub fn source_config(env: &Env, topic_prefix: &str, tables: &[&str]) -> Result<V
         // Debezium keeps the tables' DDL history in a topic of its own, to parse old binlog events correctly.
         "schema.history.internal.kafka.bootstrap.servers": env.connect_bootstrap_servers,
         "schema.history.internal.kafka.topic": format!("schema-history.{topic_prefix}"),
+        // Only the captured tables' DDL: by default the snapshot reads the schema of every table in
+        // the database, which is slow on a big one and fails if another program drops a table meanwhile.
+        "schema.history.internal.store.only.captured.tables.ddl": "true",
         // First copy the existing rows (op "r"), then stream the binlog from where the copy ended.
         "snapshot.mode": "initial",
         // The broker does not auto-create topics: Connect creates each table's topic with these settings.
@@ -172,18 +174,10 @@ pub async fn next_events(consumer: &StreamConsumer, count: usize, timeout: Durat
     let deadline = Instant::now() + timeout;
     let mut events = Vec::new();
     while events.len() < count {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let message = match tokio::time::timeout(left, consumer.recv()).await {
-            Ok(Ok(message)) => message,
-            // The topic appears only when the connector writes its first record: until then the consumer
-            // reports "unknown topic" (the broker's code, or librdkafka's own) and keeps trying.
-            Ok(Err(KafkaError::MessageConsumption(
-                RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic,
-            ))) => continue,
-            Ok(Err(e)) => return Err(e).context("reading the change topic"),
-            Err(_) => {
-                bail!("only {} of {count} change events within {} s: {events:?}", events.len(), timeout.as_secs())
-            }
+        // The topic appears only when the connector writes its first record: until then the consumer
+        // reports "unknown topic", which `recv_before` takes as "keep waiting".
+        let Some(message) = kafka::recv_before(consumer, deadline).await.context("reading the change topic")? else {
+            bail!("only {} of {count} change events within {} s: {events:?}", events.len(), timeout.as_secs())
         };
         if !is_marker(message.key(), message.payload()) {
             events.push(parse(message.key(), message.payload())?);
