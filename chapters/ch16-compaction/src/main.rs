@@ -36,10 +36,10 @@ enum Demo {
     /// then drop a tombstone once `delete.retention.ms` has passed (about 30 s).
     Compact,
     /// A group comes back after retention deleted its committed offset: with
-    /// auto.offset.reset=error it fails, with earliest it skips the gap in silence (seconds).
+    /// auto.offset.reset=error it fails, with earliest it skips the gap without an error (seconds).
     Retention,
     /// A MariaDB DELETE → a delete event and a tombstone on a compacted topic → a DELETE in the
-    /// JDBC sink's copy, also for a sink that was stopped while compaction ran (about a minute).
+    /// JDBC sink's copy, also for a sink that was stopped while compaction ran (under a minute).
     Cdc,
 }
 
@@ -204,7 +204,7 @@ async fn retention(env: &Env, cleanup: &mut Cleanup) -> Result<()> {
             println!("   first poll: {value} at offset {offset}");
             let skipped: Vec<String> = (last + 1..offset).map(|o| o.to_string()).collect();
             println!(
-                "   Silent: offsets {} were never read, and nothing said so.",
+                "   No error: offsets {} were never read, and the code was not told.",
                 skipped.join(", ")
             );
         }
