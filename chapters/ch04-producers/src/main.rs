@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use ch04_producers::{
-    Acks, Compression, InFlight, ProducerSettings, Report, bench_records, create_topic, delete_topics, parse_line,
-    producer_config, send_in_flight, send_one_by_one, timed, topic_partitions,
+    InFlight, ProducerSettings, Report, bench_records, create_topic, delete_topics, parse_line, producer_config,
+    send_in_flight, send_one_by_one, timed, topic_partitions,
 };
-use clap::{ArgAction, Parser};
+use clap::Parser;
 use rdkafka::producer::FutureProducer;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use workbook_support::{Env, names};
@@ -26,21 +26,9 @@ struct Args {
     /// Without it, records have no key and the producer spreads them over the partitions.
     #[arg(long)]
     key_separator: Option<String>,
-    /// How many replicas must have a record before it counts as written: 0, 1 or all.
-    #[arg(long, value_enum, default_value = "all")]
-    acks: Acks,
-    /// How long (ms) to wait for more records to fill a batch before sending it.
-    #[arg(long, default_value_t = 5)]
-    linger_ms: u64,
-    /// The most bytes one partition's batch may hold (librdkafka's default: 1000000).
-    #[arg(long)]
-    batch_size: Option<u64>,
-    /// Compress batches with this codec.
-    #[arg(long, value_enum, default_value = "none")]
-    compression: Compression,
-    /// The idempotent producer: retries can neither duplicate nor reorder records. Needs --acks all.
-    #[arg(long, action = ArgAction::Set, default_value_t = true)]
-    idempotence: bool,
+    // --acks, --linger-ms, --batch-size, --compression, --idempotence: chapter 4's typed settings.
+    #[command(flatten)]
+    settings: ProducerSettings,
     /// The most records awaiting their delivery report at once.
     #[arg(long, default_value_t = 1000)]
     max_in_flight: usize,
@@ -56,19 +44,8 @@ struct Args {
 async fn main() -> Result<()> {
     let args = Args::parse();
     let env = Env::load()?;
-    let settings = ProducerSettings {
-        acks: args.acks,
-        linger_ms: args.linger_ms,
-        batch_size: args.batch_size,
-        compression: args.compression,
-        idempotence: args.idempotence,
-    };
-    if args.idempotence && args.acks != Acks::All {
-        bail!(
-            "the idempotent producer needs --acks all (pass --idempotence false to use --acks {})",
-            args.acks.as_config()
-        );
-    }
+    let settings = args.settings;
+    settings.check()?;
     match args.bench {
         Some(n) => bench(&env, &settings, n, args.max_in_flight).await,
         None => console(&env, &settings, &args).await,

@@ -1,5 +1,6 @@
 //! A producer's settings, typed: the trade between losing, speed and order, one knob at a time.
 
+use anyhow::{Result, bail};
 use rdkafka::ClientConfig;
 use workbook_support::{Env, kafka};
 
@@ -47,14 +48,39 @@ impl Compression {
     }
 }
 
-/// What the console producer lets you choose.
-#[derive(Debug, Clone, Copy)]
+/// What a producer lets you choose: the console producer's options (a program that wants them too
+/// takes them with `#[command(flatten)]`).
+#[derive(Debug, Clone, Copy, clap::Args)]
 pub struct ProducerSettings {
+    /// How many replicas must have a record before it counts as written: 0, 1 or all.
+    #[arg(long, value_enum, default_value = "all")]
     pub acks: Acks,
+    /// How long (ms) to wait for more records to fill a batch before sending it.
+    #[arg(long, default_value_t = 5)]
     pub linger_ms: u64,
+    /// The most bytes one partition's batch may hold (librdkafka's default: 1000000).
+    #[arg(long)]
     pub batch_size: Option<u64>,
+    /// Compress batches with this codec.
+    #[arg(long, value_enum, default_value = "none")]
     pub compression: Compression,
+    /// The idempotent producer: retries can neither duplicate nor reorder records. Needs --acks all.
+    #[arg(long, action = clap::ArgAction::Set, default_value_t = true)]
     pub idempotence: bool,
+}
+
+impl ProducerSettings {
+    /// librdkafka refuses to create an idempotent producer without `acks=all`; say so in the
+    /// options' own words before trying.
+    pub fn check(&self) -> Result<()> {
+        if self.idempotence && self.acks != Acks::All {
+            bail!(
+                "the idempotent producer needs --acks all (pass --idempotence false to use --acks {})",
+                self.acks.as_config()
+            );
+        }
+        Ok(())
+    }
 }
 
 impl Default for ProducerSettings {

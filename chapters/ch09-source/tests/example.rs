@@ -1,12 +1,9 @@
 //! The chapter's example runs to completion against the real worker and MariaDB.
 
-use std::process::Command;
+use workbook_support::example;
 
 fn run(args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_ch09-source")).args(args).output().expect("running ch09-source");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(output.status.success(), "stdout:\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&output.stderr));
-    stdout
+    example::run(env!("CARGO_BIN_EXE_ch09-source"), args)
 }
 
 #[test]

@@ -32,6 +32,8 @@ async fn main() -> Result<()> {
     let args = Args::parse();
     let env = Env::load()?;
     let pool = db::pool(&env).await?;
+    // The sink creates its table with the database's character set: make it one that holds any text.
+    ensure_utf8mb4(&pool).await?;
     let client = ConnectClient::new(&env)?;
     let mut cleanup = Cleanup::new(&env);
     let table = cleanup.table(args.table.unwrap_or_else(|| names::unique_table("users")));
@@ -42,7 +44,6 @@ async fn main() -> Result<()> {
     cleanup.source_topics(&prefix, "mydb", &[&table]);
     let topic = data_topic(&prefix, &table);
 
-    ensure_utf8mb4(&pool).await?;
     create_users_table(&pool, &table).await?;
     for i in 1..=args.rows {
         execute(&pool, &format!("INSERT INTO {table} (name, email) VALUES ('user{i}', 'user{i}@example.com')")).await?;

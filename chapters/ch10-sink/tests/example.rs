@@ -1,13 +1,6 @@
 //! The chapter's example and its latency tool run to completion against the real environment.
 
-use std::process::Command;
-
-fn run(bin: &str, args: &[&str]) -> String {
-    let output = Command::new(bin).args(args).output().expect("running the binary");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(output.status.success(), "stdout:\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&output.stderr));
-    stdout
-}
+use workbook_support::example::run;
 
 #[test]
 fn round_trip_example_converges() {

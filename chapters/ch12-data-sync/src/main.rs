@@ -54,8 +54,7 @@ struct Demo {
 async fn main() -> Result<()> {
     let args = Args::parse();
     let env = Env::load()?;
-    let cluster = kafka::fetch_metadata(&env.bootstrap_servers, None, kafka::METADATA_TIMEOUT).await?;
-    println!("Kafka at {} ({} broker(s))", env.bootstrap_servers, cluster.brokers.len());
+    kafka::probe(&env).await?; // Kafka at …, or a clear error within seconds
     let pool = db::pool(&env).await?;
     let run = names::unique_table("ch12");
     let prefix = names::unique("ch12");

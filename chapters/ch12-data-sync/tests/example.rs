@@ -1,18 +1,12 @@
 //! The chapter's example runs to completion: the sync converges within the deadline, the catalog catches up after
 //! its outage, and a replay double-counts nothing.
 
-use std::process::Command;
+use workbook_support::example;
 
 #[test]
 fn two_instances_converge_survive_an_outage_and_a_replay() {
-    let output = Command::new(env!("CARGO_BIN_EXE_ch12-data-sync"))
-        .args(["--orders", "8", "--late-orders", "4", "--deadline", "90"])
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "the example failed:\n{stdout}\n{stderr}");
+    let args = ["--orders", "8", "--late-orders", "4", "--deadline", "90"];
+    let stdout = example::run(env!("CARGO_BIN_EXE_ch12-data-sync"), &args);
     // 1. Both consumers converge on 8 orders from two instances.
     assert!(stdout.contains("orders per instance {a: 4, b: 4}"), "{stdout}");
     assert!(stdout.contains("_orders_all: 8 rows"), "{stdout}");
@@ -31,12 +25,5 @@ fn two_instances_converge_survive_an_outage_and_a_replay() {
 
 #[test]
 fn an_unreachable_broker_is_a_clear_error() {
-    let output = Command::new(env!("CARGO_BIN_EXE_ch12-data-sync"))
-        .env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success());
-    assert!(stderr.contains("no answer from Kafka at 127.0.0.1:1"), "{stderr}");
+    example::run_without_kafka(env!("CARGO_BIN_EXE_ch12-data-sync"), &[]);
 }

@@ -1,13 +1,15 @@
 //! Kafka clients built from the environment contract, with timeouts that turn
 //! "no broker there" into an error within seconds.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::BorrowedMessage;
 use rdkafka::metadata::Metadata;
 
 use crate::Env;
@@ -108,6 +110,25 @@ pub async fn delete_topics(env: &Env, topics: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// The next record for `consumer`, or `None` once `deadline` has passed.
+///
+/// "Unknown topic" is not an error here but a reason to keep waiting: a topic that a connector
+/// creates appears with its first record, and until then the consumer reports it (the broker's
+/// code, or librdkafka's own) and asks again at the next metadata refresh.
+pub async fn recv_before(consumer: &StreamConsumer, deadline: Instant) -> Result<Option<BorrowedMessage<'_>>> {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, consumer.recv()).await {
+            Ok(Ok(message)) => return Ok(Some(message)),
+            Ok(Err(KafkaError::MessageConsumption(
+                RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic,
+            ))) => continue,
+            Ok(Err(error)) => return Err(error).context("reading from Kafka"),
+            Err(_) => return Ok(None),
+        }
+    }
+}
+
 /// A broker as the cluster metadata lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Broker {
@@ -150,6 +171,15 @@ pub async fn fetch_metadata(bootstrap_servers: &str, topic: Option<&str>, timeou
     tokio::task::spawn_blocking(move || fetch_metadata_blocking(&servers, topic.as_deref(), timeout))
         .await
         .context("the metadata request panicked")?
+}
+
+/// The first thing a chapter's program does: [`fetch_metadata`] from the environment's brokers (an
+/// unreachable broker is a clear error in seconds), then one line that says where Kafka is:
+/// `Kafka at 127.0.0.1:9092 (1 broker(s))`.
+pub async fn probe(env: &Env) -> Result<Cluster> {
+    let cluster = fetch_metadata(&env.bootstrap_servers, None, METADATA_TIMEOUT).await?;
+    println!("Kafka at {} ({} broker(s))", env.bootstrap_servers, cluster.brokers.len());
+    Ok(cluster)
 }
 
 /// [`fetch_metadata`] for code that is not async: it blocks the calling thread until the answer comes.

@@ -11,6 +11,7 @@ pub mod connect;
 pub mod db;
 pub mod env;
 pub mod envfile;
+pub mod example;
 pub mod kafka;
 pub mod mistakes;
 pub mod names;

@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use rdkafka::Message;
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 
 use super::{ConnectClient, failed_trace, root_cause};
 use crate::{Env, db, kafka, names};
@@ -73,21 +72,14 @@ pub async fn wait_capturing(
             db::execute(&pool, &marker_sql(written)).await.with_context(|| format!("writing marker row {written}"))?;
             next_marker = now + Duration::from_secs(1);
         }
-        let wait = next_marker.min(deadline).saturating_duration_since(Instant::now());
-        match tokio::time::timeout(wait, consumer.recv()).await {
-            Ok(Ok(record)) => {
-                read += 1;
-                if is_marker(record.key(), record.payload()) {
-                    break true;
-                }
+        // The topic appears only with the connector's first record: until then there is nothing to read.
+        let record = kafka::recv_before(&consumer, next_marker.min(deadline)).await;
+        if let Some(record) = record.with_context(|| format!("reading {topic}"))? {
+            read += 1;
+            if is_marker(record.key(), record.payload()) {
+                break true;
             }
-            // The topic appears only with the connector's first record; until then the consumer says so.
-            Ok(Err(KafkaError::MessageConsumption(
-                RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic,
-            ))) => {}
-            Ok(Err(e)) => return Err(e).with_context(|| format!("reading {topic}")),
-            Err(_) => {} // time for the next marker
-        }
+        } // else: time for the next marker
     };
     pool.close().await;
     if !found {
