@@ -24,12 +24,15 @@ pub fn history_topic(prefix: &str) -> String {
 /// oldest first: the snapshot's `CREATE TABLE`, then each `ALTER TABLE` the binlog carried.
 pub fn ddl_statements(env: &Env, prefix: &str, table: &str) -> Result<Vec<String>> {
     let topic = history_topic(prefix);
-    let consumer: BaseConsumer =
-        kafka::client_config(env).set("group.id", "ch17-unused").create()?;
+    // The partition is assigned by hand; the group id is required but never joined or committed.
+    let consumer: BaseConsumer = kafka::client_config(env)
+        .set("group.id", "ch17-history-reader")
+        .set("enable.auto.commit", "false")
+        .create()?;
     let (_, end) = consumer.fetch_watermarks(&topic, 0, Duration::from_secs(10))?;
     let mut partitions = TopicPartitionList::new();
     partitions.add_partition_offset(&topic, 0, Offset::Beginning)?;
-    consumer.assign(&partitions)?; // assign, not subscribe: no group, nothing committed
+    consumer.assign(&partitions)?;
     let mut statements = Vec::new();
     let mut next = 0;
     while next < end {

@@ -268,7 +268,7 @@ impl Demo {
             tasks.join(", ")
         );
         println!("   trace: {}", trace.lines().next().unwrap_or_default());
-        println!("   caused by: {}", ch10_sink::root_cause(&trace));
+        println!("   caused by: {}", workbook_support::connect::root_cause(&trace));
         println!("   fix on the sink side: {fix}");
         execute(&self.pool, fix).await?;
         self.client.restart(&self.pipeline.sink).await?;

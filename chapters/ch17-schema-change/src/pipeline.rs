@@ -6,10 +6,11 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 use sqlx::mysql::MySqlPool;
-use workbook_support::connect::{ConnectClient, wait_sink_assigned};
+use workbook_support::connect::{ConnectClient, root_cause, wait_sink_assigned};
 use workbook_support::{Env, names, wait};
 
-pub use ch10_sink::execute;
+pub use workbook_support::connect::failed_trace;
+pub use workbook_support::db::execute;
 
 /// Runs one INSERT and returns the id MariaDB gave the row (AUTO_INCREMENT).
 pub async fn insert(pool: &MySqlPool, sql: &str) -> Result<i64> {
@@ -155,7 +156,7 @@ pub async fn wait_converged(
     let what = format!("{} equals {} in {columns:?}", pipeline.copy, pipeline.table);
     wait::until(&what, timeout, Duration::from_millis(100), || async {
         if let Some(trace) = failed_trace(&client.status(&pipeline.sink).await?) {
-            let cause = ch10_sink::root_cause(&trace);
+            let cause = root_cause(&trace);
             return Err(wait::fatal(format!("sink {} FAILED: {cause}", pipeline.sink)));
         }
         let source = rows(pool, &pipeline.table, columns).await?;
@@ -197,12 +198,4 @@ pub async fn wait_restarted(
         Ok((!tasks.is_empty() && failed_trace(&status).is_none()).then_some(()))
     })
     .await
-}
-
-/// The trace of the connector or of a task, when one is FAILED.
-pub fn failed_trace(status: &Value) -> Option<String> {
-    let connector = std::iter::once(&status["connector"]);
-    let states = connector.chain(status["tasks"].as_array().into_iter().flatten());
-    let failed = states.filter(|s| s["state"] == "FAILED");
-    failed.map(|s| s["trace"].as_str().unwrap_or("(no trace)").to_string()).next()
 }

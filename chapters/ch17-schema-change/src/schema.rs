@@ -107,3 +107,31 @@ pub fn sizes(change: &Change) -> Result<(usize, usize)> {
     let payload = serde_json::to_vec(&change.value["payload"])?;
     Ok((change.bytes, payload.len()))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn the_row_schema_is_the_after_field_of_the_envelope() {
+        let row = json!({"type": "struct", "optional": true, "field": "after", "fields": [
+            {"type": "int32", "optional": false, "field": "id"},
+            {"type": "string", "optional": false, "default": "free", "field": "plan"},
+            {"type": "string", "optional": true, "field": "nickname"},
+        ]});
+        let before = json!({"type": "struct", "optional": true, "field": "before", "fields": []});
+        let value = json!({"schema": {"type": "struct", "fields": [before, row]}, "payload": {}});
+        assert_eq!(row_schema(&value), Some(&row));
+        assert_eq!(
+            describe_fields(&row),
+            [
+                "id         int32",
+                "plan       string default=\"free\"",
+                "nickname   string optional"
+            ]
+        );
+        assert_eq!(row_schema(&json!({"payload": {}})), None, "a record without a schema");
+    }
+}

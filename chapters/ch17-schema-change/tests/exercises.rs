@@ -274,7 +274,7 @@ async fn wait_sink_past(env: &Env, pipeline: &Pipeline, offset: i64, step: &Step
     let what = format!("{} applied offset {offset}", pipeline.sink);
     let result = wait::until(&what, DEADLINE, Duration::from_millis(200), || async {
         if let Some(trace) = failed_trace(&client.status(&pipeline.sink).await?) {
-            let cause = ch10_sink::root_cause(&trace);
+            let cause = workbook_support::connect::root_cause(&trace);
             return Err(wait::fatal(format!(
                 "the sink FAILED: {cause}\n=> {}",
                 explain(&cause, step)
