@@ -55,7 +55,7 @@ type Stored = (Option<String>, String);
 
 /// Reads `count` records from all `partitions` of `topic`: (partition, offset) -> (key, value).
 async fn read_back(env: &Env, topic: &str, partitions: i32, count: usize) -> HashMap<(i32, i64), Stored> {
-    let consumer: StreamConsumer = kafka::consumer_config(env, &names::unique("ch04-readback")).create().unwrap();
+    let consumer: StreamConsumer = kafka::group_config(env, &names::unique("ch04-readback")).create().unwrap();
     let mut assignment = TopicPartitionList::new();
     for p in 0..partitions {
         assignment.add_partition_offset(topic, p, Offset::Beginning).unwrap();

@@ -78,8 +78,10 @@ pub async fn uppercase_exactly_once(env: &Env, job: &Job, crash: &CrashPoint) ->
 }
 
 fn job_consumer(env: &Env, job: &Job, auto_commit: bool) -> Result<StreamConsumer> {
-    let consumer: StreamConsumer =
-        kafka::consumer_config(env, &job.group).set("enable.auto.commit", auto_commit.to_string()).create()?;
+    let consumer: StreamConsumer = kafka::group_config(env, &job.group)
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", auto_commit.to_string())
+        .create()?;
     consumer.subscribe(&[&job.input])?;
     Ok(consumer)
 }

@@ -29,7 +29,9 @@ pub fn transactional_producer(env: &Env, job: &str, partition: i32) -> Result<Fu
 
 // ANCHOR: uppercase_exactly_once
 pub async fn uppercase_exactly_once(env: &Env, job: &Job, crash: &CrashPoint) -> Result<usize> {
-    let consumer: StreamConsumer = kafka::consumer_config(env, &job.group)
+    let consumer: StreamConsumer = kafka::group_config(env, &job.group)
+        // A new job reads its input from the start.
+        .set("auto.offset.reset", "earliest")
         // Offsets are committed inside the transaction, never on their own.
         .set("enable.auto.commit", "false")
         .create()?;
