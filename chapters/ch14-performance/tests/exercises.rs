@@ -123,26 +123,32 @@ async fn low_latency_producer_config() {
          a retry after a lost answer writes the record twice. librdkafka's default is false, unlike the Java client's"
     );
 
-    // 1000 records/s for 3 s after a 1 s warm-up. The median must be under 50 ms and p99 under 500 ms:
-    // generous bounds (a well-tuned producer measures a few ms here), because a busy shared machine stalls
-    // processes for a few hundred ms now and then, and that lands in p99.
+    // How long a record may wait in the producer for more records to join its batch: librdkafka's
+    // effective value, whatever name set it (`linger.ms` or `queue.buffering.max.ms`). Time in a test
+    // is a verdict of the machine as much as of the code, so the test reads the setting that decides
+    // it; `cargo xtask bench` and this chapter's `latency` command measure it.
+    let linger: f64 = effective.get("linger.ms").unwrap_or_default().parse().unwrap_or(f64::MAX);
+    assert!(
+        linger <= 5.0,
+        "linger.ms={linger}: records wait before they leave. At 1000 records/s, what sends a batch: its size, \
+         or its time?"
+    );
+
+    // And it really works end to end: 1000 records/s for 2 s after a 1 s warm-up, on a fresh topic.
     let run = LatencyRun {
         rate: 1000,
         warmup: Duration::from_secs(1),
-        measure: Duration::from_secs(3),
+        measure: Duration::from_secs(2),
         record_size: 200,
         partitions: 3,
     };
-    println!("waiting for a latency run: 1000 records/s, 1 s warm-up + 3 s measured, on a fresh topic");
+    println!("waiting for a latency run: 1000 records/s, 1 s warm-up + 2 s measured, on a fresh topic");
     let result = measure_latency(&env, &config, FetchKnobs::default(), &run).await.unwrap();
     assert_eq!(result.received, result.sent, "every record sent must arrive");
     let latency = result.latency.expect("no measured records arrived");
-    let ms = |us: u64| us as f64 / 1000.0;
-    assert!(
-        latency.p50 < 50_000 && latency.p99 < 500_000,
-        "end-to-end latency p50 {:.1} ms, p99 {:.1} ms: over 50 ms / 500 ms, records wait before they leave. \
-         At 1000 records/s, what sends a batch: its size, or its time?",
-        ms(latency.p50),
-        ms(latency.p99)
+    println!(
+        "end-to-end latency: p50 {:.1} ms, p99 {:.1} ms",
+        latency.p50 as f64 / 1000.0,
+        latency.p99 as f64 / 1000.0
     );
 }
