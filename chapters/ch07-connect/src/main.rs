@@ -7,14 +7,18 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use ch07_connect::{Cleanup, Connector, START_TIMEOUT, validate, wait_deleted, wait_for_lines, wait_for_state};
+use ch07_connect::{
+    Cleanup, Connector, START_TIMEOUT, validate, wait_deleted, wait_for_lines, wait_for_state,
+};
 use clap::{Parser, Subcommand};
 use workbook_support::connect::ConnectClient;
 use workbook_support::{Env, names};
 
 #[derive(Parser, Debug)]
-#[command(about = "Kafka Connect: a FileStream pipeline through the distributed worker's REST API, \
-                   or the files for a standalone worker")]
+#[command(
+    about = "Kafka Connect: a FileStream pipeline through the distributed worker's REST API, \
+                   or the files for a standalone worker"
+)]
 struct Args {
     #[command(subcommand)]
     command: Option<Command>,
@@ -44,12 +48,13 @@ struct PipelineArgs {
 #[derive(clap::Args, Debug)]
 struct StandaloneArgs {
     /// Where to write the files.
-    #[arg(long, default_value = "/tmp/ch07-standalone")]
-    dir: PathBuf,
+    /// (default: `ch07-standalone` in the directory you share with Connect).
+    #[arg(long)]
+    dir: Option<PathBuf>,
     /// The topic the standalone source writes (and its sink reads).
     #[arg(short, long, default_value = "ch07-standalone-lines")]
     topic: String,
-    /// Connect's plugin.path (default: the one of the local worker started by `cargo xtask up`).
+    /// Connect's plugin.path (default: the one of the worker `cargo xtask up` started).
     #[arg(long)]
     plugin_path: Option<String>,
 }
@@ -74,10 +79,12 @@ async fn pipeline(env: &Env, args: PipelineArgs) -> Result<()> {
     }
 
     let topic = args.topic.unwrap_or_else(|| names::unique("ch07-lines"));
-    let dir = args.dir.unwrap_or_else(|| std::env::temp_dir().join(&topic));
+    // The only directory the Connect worker shares with us (in Docker it sees it elsewhere).
+    let dir = args.dir.unwrap_or_else(|| env.files_dir.join(&topic));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let (input, output) = (dir.join("input.txt"), dir.join("output.txt"));
-    std::fs::write(&input, "hello\nkafka\nconnect\n").with_context(|| format!("writing {}", input.display()))?;
+    std::fs::write(&input, "hello\nkafka\nconnect\n")
+        .with_context(|| format!("writing {}", input.display()))?;
 
     // ANCHOR: create_from_files
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -87,13 +94,18 @@ async fn pipeline(env: &Env, args: PipelineArgs) -> Result<()> {
     let suffix = topic.trim_start_matches("ch07-lines");
     source.name = format!("{}{suffix}", source.name);
     sink.name = format!("{}{suffix}", sink.name);
-    source.set("file", input.display().to_string()).set("topic", &topic);
-    sink.set("file", output.display().to_string()).set("topics", &topic);
+    // The worker opens these files itself, so the configs name them as the worker sees them.
+    source.set("file", env.connect_path(&input)?).set("topic", &topic);
+    sink.set("file", env.connect_path(&output)?).set("topics", &topic);
 
     let mut cleanup = Cleanup::new(env);
     cleanup.topic(&topic);
     for connector in [&source, &sink] {
-        println!("\nPUT /connectors/{}/config\n{}", connector.name, serde_json::to_string_pretty(&connector.config)?);
+        println!(
+            "\nPUT /connectors/{}/config\n{}",
+            connector.name,
+            serde_json::to_string_pretty(&connector.config)?
+        );
         cleanup.connector(&connector.name);
         connector.create(&client).await?;
     }
@@ -106,7 +118,11 @@ async fn pipeline(env: &Env, args: PipelineArgs) -> Result<()> {
     }
     let lines = wait_for_lines(&output, 3, Duration::from_secs(60)).await?;
     println!("\n{} → topic {topic} → {}", input.display(), output.display());
-    println!("  {} lines arrived {} ms after the connectors were created: {lines:?}", lines.len(), ms(started));
+    println!(
+        "  {} lines arrived {} ms after the connectors were created: {lines:?}",
+        lines.len(),
+        ms(started)
+    );
 
     // ANCHOR: pause_resume
     client.pause(&sink.name).await?;
@@ -115,7 +131,10 @@ async fn pipeline(env: &Env, args: PipelineArgs) -> Result<()> {
     append(&input, "written while the sink was paused")?;
     // The source keeps copying the new line into the topic; the paused sink does not write it out yet.
     let source_offsets = topic_end_offset(env, &topic, 4).await?;
-    println!("  the topic now ends at offset {source_offsets}; output.txt still has {} lines", read_count(&output));
+    println!(
+        "  the topic now ends at offset {source_offsets}; output.txt still has {} lines",
+        read_count(&output)
+    );
     let resumed = Instant::now();
     client.resume(&sink.name).await?;
     wait_for_state(&client, &sink.name, "RUNNING", START_TIMEOUT).await?;
@@ -147,7 +166,12 @@ async fn pipeline(env: &Env, args: PipelineArgs) -> Result<()> {
 
     if args.keep {
         cleanup.keep();
-        println!("\nKept: connectors {} and {}, files in {}", source.name, sink.name, dir.display());
+        println!(
+            "\nKept: connectors {} and {}, files in {}",
+            source.name,
+            sink.name,
+            dir.display()
+        );
         return Ok(());
     }
     for connector in [&source, &sink] {
@@ -155,7 +179,10 @@ async fn pipeline(env: &Env, args: PipelineArgs) -> Result<()> {
         wait_deleted(&client, &connector.name, Duration::from_secs(30)).await?;
         println!("\nDELETE /connectors/{}", connector.name);
     }
-    println!("GET /connectors → {} connectors left of ours", count_ours(&client.connectors().await?, suffix));
+    println!(
+        "GET /connectors → {} connectors left of ours",
+        count_ours(&client.connectors().await?, suffix)
+    );
     std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
     Ok(())
 }
@@ -190,24 +217,34 @@ async fn topic_end_offset(env: &Env, topic: &str, offset: i64) -> Result<i64> {
     use rdkafka::consumer::{BaseConsumer, Consumer};
     let consumer: BaseConsumer = workbook_support::kafka::client_config(env).create()?;
     let every = Duration::from_millis(100);
-    workbook_support::wait::until("the source copied the new line", Duration::from_secs(30), every, || {
-        let end = consumer.fetch_watermarks(topic, 0, Duration::from_secs(5)).map(|(_, high)| high);
-        async move { Ok(end.ok().filter(|high| *high >= offset)) }
-    })
+    workbook_support::wait::until(
+        "the source copied the new line",
+        Duration::from_secs(30),
+        every,
+        || {
+            let end =
+                consumer.fetch_watermarks(topic, 0, Duration::from_secs(5)).map(|(_, high)| high);
+            async move { Ok(end.ok().filter(|high| *high >= offset)) }
+        },
+    )
     .await
 }
 
 /// Writes the standalone worker's files: a worker config and two connector configs, as Kafka's
 /// `config/connect-standalone.properties`, `connect-file-source.properties` and `connect-file-sink.properties`.
 fn standalone(env: &Env, args: StandaloneArgs) -> Result<()> {
-    let plugin_path = match args.plugin_path {
+    let plugin_path = match args.plugin_path.or_else(|| env.connect_plugin_path.clone()) {
         Some(path) => path,
         None => ch07_connect::local_plugin_path()?,
     };
-    std::fs::create_dir_all(&args.dir).with_context(|| format!("creating {}", args.dir.display()))?;
+    let local_dir = args.dir.unwrap_or_else(|| env.files_dir.join("ch07-standalone"));
+    std::fs::create_dir_all(&local_dir)
+        .with_context(|| format!("creating {}", local_dir.display()))?;
     // A standalone worker has a REST API too; it must not take the distributed worker's port.
     let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let dir = args.dir.display();
+    // `cargo xtask cli connect-standalone` runs the worker where Connect runs (in Docker: in its
+    // container), so every path and address in these files is the worker's view.
+    let dir = env.connect_path(&local_dir).unwrap_or_else(|_| local_dir.display().to_string());
     let files = [
         (
             "worker.properties",
@@ -218,7 +255,7 @@ fn standalone(env: &Env, args: StandaloneArgs) -> Result<()> {
                  # standalone keeps source offsets in a local file, not in a Kafka topic\n\
                  offset.storage.file.filename={dir}/offsets\noffset.flush.interval.ms=1000\n\
                  plugin.path={plugin_path}\nplugin.discovery=service_load\n",
-                env.bootstrap_servers
+                env.connect_bootstrap_servers
             ),
         ),
         (
@@ -241,8 +278,8 @@ fn standalone(env: &Env, args: StandaloneArgs) -> Result<()> {
         ("input.txt", "one\ntwo\nthree\n".to_string()),
     ];
     for (name, text) in files {
-        std::fs::write(args.dir.join(name), text).with_context(|| format!("writing {name}"))?;
-        println!("wrote {dir}/{name}");
+        std::fs::write(local_dir.join(name), text).with_context(|| format!("writing {name}"))?;
+        println!("wrote {}", local_dir.join(name).display());
     }
     println!("\nREST API of the standalone worker: http://127.0.0.1:{port}");
     println!("Run it (Ctrl-C stops it):");

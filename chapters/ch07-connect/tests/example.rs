@@ -4,12 +4,22 @@ use std::process::Command;
 
 #[test]
 fn pipeline_runs_end_to_end() {
-    let output =
-        Command::new(env!("CARGO_BIN_EXE_ch07-connect")).arg("pipeline").output().expect("running ch07-connect");
+    let output = Command::new(env!("CARGO_BIN_EXE_ch07-connect"))
+        .arg("pipeline")
+        .output()
+        .expect("running ch07-connect");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "stdout:\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(stdout.contains("FileStreamSourceConnector"), "{stdout}");
-    assert!(stdout.contains(r#"3 lines arrived"#) && stdout.contains(r#"["hello", "kafka", "connect"]"#), "{stdout}");
+    assert!(
+        stdout.contains(r#"3 lines arrived"#)
+            && stdout.contains(r#"["hello", "kafka", "connect"]"#),
+        "{stdout}"
+    );
     assert!(stdout.contains("PAUSED") && stdout.contains("resumed: the 4th line"), "{stdout}");
     assert!(stdout.contains(r#"topic: Missing required configuration "topic""#), "{stdout}");
     assert!(stdout.contains("400 Bad Request"), "{stdout}");
@@ -18,7 +28,10 @@ fn pipeline_runs_end_to_end() {
 
 #[test]
 fn standalone_writes_the_three_files() {
-    let dir = tempfile::tempdir().unwrap();
+    // The worker reads these files where Connect runs: inside the directory it shares with us.
+    let env = workbook_support::Env::load().unwrap();
+    std::fs::create_dir_all(&env.files_dir).unwrap();
+    let dir = tempfile::tempdir_in(&env.files_dir).unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_ch07-connect"))
         .args(["standalone", "--dir"])
         .arg(dir.path())
@@ -27,8 +40,22 @@ fn standalone_writes_the_three_files() {
         .expect("running ch07-connect standalone");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let worker = std::fs::read_to_string(dir.path().join("worker.properties")).unwrap();
-    assert!(worker.contains("plugin.path=/opt/plugins") && worker.contains("listeners=http://127.0.0.1:"), "{worker}");
+    assert!(
+        worker.contains("plugin.path=/opt/plugins")
+            && worker.contains("listeners=http://127.0.0.1:"),
+        "{worker}"
+    );
     assert!(worker.contains("offset.storage.file.filename="), "{worker}");
+    assert!(
+        worker.contains(&format!("bootstrap.servers={}", env.connect_bootstrap_servers)),
+        "{worker}"
+    );
+    let connect_dir = env.connect_path(dir.path()).unwrap();
+    let source = std::fs::read_to_string(dir.path().join("file-source.properties")).unwrap();
+    assert!(
+        source.contains(&format!("file={connect_dir}/input.txt")),
+        "the worker's view of the file: {source}"
+    );
     let sink = std::fs::read_to_string(dir.path().join("file-sink.properties")).unwrap();
     assert!(sink.contains("topics=ch07-standalone-lines"), "{sink}");
     assert!(String::from_utf8_lossy(&output.stdout).contains("cargo xtask cli connect-standalone"));
