@@ -20,7 +20,7 @@ use crate::{Env, db, kafka};
 /// ```
 pub struct Cleanup {
     env: Env,
-    // Public only while chapters 11, 14, 16 and 18 move to the methods below.
+    // Public only until chapters 11 and 14 to 18 name what they make with the methods below.
     #[doc(hidden)]
     pub connectors: Vec<String>,
     #[doc(hidden)]

@@ -55,8 +55,8 @@ pub fn group_config(env: &Env, group: &str) -> ClientConfig {
     config
 }
 
-/// [`group_config`] that starts at the earliest record: kept while chapters 11, 14, 16 and 18 and
-/// the `tests` crate still call it. New code uses `group_config` and says where it starts.
+/// [`group_config`] that starts at the earliest record, without saying so: kept only until chapters
+/// 11, 14, 16 and 18 and the `tests` crate call `group_config` and say where they start.
 pub fn consumer_config(env: &Env, group: &str) -> ClientConfig {
     let mut config = group_config(env, group);
     config.set("auto.offset.reset", "earliest");
@@ -195,7 +195,8 @@ pub fn fetch_metadata_blocking(bootstrap_servers: &str, topic: Option<&str>, tim
     Ok(cluster_from(&metadata))
 }
 
-/// [`fetch_metadata_blocking`] for an [`Env`]: kept while xtask and the `tests` crate still call it.
+/// [`fetch_metadata_blocking`] for an [`Env`]: kept only until xtask, the `tests` crate and chapters
+/// 11, 14 and 18 call `fetch_metadata` (or `fetch_metadata_blocking`) with the brokers' addresses.
 pub fn fetch_cluster(env: &Env, topic: Option<&str>, timeout: Duration) -> Result<Cluster> {
     fetch_metadata_blocking(&env.bootstrap_servers, topic, timeout)
 }
