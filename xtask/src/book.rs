@@ -2,9 +2,13 @@
 //!
 //! mdBook is used as a library (`mdbook-driver`), so there is nothing extra to install. Before
 //! mdBook runs, [`lint`] checks what mdBook would only log: every `{{#include}}` names a file and
-//! anchor that exist, and every link between pages reaches a page in `SUMMARY.md`.
+//! anchor that exist, every link between pages reaches a page in `SUMMARY.md`, and every
+//! ```` ```pikchr ```` diagram compiles. While mdBook runs, [`diagrams`] draws those diagrams as SVG
+//! and [`outputs`] cuts shown outputs to the width of the page.
 
+mod diagrams;
 mod lint;
+mod outputs;
 mod serve;
 
 use std::path::{Path, PathBuf};
@@ -53,7 +57,10 @@ pub fn build(book_dir: &Path) -> Result<PathBuf> {
         }
         bail!("the book has {} problem(s), listed above; it was not built", problems.len());
     }
-    let book = MDBook::load_with_config(book_dir, config)?;
+    let mut book = MDBook::load_with_config(book_dir, config)?;
+    // Registered last, so they run after mdBook's own `{{#include}}` preprocessor.
+    book.with_preprocessor(diagrams::Diagrams);
+    book.with_preprocessor(outputs::Outputs);
     book.build()?;
     Ok(book.build_dir_for("html").join("index.html"))
 }
@@ -102,9 +109,9 @@ fn report_build(result: Result<PathBuf>) -> bool {
     }
 }
 
-/// What the book is made of: its sources and every chapter's code (quoted with `{{#include}}`).
+/// What the book is made of: its sources, its CSS and every chapter's code (quoted with `{{#include}}`).
 fn watched(root: &Path) -> Vec<PathBuf> {
-    let mut paths = vec![root.join("book/src"), root.join("book/book.toml")];
+    let mut paths = vec![root.join("book/src"), root.join("book/book.toml"), root.join("book/theme")];
     if let Ok(entries) = std::fs::read_dir(root.join("chapters")) {
         for entry in entries.flatten() {
             paths.extend(["src", "solutions", "tests"].map(|sub| entry.path().join(sub)));

@@ -1,4 +1,5 @@
-//! Checks mdBook only logs: includes of missing files or anchors, and links to missing pages.
+//! Checks mdBook only logs: includes of missing files or anchors, and links to missing pages;
+//! and diagrams that do not compile.
 //!
 //! mdBook renders a broken `{{#include}}` as its raw text and a broken link as a dead link,
 //! and only says so in a log line. The book is the workbook's promise that its prose and its
@@ -55,6 +56,7 @@ pub fn lint(src: &Path) -> Result<Vec<Problem>> {
     for (page, text) in &texts {
         problems.extend(check_includes(page, text));
         problems.extend(check_links(page, text, &site));
+        problems.extend(check_diagrams(page, text));
     }
     Ok(problems)
 }
@@ -291,6 +293,17 @@ fn normalize_id(heading: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Diagrams
+
+/// A ```` ```pikchr ```` block that does not render (a syntax error, a color the themes do not adapt).
+fn check_diagrams(page: &Path, text: &str) -> Vec<Problem> {
+    super::diagrams::problems(text)
+        .into_iter()
+        .map(|(line, message)| Problem { file: page.to_path_buf(), line, message })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
 // Helpers
 
 fn strip_fragment(dest: &str) -> &str {
@@ -400,7 +413,8 @@ mod tests {
         write("code.rs", "// ANCHOR: main\nfn main() {}\n// ANCHOR_END: main\n");
         write(
             "ch01.md",
-            "# One\n## The code\n{{#include code.rs:main}}\n{{#include code.rs:other}}\n{{#include missing.rs}}\n",
+            "# One\n## The code\n{{#include code.rs:main}}\n{{#include code.rs:other}}\n{{#include missing.rs}}\n\
+             ```pikchr\nbox\nbogus\n```\n",
         );
         let shown: Vec<String> = lint(&src)
             .unwrap()
@@ -413,6 +427,7 @@ mod tests {
                 "SUMMARY.md:9: `gone.md` does not exist: write the page, or list the chapter as a draft: `- [Title]()`",
                 "ch01.md:4: includes `code.rs:other`, but that file has no `// ANCHOR: other` … `// ANCHOR_END: other` pair",
                 "ch01.md:5: includes `missing.rs`, which does not exist (paths are relative to the page)",
+                "ch01.md:8: pikchr: syntax error",
                 "intro.md:3: links to `ch02.md`, which does not exist",
                 "intro.md:3: links to `stray.md`, which SUMMARY.md does not list (mdBook would not render it)",
                 "intro.md:4: `ch01.md` has no heading with the id `#nope`",
