@@ -72,7 +72,7 @@ pub fn cut_long_lines(text: &str) -> Option<String> {
                     let command = continued || body.trim_start().starts_with("$ ");
                     continued = command && body.trim_end().ends_with('\\');
                     if !command && width(body) > COLUMNS {
-                        cut.push_str(&cut_to(body, COLUMNS));
+                        cut.push_str(&cut_to(&expand_tabs(body), COLUMNS));
                         changed = true;
                     } else {
                         cut.push_str(body);
@@ -116,9 +116,28 @@ fn cut_to(line: &str, columns: usize) -> String {
     out
 }
 
-/// Columns a line takes in a monospace font: wide (CJK, Hangul, fullwidth) characters take two.
+/// Columns a line takes in a monospace font: a tab goes to the next multiple of 8 (the
+/// browser's `tab-size`; Kafka's tools separate columns with tabs), wide (CJK, Hangul,
+/// fullwidth) characters take two.
 fn width(line: &str) -> usize {
-    line.chars().map(char_width).sum()
+    expand_tabs(line).chars().map(char_width).sum()
+}
+
+/// The line with each tab replaced by the spaces up to the next multiple of 8 columns.
+fn expand_tabs(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut column = 0;
+    for c in line.chars() {
+        if c == '\t' {
+            let spaces = 8 - column % 8;
+            out.extend(std::iter::repeat_n(' ', spaces));
+            column += spaces;
+        } else {
+            out.push(c);
+            column += char_width(c);
+        }
+    }
+    out
 }
 
 fn char_width(c: char) -> usize {
@@ -194,6 +213,21 @@ mod tests {
         let out = cut_long_lines(&page).unwrap();
         let line = out.lines().nth(1).unwrap();
         assert_eq!(width(line), COLUMNS - 1, "49 wide characters and the elision: {line}");
+    }
+
+    #[test]
+    fn tabs_count_to_the_next_tab_stop() {
+        assert_eq!(width("\tTopic: a\tPartition: 0"), 8 + 9 + 7 + 12);
+        assert_eq!(expand_tabs("ab\tc"), "ab      c");
+        // 15 tabbed fields of 4 characters: 120 columns on the page, though 75 characters.
+        let line = "abc\t".repeat(15);
+        let page = format!("```console\n{line}\n```\n");
+        let out = cut_long_lines(&page).unwrap();
+        let cut = out.lines().nth(1).unwrap();
+        assert!(!cut.contains('\t') && cut.starts_with("abc     abc") && cut.ends_with(ELISION), "{cut}");
+        assert_eq!(width(cut), COLUMNS);
+        // Tabs in a line that fits stay as they are.
+        assert_eq!(cut_long_lines("```text\na\tb\n```\n"), None);
     }
 
     #[test]
