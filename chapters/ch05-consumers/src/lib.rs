@@ -140,8 +140,9 @@ pub struct Lag {
 }
 
 // ANCHOR: lag
-/// The group's lag on each partition of `topic`: end offset minus committed offset.
-pub fn lag(consumer: &LoggedConsumer, topic: &str, partitions: usize) -> Result<Vec<Lag>> {
+/// The group's lag on each partition of `topic`: end offset minus committed offset. `consumer` is
+/// any client with the group's `group.id`; asking does not make it a member.
+pub fn lag<C: ConsumerContext>(consumer: &impl Consumer<C>, topic: &str, partitions: usize) -> Result<Vec<Lag>> {
     let mut list = TopicPartitionList::new();
     for p in 0..partitions as i32 {
         list.add_partition(topic, p);

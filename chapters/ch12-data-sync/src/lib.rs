@@ -8,8 +8,6 @@
 //! - [`shared_table`]: consumer 1, the JDBC sink and the one table it keeps;
 //! - [`catalog`]: consumer 2, the catalog service and its read model, each event applied once.
 
-use std::time::Duration;
-
 use anyhow::{Context, Result};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use sqlx::AssertSqlSafe;
@@ -34,26 +32,13 @@ pub async fn count(pool: &MySqlPool, table: &str) -> Result<i64> {
     Ok(n)
 }
 
-/// The committed offsets of `group` on `topic` and the log-end offsets: (committed total, end total).
+/// How far consumer group `group` got on `topic`, summed over its partitions: (committed offsets,
+/// log-end offsets). Chapter 5's `lag`, for a whole topic.
 pub fn group_position(env: &Env, group: &str, topic: &str) -> Result<(i64, i64)> {
-    use rdkafka::TopicPartitionList;
     // Only asks the group coordinator for the group's offsets: it never joins the group.
     let consumer: BaseConsumer = kafka::group_config(env, group).create()?;
     let metadata = consumer.fetch_metadata(Some(topic), kafka::METADATA_TIMEOUT)?;
-    let partitions: Vec<i32> = metadata.topics().iter().flat_map(|t| t.partitions().iter().map(|p| p.id())).collect();
-    let mut list = TopicPartitionList::new();
-    for p in &partitions {
-        list.add_partition(topic, *p);
-    }
-    let committed = consumer.committed_offsets(list, Duration::from_secs(5))?;
-    let mut committed_total = 0;
-    let mut end_total = 0;
-    for p in &partitions {
-        let (_, high) = consumer.fetch_watermarks(topic, *p, Duration::from_secs(5))?;
-        end_total += high;
-        if let Some(rdkafka::Offset::Offset(o)) = committed.find_partition(topic, *p).map(|e| e.offset()) {
-            committed_total += o;
-        }
-    }
-    Ok((committed_total, end_total))
+    let partitions = metadata.topics().iter().map(|t| t.partitions().len()).sum();
+    let lags = ch05_consumers::lag(&consumer, topic, partitions)?;
+    Ok((lags.iter().map(|l| l.committed.unwrap_or(0)).sum(), lags.iter().map(|l| l.end).sum()))
 }
