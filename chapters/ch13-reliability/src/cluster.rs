@@ -75,11 +75,12 @@ impl OwnCluster {
         Ok(())
     }
 
-    /// Starts broker `id` again (`cargo xtask broker start ID`): same settings, same data. It
-    /// recovers its log, registers with the controller (this returns then), catches up from the
-    /// leaders and rejoins the ISRs.
+    /// Starts broker `id` again (`cargo xtask broker start ID --no-wait`): same settings, same
+    /// data. Returns once its process (or container) runs; the broker then recovers its log,
+    /// registers with the controller, catches up from the leaders and rejoins the ISRs, which the
+    /// caller watches in the metadata.
     pub fn restart_broker(&mut self, id: i32) -> Result<()> {
-        self.broker("start", id)
+        xtask(self.dir(), &["broker", "start", &id.to_string(), "--no-wait"]).map(drop)
     }
 
     /// Freezes broker `id` where it is (`cargo xtask broker pause ID`: SIGSTOP, or `docker

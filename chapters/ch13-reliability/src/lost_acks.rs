@@ -27,8 +27,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long the controller may take to elect a new leader: a session timeout (9 s) after a new
 /// controller takes over, on a loaded machine.
 const ELECTION_TIMEOUT: Duration = Duration::from_secs(60);
-/// How long the restarted broker may take to catch up and rejoin the ISR.
-const REJOIN_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long the restarted broker may take to start, register, catch up and rejoin the ISR.
+const REJOIN_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// What one run found.
 #[derive(Debug, Clone)]
