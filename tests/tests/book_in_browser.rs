@@ -84,6 +84,9 @@ fn every_page_fits_the_window_and_loads() {
     );
 }
 
+/// mdBook's index splits text on whitespace and `-` only, so `min.insync.replicas` is one word in
+/// it (stemmed to `min.insync.replica`, as the query is), and `min.insync.replicas=2` another that
+/// the search's prefix expansion also finds. This runs the page's own search on the built index.
 #[test]
 fn the_search_finds_kafka_terms() {
     let book = built_book();
