@@ -46,7 +46,10 @@ impl Exit {
 impl OwnCluster {
     /// `WORKBOOK_DIR=<temp dir> cargo xtask up --brokers 3 --no-connect`, then reads its env file.
     pub fn up() -> Result<OwnCluster> {
-        let dir = tempfile::Builder::new().prefix("ch13-reliability-").tempdir().context("creating a temp dir")?;
+        let dir = tempfile::Builder::new()
+            .prefix("ch13-reliability-")
+            .tempdir()
+            .context("creating a temp dir")?;
         if let Err(error) = xtask(dir.path(), &["up", "--brokers", "3", "--no-connect"]) {
             let _ = xtask(dir.path(), &["down", "--purge"]);
             return Err(error);
@@ -125,7 +128,11 @@ impl Drop for OwnCluster {
 /// error with everything it printed.
 fn xtask(dir: &Path, args: &[&str]) -> Result<String> {
     let (mut command, binary) = xtask_command();
-    command.args(args).current_dir(env::workspace_root()).env(env::WORKBOOK_DIR, dir).stdin(Stdio::null());
+    command
+        .args(args)
+        .current_dir(env::workspace_root())
+        .env(env::WORKBOOK_DIR, dir)
+        .stdin(Stdio::null());
     let shown = format!("cargo xtask {}", args.join(" "));
     let output = command.output().with_context(|| format!("running `{shown}`"))?;
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -148,7 +155,9 @@ fn xtask(dir: &Path, args: &[&str]) -> Result<String> {
 /// xtask`; with the binary's path, to name it when it turns out to be older than this chapter.
 fn xtask_command() -> (Command, Option<PathBuf>) {
     let root = env::workspace_root();
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
     let binary = target.join("debug").join("xtask");
     if binary.is_file() {
         return (Command::new(&binary), Some(binary));

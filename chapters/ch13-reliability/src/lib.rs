@@ -37,9 +37,13 @@ pub use watcher::{Seen, Watcher, describe};
 /// topic itself, so the guarantee travels with the topic instead of depending on a broker default
 /// (the workbook's one-broker environment has `min.insync.replicas=1`).
 pub async fn create_reliable_topic(env: &Env, topic: &str) -> Result<()> {
-    let new_topic = NewTopic::new(topic, 1, TopicReplication::Fixed(3)).set("min.insync.replicas", "2");
+    let new_topic =
+        NewTopic::new(topic, 1, TopicReplication::Fixed(3)).set("min.insync.replicas", "2");
     let options = AdminOptions::new().request_timeout(Some(kafka::ADMIN_TIMEOUT));
-    let results = kafka::admin(env)?.create_topics(&[new_topic], &options).await.context("creating the topic")?;
+    let results = kafka::admin(env)?
+        .create_topics(&[new_topic], &options)
+        .await
+        .context("creating the topic")?;
     for result in results {
         result.map_err(|(name, code)| anyhow::anyhow!("creating topic {name}: {code}"))?;
     }

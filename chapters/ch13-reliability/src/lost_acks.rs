@@ -68,8 +68,10 @@ pub async fn acknowledged_then_lost(
     let env = cluster.env.clone();
     create_reliable_topic(&env, topic).await?;
     println!("{}  created {topic}: replication factor 3, min.insync.replicas=2", at());
-    let p =
-        wait_partition(&env, topic, "3 in-sync replicas", Duration::from_secs(30), t0, |p| p.isr.len() == 3).await?;
+    let p = wait_partition(&env, topic, "3 in-sync replicas", Duration::from_secs(30), t0, |p| {
+        p.isr.len() == 3
+    })
+    .await?;
     let leader = p.leader;
     let followers: Vec<i32> = p.replicas.iter().copied().filter(|id| *id != leader).collect();
 
@@ -101,8 +103,12 @@ pub async fn acknowledged_then_lost(
     // 500 ms, for new data). The next record appended answers it, and the answer waits in the frozen
     // follower's socket until it resumes: that record reaches the follower after all. One marker
     // record takes that ride, so that the numbered records after it find no fetch waiting.
-    let marker = try_write(&leader_only, topic, Acks::One).await.context("writing the marker record")?;
-    println!("{}  marker record acknowledged at offset {marker} (acks=1): it answers any fetch left waiting", at());
+    let marker =
+        try_write(&leader_only, topic, Acks::One).await.context("writing the marker record")?;
+    println!(
+        "{}  marker record acknowledged at offset {marker} (acks=1): it answers any fetch left waiting",
+        at()
+    );
     let second = send_numbered(&producer, topic, replicated..replicated + unreplicated, t0).await;
     drop(producer);
     let first_error = second.iter().find_map(|a| a.result.clone().err());
@@ -123,16 +129,21 @@ pub async fn acknowledged_then_lost(
         cluster.resume_broker(*id)?;
     }
     println!("{}  brokers {} resumed", at(), list(&followers));
-    let elected =
-        wait_partition(&env, topic, "a new leader", ELECTION_TIMEOUT, t0, |p| p.leader >= 0 && p.leader != leader)
-            .await?;
+    let elected = wait_partition(&env, topic, "a new leader", ELECTION_TIMEOUT, t0, |p| {
+        p.leader >= 0 && p.leader != leader
+    })
+    .await?;
 
     cluster.restart_broker(leader)?;
     println!("{}  broker {leader} started again", at());
-    wait_partition(&env, topic, "all 3 replicas in sync again", REJOIN_TIMEOUT, t0, |p| p.isr.len() == 3).await?;
+    wait_partition(&env, topic, "all 3 replicas in sync again", REJOIN_TIMEOUT, t0, |p| {
+        p.isr.len() == 3
+    })
+    .await?;
     let read = {
         let (env, topic) = (env.clone(), topic.to_string());
-        tokio::task::spawn_blocking(move || read_all(&env, &topic, Duration::from_secs(30))).await??
+        tokio::task::spawn_blocking(move || read_all(&env, &topic, Duration::from_secs(30)))
+            .await??
     };
     let all: Vec<Ack> = first.into_iter().chain(second).collect();
     let marker_kept = read.iter().any(|value| value.starts_with("probe"));
@@ -151,7 +162,12 @@ pub async fn acknowledged_then_lost(
 
 /// Sends records `"<seq>"` for every `seq` in `seqs` without waiting in between, then waits for
 /// every delivery report.
-async fn send_numbered(producer: &FutureProducer, topic: &str, seqs: Range<u64>, start: Instant) -> Vec<Ack> {
+async fn send_numbered(
+    producer: &FutureProducer,
+    topic: &str,
+    seqs: Range<u64>,
+    start: Instant,
+) -> Vec<Ack> {
     let mut pending = Vec::new();
     for seq in seqs {
         let payload = seq.to_string();
@@ -178,9 +194,13 @@ async fn send_numbered(producer: &FutureProducer, topic: &str, seqs: Range<u64>,
 
 /// The environment with one broker as its only bootstrap address.
 async fn talking_to(env: &Env, id: i32) -> Result<Env> {
-    let cluster = kafka::fetch_metadata(&env.bootstrap_servers, None, kafka::METADATA_TIMEOUT).await?;
-    let broker =
-        cluster.brokers.iter().find(|b| b.id == id).with_context(|| format!("no broker {id} in the metadata"))?;
+    let cluster =
+        kafka::fetch_metadata(&env.bootstrap_servers, None, kafka::METADATA_TIMEOUT).await?;
+    let broker = cluster
+        .brokers
+        .iter()
+        .find(|b| b.id == id)
+        .with_context(|| format!("no broker {id} in the metadata"))?;
     let mut only = env.clone();
     only.bootstrap_servers = format!("{}:{}", broker.host, broker.port);
     Ok(only)
@@ -198,8 +218,14 @@ async fn wait_partition(
 ) -> Result<Partition> {
     let last: Mutex<Option<Partition>> = Mutex::new(None);
     workbook_support::wait::until(what, timeout, Duration::from_millis(200), || async {
-        let cluster = kafka::fetch_metadata(&env.bootstrap_servers, Some(topic), Duration::from_secs(2)).await?;
-        let seen = cluster.topics.into_iter().next().and_then(|t| t.partitions.into_iter().find(|p| p.id == 0));
+        let cluster =
+            kafka::fetch_metadata(&env.bootstrap_servers, Some(topic), Duration::from_secs(2))
+                .await?;
+        let seen = cluster
+            .topics
+            .into_iter()
+            .next()
+            .and_then(|t| t.partitions.into_iter().find(|p| p.id == 0));
         if let Some(p) = &seen {
             let mut last = last.lock().unwrap();
             if last.as_ref() != Some(p) {
@@ -216,10 +242,15 @@ async fn wait_partition(
 /// records below it.
 async fn wait_high_watermark(leader_only: &Env, topic: &str, target: i64) -> Result<i64> {
     let what = format!("the high watermark reaches {target}");
-    workbook_support::wait::until(&what, Duration::from_secs(30), Duration::from_millis(50), || async {
-        let (_, high) = watermarks_at(leader_only, topic).await?;
-        Ok((high >= target).then_some(high))
-    })
+    workbook_support::wait::until(
+        &what,
+        Duration::from_secs(30),
+        Duration::from_millis(50),
+        || async {
+            let (_, high) = watermarks_at(leader_only, topic).await?;
+            Ok((high >= target).then_some(high))
+        },
+    )
     .await
 }
 
@@ -227,8 +258,11 @@ async fn wait_high_watermark(leader_only: &Env, topic: &str, target: i64) -> Res
 async fn watermarks_at(env: &Env, topic: &str) -> Result<(i64, i64)> {
     let (env, topic) = (env.clone(), topic.to_string());
     tokio::task::spawn_blocking(move || {
-        let consumer: BaseConsumer = kafka::client_config(&env).create().context("creating a client")?;
-        consumer.fetch_watermarks(&topic, 0, Duration::from_secs(5)).context("asking the leader for the watermarks")
+        let consumer: BaseConsumer =
+            kafka::client_config(&env).create().context("creating a client")?;
+        consumer
+            .fetch_watermarks(&topic, 0, Duration::from_secs(5))
+            .context("asking the leader for the watermarks")
     })
     .await?
 }

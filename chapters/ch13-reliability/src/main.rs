@@ -11,8 +11,8 @@ use ch04_producers::{Acks, ProducerSettings};
 use ch13_reliability::cluster::{Exit, OwnCluster};
 use ch13_reliability::lost_acks::{Outcome, acknowledged_then_lost};
 use ch13_reliability::{
-    Watcher, create_reliable_topic, describe, failover_producer, longest_silence, produce_numbered, read_all, slowest,
-    try_write, verdict, watermarks,
+    Watcher, create_reliable_topic, describe, failover_producer, longest_silence, produce_numbered,
+    read_all, slowest, try_write, verdict, watermarks,
 };
 use clap::{Parser, Subcommand};
 
@@ -82,11 +82,17 @@ async fn main() -> Result<()> {
             args.acks.as_config()
         );
     }
-    println!("Starting a 3-broker cluster of this chapter's own (cargo xtask up --brokers 3 --no-connect)");
+    println!(
+        "Starting a 3-broker cluster of this chapter's own (cargo xtask up --brokers 3 --no-connect)"
+    );
     let started = Instant::now();
     let mut cluster = tokio::task::spawn_blocking(OwnCluster::up).await??;
     println!("  in {} (deleted at the end)", cluster.dir().display());
-    println!("  ready in {:.1} s: {}", started.elapsed().as_secs_f64(), cluster.env.bootstrap_servers);
+    println!(
+        "  ready in {:.1} s: {}",
+        started.elapsed().as_secs_f64(),
+        cluster.env.bootstrap_servers
+    );
     let run = async {
         match &args.demo {
             None => scenario(&mut cluster, &args).await,
@@ -112,17 +118,25 @@ async fn scenario(cluster: &mut OwnCluster, args: &Args) -> Result<()> {
     println!("Timeline (seconds since the topic was created):");
     let watcher = Watcher::start(&env, topic, t0)?;
     let ready = watcher
-        .wait_for("the new topic has a leader and 3 in-sync replicas", Duration::from_secs(30), |p| {
-            p.leader >= 0 && p.isr.len() == 3
-        })
+        .wait_for(
+            "the new topic has a leader and 3 in-sync replicas",
+            Duration::from_secs(30),
+            |p| p.leader >= 0 && p.isr.len() == 3,
+        )
         .await?;
 
     // 1. Kill the leader while writing.
-    let settings = ProducerSettings { acks: args.acks, idempotence: args.idempotence, ..ProducerSettings::default() };
-    let producer = failover_producer(&env, &settings, Duration::from_millis(args.delivery_timeout_ms))?;
+    let settings = ProducerSettings {
+        acks: args.acks,
+        idempotence: args.idempotence,
+        ..ProducerSettings::default()
+    };
+    let producer =
+        failover_producer(&env, &settings, Duration::from_millis(args.delivery_timeout_ms))?;
     let stop = Arc::new(AtomicBool::new(false));
     let every = Duration::from_secs(1) / args.rate.max(1);
-    let writing = tokio::spawn(produce_numbered(producer, topic.to_string(), every, t0, stop.clone()));
+    let writing =
+        tokio::spawn(produce_numbered(producer, topic.to_string(), every, t0, stop.clone()));
     println!(
         "  {:>6.2} s  producer: writing {} records/s, acks={}, idempotence={}",
         t0.elapsed().as_secs_f64(),
@@ -136,7 +150,11 @@ async fn scenario(cluster: &mut OwnCluster, args: &Args) -> Result<()> {
     let leader = ready.partition.leader;
     let exit = if args.signal == "kill" { Exit::Crash } else { Exit::Shutdown };
     let killed_at = t0.elapsed();
-    println!("  {:>6.2} s  {} sent to broker {leader}, the leader", killed_at.as_secs_f64(), exit.signal());
+    println!(
+        "  {:>6.2} s  {} sent to broker {leader}, the leader",
+        killed_at.as_secs_f64(),
+        exit.signal()
+    );
     tokio::task::block_in_place(|| cluster.stop_broker(leader, exit))?;
     println!("  {:>6.2} s  broker {leader} is gone", t0.elapsed().as_secs_f64());
     let moved = watcher
@@ -145,11 +163,16 @@ async fn scenario(cluster: &mut OwnCluster, args: &Args) -> Result<()> {
         })
         .await?;
     let shrunk = watcher
-        .wait_for("the ISR no longer lists the dead broker", Duration::from_secs(60), |p| !p.isr.contains(&leader))
+        .wait_for("the ISR no longer lists the dead broker", Duration::from_secs(60), |p| {
+            !p.isr.contains(&leader)
+        })
         .await?;
     tokio::time::sleep(Duration::from_millis(args.after_ms)).await;
     stop.store(true, Ordering::Relaxed);
-    println!("  {:>6.2} s  producer: stopped; waiting for the last delivery reports", t0.elapsed().as_secs_f64());
+    println!(
+        "  {:>6.2} s  producer: stopped; waiting for the last delivery reports",
+        t0.elapsed().as_secs_f64()
+    );
     let acks = writing.await.context("the producer task panicked")?;
 
     println!("\nFailover");
@@ -159,7 +182,10 @@ async fn scenario(cluster: &mut OwnCluster, args: &Args) -> Result<()> {
         moved.partition.leader,
         secs(leaderless)
     );
-    println!("  ISR without broker {leader}: {:.2} s after the kill", secs(shrunk.at.saturating_sub(killed_at)));
+    println!(
+        "  ISR without broker {leader}: {:.2} s after the kill",
+        secs(shrunk.at.saturating_sub(killed_at))
+    );
     if let Some((from, to)) = longest_silence(&acks) {
         println!(
             "  longest stretch without an acknowledgment: {:.2} s (from {:.2} s to {:.2} s)",
@@ -182,17 +208,32 @@ async fn scenario(cluster: &mut OwnCluster, args: &Args) -> Result<()> {
     println!("  sent {}, acknowledged {}, failed {}", v.sent, v.acknowledged, v.failed);
     println!("  read back from the partition: {}", v.read);
     println!("  acknowledged but missing (lost): {}{}", v.lost.len(), sample(&v.lost));
-    println!("  in the partition twice (duplicated): {}{}", v.duplicated.len(), sample(&v.duplicated));
-    println!("  failed but written anyway: {}{}", v.failed_but_written.len(), sample(&v.failed_but_written));
+    println!(
+        "  in the partition twice (duplicated): {}{}",
+        v.duplicated.len(),
+        sample(&v.duplicated)
+    );
+    println!(
+        "  failed but written anyway: {}{}",
+        v.failed_but_written.len(),
+        sample(&v.failed_but_written)
+    );
 
     // 2. Lose a second broker: only one replica left in sync.
     let now = watcher.latest().context("no metadata seen")?.partition;
-    let second = now.isr.iter().copied().find(|id| *id != now.leader).context("no follower left in the ISR")?;
+    let second = now
+        .isr
+        .iter()
+        .copied()
+        .find(|id| *id != now.leader)
+        .context("no follower left in the ISR")?;
     println!("\nA second broker: stopping broker {second} (SIGTERM)");
     tokio::task::block_in_place(|| cluster.stop_broker(second, Exit::Shutdown))?;
     println!("  {:>6.2} s  broker {second} has shut down", t0.elapsed().as_secs_f64());
     let alone = watcher
-        .wait_for("the ISR is down to one broker", Duration::from_secs(60), |p| p.leader >= 0 && p.isr.len() == 1)
+        .wait_for("the ISR is down to one broker", Duration::from_secs(60), |p| {
+            p.leader >= 0 && p.isr.len() == 1
+        })
         .await?;
     println!("  one in-sync replica left: {}", describe(&alone.partition));
     match try_write(&env, topic, Acks::All).await {
@@ -200,7 +241,9 @@ async fn scenario(cluster: &mut OwnCluster, args: &Args) -> Result<()> {
         Err(error) => println!("  acks=all write: refused: {error}"),
     }
     match try_write(&env, topic, Acks::One).await {
-        Ok(offset) => println!("  acks=1 write:   accepted at offset {offset}, stored on one broker only"),
+        Ok(offset) => {
+            println!("  acks=1 write:   accepted at offset {offset}, stored on one broker only")
+        }
         Err(error) => println!("  acks=1 write:   refused: {error}"),
     }
     let (_, high) = blocking_watermarks(&env, topic).await?;
@@ -220,9 +263,14 @@ async fn scenario(cluster: &mut OwnCluster, args: &Args) -> Result<()> {
         println!("  {:>6.2} s  broker {id} started again", t0.elapsed().as_secs_f64());
     }
     let whole = watcher
-        .wait_for("all three replicas back in the ISR", Duration::from_secs(90), |p| p.leader >= 0 && p.isr.len() == 3)
+        .wait_for("all three replicas back in the ISR", Duration::from_secs(90), |p| {
+            p.leader >= 0 && p.isr.len() == 3
+        })
         .await?;
-    println!("  ISR complete again {:.2} s after the restarts", secs(whole.at.saturating_sub(restart_at)));
+    println!(
+        "  ISR complete again {:.2} s after the restarts",
+        secs(whole.at.saturating_sub(restart_at))
+    );
     let (_, high) = blocking_watermarks(&env, topic).await?;
     println!("  high watermark: {high}");
     match try_write(&env, topic, Acks::All).await {
@@ -250,16 +298,25 @@ async fn lost_acks(cluster: &mut OwnCluster, demo: &LostAcksArgs) -> Result<()> 
     for acks in runs {
         let topic = format!("acks-{}", acks.as_config());
         println!("\nacks={} (seconds since the topic was created):", acks.as_config());
-        let outcome = acknowledged_then_lost(cluster, &topic, acks, demo.replicated, demo.unreplicated).await?;
+        let outcome =
+            acknowledged_then_lost(cluster, &topic, acks, demo.replicated, demo.unreplicated)
+                .await?;
         let v = &outcome.verdict;
         println!("  sent {}, acknowledged {}, failed {}", v.sent, v.acknowledged, v.failed);
         println!("  read back from the partition: {}", v.read);
         println!("  acknowledged but missing (lost): {}{}", v.lost.len(), span(&v.lost));
         println!("  failed but written anyway: {}", v.failed_but_written.len());
-        let marker = if outcome.marker_kept { "kept (a follower's waiting fetch carried it off)" } else { "lost" };
+        let marker = if outcome.marker_kept {
+            "kept (a follower's waiting fetch carried it off)"
+        } else {
+            "lost"
+        };
         println!("  the marker record: {marker}");
         if let Some(offset) = outcome.truncated_to {
-            println!("  broker {}'s log on its return: truncated to offset {offset}", outcome.old_leader);
+            println!(
+                "  broker {}'s log on its return: truncated to offset {offset}",
+                outcome.old_leader
+            );
         }
         outcomes.push(outcome);
     }

@@ -16,7 +16,11 @@ use workbook_support::Env;
 /// up to `delivery_timeout` (librdkafka's `message.timeout.ms`, the Java client's
 /// `delivery.timeout.ms`) before reporting it failed. While a partition has no leader, records wait
 /// in the producer.
-pub fn failover_producer(env: &Env, settings: &ProducerSettings, delivery_timeout: Duration) -> Result<FutureProducer> {
+pub fn failover_producer(
+    env: &Env,
+    settings: &ProducerSettings,
+    delivery_timeout: Duration,
+) -> Result<FutureProducer> {
     ch04_producers::producer_config(env, settings)
         .set("message.timeout.ms", delivery_timeout.as_millis().to_string())
         .create()
@@ -82,14 +86,18 @@ pub async fn produce_numbered(
 
 /// The longest stretch during which no record was acknowledged, as (from, to) since the start.
 pub fn longest_silence(acks: &[Ack]) -> Option<(Duration, Duration)> {
-    let mut done: Vec<Duration> = acks.iter().filter(|a| a.result.is_ok()).map(|a| a.done_at).collect();
+    let mut done: Vec<Duration> =
+        acks.iter().filter(|a| a.result.is_ok()).map(|a| a.done_at).collect();
     done.sort();
     done.windows(2).map(|w| (w[0], w[1])).max_by_key(|(from, to)| *to - *from)
 }
 
 /// The slowest acknowledged record: (sequence number, time from send to acknowledgment).
 pub fn slowest(acks: &[Ack]) -> Option<(u64, Duration)> {
-    acks.iter().filter(|a| a.result.is_ok()).map(|a| (a.seq, a.done_at - a.sent_at)).max_by_key(|(_, d)| *d)
+    acks.iter()
+        .filter(|a| a.result.is_ok())
+        .map(|a| (a.seq, a.done_at - a.sent_at))
+        .max_by_key(|(_, d)| *d)
 }
 
 // ANCHOR: try_write
@@ -97,8 +105,9 @@ pub fn slowest(acks: &[Ack]) -> Option<(u64, Duration)> {
 /// (an idempotent producer would keep retrying a refused write until `message.timeout.ms`).
 pub async fn try_write(env: &Env, topic: &str, acks: Acks) -> Result<i64, KafkaError> {
     let settings = ProducerSettings { acks, idempotence: false, ..ProducerSettings::default() };
-    let producer: FutureProducer =
-        ch04_producers::producer_config(env, &settings).set("message.send.max.retries", "0").create()?;
+    let producer: FutureProducer = ch04_producers::producer_config(env, &settings)
+        .set("message.send.max.retries", "0")
+        .create()?;
     let value = format!("probe acks={}", acks.as_config());
     let record = FutureRecord::<(), _>::to(topic).payload(&value);
     match producer.send(record, Timeout::After(Duration::from_secs(15))).await {
@@ -120,7 +129,10 @@ mod tests {
     #[test]
     fn the_longest_silence_is_between_two_acknowledgments() {
         let acks = [ack(0, 10, true), ack(1, 20, true), ack(2, 900, true), ack(3, 500, false)];
-        assert_eq!(longest_silence(&acks), Some((Duration::from_millis(20), Duration::from_millis(900))));
+        assert_eq!(
+            longest_silence(&acks),
+            Some((Duration::from_millis(20), Duration::from_millis(900)))
+        );
         assert_eq!(slowest(&acks), Some((2, Duration::from_millis(900))));
     }
 }

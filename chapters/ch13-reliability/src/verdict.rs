@@ -57,7 +57,9 @@ pub fn read_all(env: &Env, topic: &str, timeout: Duration) -> Result<Vec<String>
         .set("enable.auto.commit", "false")
         .create()
         .context("creating a consumer")?;
-    let (low, high) = consumer.fetch_watermarks(topic, 0, timeout).context("asking the leader for the watermarks")?;
+    let (low, high) = consumer
+        .fetch_watermarks(topic, 0, timeout)
+        .context("asking the leader for the watermarks")?;
     let mut values = Vec::new();
     if high <= low {
         return Ok(values);
@@ -70,7 +72,9 @@ pub fn read_all(env: &Env, topic: &str, timeout: Duration) -> Result<Vec<String>
     while Instant::now() < deadline {
         match consumer.poll(Duration::from_millis(200)) {
             Some(Ok(message)) => {
-                values.push(String::from_utf8_lossy(message.payload().unwrap_or_default()).into_owned());
+                values.push(
+                    String::from_utf8_lossy(message.payload().unwrap_or_default()).into_owned(),
+                );
                 if message.offset() + 1 >= high {
                     return Ok(values);
                 }
@@ -93,7 +97,9 @@ pub fn read_all(env: &Env, topic: &str, timeout: Duration) -> Result<Vec<String>
 /// consumers may read), as the leader reports them.
 pub fn watermarks(env: &Env, topic: &str) -> Result<(i64, i64)> {
     let consumer: BaseConsumer = kafka::client_config(env).create().context("creating a client")?;
-    consumer.fetch_watermarks(topic, 0, Duration::from_secs(10)).context("asking the leader for the watermarks")
+    consumer
+        .fetch_watermarks(topic, 0, Duration::from_secs(10))
+        .context("asking the leader for the watermarks")
 }
 
 #[cfg(test)]
@@ -108,7 +114,8 @@ mod tests {
     #[test]
     fn the_verdict_finds_lost_duplicated_and_failed_but_written_records() {
         let acks = [ack(0, true), ack(1, true), ack(2, false), ack(3, true)];
-        let read: Vec<String> = ["0", "1", "1", "2", "probe"].iter().map(|s| s.to_string()).collect();
+        let read: Vec<String> =
+            ["0", "1", "1", "2", "probe"].iter().map(|s| s.to_string()).collect();
         let v = verdict(&acks, &read);
         assert_eq!((v.sent, v.acknowledged, v.failed, v.read), (4, 3, 1, 4));
         assert_eq!(v.lost, vec![3]);

@@ -26,8 +26,10 @@ pub struct Watcher {
 
 impl Watcher {
     pub fn start(env: &Env, topic: &str, start: Instant) -> Result<Watcher> {
-        let consumer: BaseConsumer = kafka::client_config(env).create().context("creating a metadata client")?;
-        let (stop, history) = (Arc::new(AtomicBool::new(false)), Arc::new(Mutex::new(Vec::<Seen>::new())));
+        let consumer: BaseConsumer =
+            kafka::client_config(env).create().context("creating a metadata client")?;
+        let (stop, history) =
+            (Arc::new(AtomicBool::new(false)), Arc::new(Mutex::new(Vec::<Seen>::new())));
         let (stop2, history2, topic) = (stop.clone(), history.clone(), topic.to_string());
         let thread = std::thread::spawn(move || {
             while !stop2.load(Ordering::Relaxed) {
@@ -35,7 +37,11 @@ impl Watcher {
                     let mut history = history2.lock().unwrap();
                     if history.last().is_none_or(|seen| seen.partition != partition) {
                         let at = start.elapsed();
-                        println!("  {:>6.2} s  metadata: {}", at.as_secs_f64(), describe(&partition));
+                        println!(
+                            "  {:>6.2} s  metadata: {}",
+                            at.as_secs_f64(),
+                            describe(&partition)
+                        );
                         history.push(Seen { at, partition });
                     }
                 }
@@ -56,7 +62,12 @@ impl Watcher {
     }
 
     /// Waits until the partition's metadata satisfies `ready`, up to `timeout`.
-    pub async fn wait_for(&self, what: &str, timeout: Duration, ready: impl Fn(&Partition) -> bool) -> Result<Seen> {
+    pub async fn wait_for(
+        &self,
+        what: &str,
+        timeout: Duration,
+        ready: impl Fn(&Partition) -> bool,
+    ) -> Result<Seen> {
         workbook_support::wait::until(what, timeout, Duration::from_millis(20), || async {
             Ok(self.latest().filter(|seen| ready(&seen.partition)))
         })
@@ -76,7 +87,12 @@ impl Drop for Watcher {
 fn partition_of(consumer: &BaseConsumer, topic: &str) -> Option<Partition> {
     let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(1)).ok()?;
     let p = metadata.topics().first()?.partitions().iter().find(|p| p.id() == 0)?;
-    Some(Partition { id: 0, leader: p.leader(), replicas: p.replicas().to_vec(), isr: p.isr().to_vec() })
+    Some(Partition {
+        id: 0,
+        leader: p.leader(),
+        replicas: p.replicas().to_vec(),
+        isr: p.isr().to_vec(),
+    })
 }
 
 /// `leader 2, replicas [2,3,1], ISR [2,3,1]`.

@@ -33,9 +33,14 @@ fn the_example_loses_a_broker_and_no_data() {
     let tail = stdout.split("ISR complete again").nth(1).unwrap();
     assert!(tail.contains("acks=all write: accepted at offset"), "{stdout}");
 
-    let wrong = Command::new(env!("CARGO_BIN_EXE_ch13-reliability")).args(["--acks", "1"]).output().unwrap();
+    let wrong = Command::new(env!("CARGO_BIN_EXE_ch13-reliability"))
+        .args(["--acks", "1"])
+        .output()
+        .unwrap();
     assert!(!wrong.status.success());
-    assert!(String::from_utf8_lossy(&wrong.stderr).contains("the idempotent producer needs --acks all"));
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("the idempotent producer needs --acks all")
+    );
 }
 
 #[test]
