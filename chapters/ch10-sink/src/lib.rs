@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use rdkafka::consumer::BaseConsumer;
 use serde_json::{Value, json};
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool};
 use workbook_support::connect::{ConnectClient, failed_trace};
@@ -116,24 +117,16 @@ pub async fn produce_json(env: &Env, topic: &str, key: &Value, value: Option<&Va
 /// Waits until the consumer group of sink connector `connector` (`connect-<name>`) has committed every record
 /// of `topic` (one partition): the sink has processed the whole topic.
 pub async fn wait_caught_up(env: &Env, connector: &str, topic: &str, timeout: Duration) -> Result<i64> {
-    use rdkafka::consumer::{BaseConsumer, Consumer};
-    use rdkafka::{Offset, TopicPartitionList};
     let group = format!("connect-{connector}");
     // Only asks the group coordinator for committed offsets; it never joins the group.
-    let consumer: BaseConsumer = kafka::client_config(env).set("group.id", &group).create()?;
+    let consumer: BaseConsumer = kafka::group_config(env, &group).create()?;
     wait::until(&format!("{group} caught up on {topic}"), timeout, Duration::from_millis(200), || {
-        let result = (|| -> Result<Option<i64>> {
-            let (_, end) = consumer.fetch_watermarks(topic, 0, Duration::from_secs(5))?;
-            let mut partitions = TopicPartitionList::new();
-            partitions.add_partition(topic, 0);
-            let committed = consumer.committed_offsets(partitions, Duration::from_secs(5))?;
-            let at = match committed.find_partition(topic, 0).map(|p| p.offset()) {
-                Some(Offset::Offset(at)) => at,
-                _ => -1,
-            };
-            Ok((at >= end).then_some(end))
-        })();
-        async move { result }
+        // Chapter 5's lag: the group's committed offset against the end of the partition.
+        let partition = ch05_consumers::lag(&consumer, topic, 1).map(|lags| lags[0].clone());
+        async move {
+            let partition = partition?;
+            Ok(partition.committed.is_some_and(|at| at >= partition.end).then_some(partition.end))
+        }
     })
     .await
 }
