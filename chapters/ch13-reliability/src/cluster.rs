@@ -142,8 +142,8 @@ fn xtask(dir: &Path, args: &[&str]) -> Result<String> {
     let stderr = String::from_utf8_lossy(&output.stderr);
     let stale = match &binary {
         Some(path) if stderr.contains("invalid value") => format!(
-            "\n{} predates this chapter's use of it: rebuild it with `cargo build -p xtask` (any `cargo xtask` \
-             command does too) and run again",
+            "\n{} predates this chapter's use of it: rebuild it with `cargo build -p xtask` \
+             (any `cargo xtask` command does too) and run again",
             path.display()
         ),
         _ => String::new(),

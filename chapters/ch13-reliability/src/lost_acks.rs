@@ -45,7 +45,7 @@ pub struct Outcome {
     /// Whether the marker record, written right after the followers froze, is in the partition at
     /// the end (it is when a follower's fetch was waiting at the leader and carried it off).
     pub marker_kept: bool,
-    /// Where the old leader cut its log when it came back (found in its log file, local backend only).
+    /// Where the old leader cut its log when it came back (from its log file: local backend only).
     pub truncated_to: Option<i64>,
     /// From the topic's creation to the final read.
     pub took: Duration,
@@ -99,14 +99,15 @@ pub async fn acknowledged_then_lost(
         cluster.pause_broker(*id)?;
     }
     println!("{}  brokers {} paused: the followers stop fetching", at(), list(&followers));
-    // A follower's last fetch may still be waiting at the leader (up to replica.fetch.wait.max.ms,
-    // 500 ms, for new data). The next record appended answers it, and the answer waits in the frozen
-    // follower's socket until it resumes: that record reaches the follower after all. One marker
-    // record takes that ride, so that the numbered records after it find no fetch waiting.
+    // A follower's last fetch may still be waiting at the leader (up to
+    // replica.fetch.wait.max.ms, 500 ms, for new data). The next record appended answers it, and
+    // the answer waits in the frozen follower's socket until it resumes: that record reaches the
+    // follower after all. One marker record takes that ride, so that the numbered records after
+    // it find no fetch waiting.
     let marker =
         try_write(&leader_only, topic, Acks::One).await.context("writing the marker record")?;
     println!(
-        "{}  marker record acknowledged at offset {marker} (acks=1): it answers any fetch left waiting",
+        "{}  marker record acknowledged at offset {marker} (acks=1): it answers a waiting fetch",
         at()
     );
     let second = send_numbered(&producer, topic, replicated..replicated + unreplicated, t0).await;
@@ -269,7 +270,8 @@ async fn watermarks_at(env: &Env, topic: &str) -> Result<(i64, i64)> {
 
 /// The offset broker `id` truncated `topic`'s partition 0 to when it became a follower again, as
 /// its log file (local backend: `logs/kafka-<id>.log` in the cluster's directory) reports it:
-/// `Truncating partition acks-1-0 with TruncationState(offset=101, completed=true) due to leader epoch…`.
+/// `Truncating partition acks-1-0 with TruncationState(offset=101, completed=true) due to leader
+/// epoch and offset …`.
 fn truncated_to(dir: &Path, id: i32, topic: &str) -> Option<i64> {
     let log = std::fs::read_to_string(dir.join("logs").join(format!("kafka-{id}.log"))).ok()?;
     let needle = format!("Truncating partition {topic}-0 with TruncationState(offset=");

@@ -1,6 +1,7 @@
 //! `cargo run -p ch13-reliability`: kill the partition leader under a stream of writes, count
 //! what was lost, then lose a second broker and bring both back.
-//! `cargo run -p ch13-reliability -- lost-acks`: acks=1 loses acknowledged records, acks=all does not.
+//! `cargo run -p ch13-reliability -- lost-acks`: acks=1 loses acknowledged records, acks=all
+//! does not.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -327,11 +328,13 @@ async fn lost_acks(cluster: &mut OwnCluster, demo: &LostAcksArgs) -> Result<()> 
     Ok(())
 }
 
-/// `acks=1    200 acknowledged, 100 readable, 100 lost (broker 2 killed, broker 3 took over; 30.1 s)`.
+/// `acks=1    200 acknowledged, 100 readable, 100 lost (broker 2 killed, broker 3 took over;
+/// 14.4 s)`.
 fn summary(o: &Outcome) -> String {
     let v = &o.verdict;
     format!(
-        "acks={:<4} {} acknowledged, {} readable, {} lost (broker {} killed, broker {} took over; {:.1} s)",
+        "acks={:<4} {} acknowledged, {} readable, {} lost \
+         (broker {} killed, broker {} took over; {:.1} s)",
         o.acks.as_config(),
         v.acknowledged,
         v.read,

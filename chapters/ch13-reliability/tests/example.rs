@@ -58,7 +58,8 @@ fn acks_1_loses_acknowledged_records_and_acks_all_loses_none() {
         "acknowledged but missing (lost): 30 (#50 to #79)\n",
         "acks=1    80 acknowledged, 50 readable, 30 lost",
         // acks=all: the leader waited for the frozen followers and acknowledged none of the 30.
-        "30 more records (acks=all): 0 acknowledged, 30 failed (Message production error: RequestTimedOut",
+        "30 more records (acks=all): 0 acknowledged, 30 failed (Message production error: \
+         RequestTimedOut",
         "acks=all  50 acknowledged, 50 readable, 0 lost",
         "failed but written anyway: 0\n",
         "Stopping the chapter's cluster",
