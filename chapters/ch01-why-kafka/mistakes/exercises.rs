@@ -30,7 +30,8 @@ pub async fn produce_and_locate(env: &Env, topic: &str, value: &str) -> Result<(
 /// partition 0, where the next record should go. Nothing is stored yet when it returns (dropping
 /// the producer even purges the queued record), and without a key the client may pick any partition.
 async fn does_not_wait_for_delivery(env: &Env, topic: &str, value: &str) -> Result<(i32, i64)> {
-    let producer: FutureProducer = kafka::producer_config(env).create().context("creating a producer")?;
+    let producer: FutureProducer =
+        kafka::producer_config(env).create().context("creating a producer")?;
     let (_low, end) = producer.client().fetch_watermarks(topic, 0, Duration::from_secs(5))?;
     let record: FutureRecord<'_, (), str> = FutureRecord::to(topic).payload(value);
     let _not_awaited = producer.send_result(record).map_err(|(error, _unsent)| error)?;
@@ -40,9 +41,11 @@ async fn does_not_wait_for_delivery(env: &Env, topic: &str, value: &str) -> Resu
 /// Mistake: waits for the delivery report but takes only the offset from it, assuming the record
 /// went to partition 0 (the only partition of the chapter's demo topic).
 async fn assumes_partition_zero(env: &Env, topic: &str, value: &str) -> Result<(i32, i64)> {
-    let producer: FutureProducer = kafka::producer_config(env).create().context("creating a producer")?;
+    let producer: FutureProducer =
+        kafka::producer_config(env).create().context("creating a producer")?;
     let record: FutureRecord<'_, (), str> = FutureRecord::to(topic).payload(value);
-    let delivery = producer.send(record, Duration::from_secs(10)).await.map_err(|(error, _unsent)| error)?;
+    let delivery =
+        producer.send(record, Duration::from_secs(10)).await.map_err(|(error, _unsent)| error)?;
     Ok((0, delivery.offset))
 }
 
@@ -77,7 +80,9 @@ fn consumer(env: &Env, group: &str, from_beginning: bool) -> Result<StreamConsum
 }
 
 async fn first_message(consumer: &StreamConsumer) -> Result<BorrowedMessage<'_>> {
-    Ok(tokio::time::timeout(Duration::from_secs(10), consumer.recv()).await.context("no record within 10 s")??)
+    Ok(tokio::time::timeout(Duration::from_secs(10), consumer.recv())
+        .await
+        .context("no record within 10 s")??)
 }
 
 fn text(message: &BorrowedMessage<'_>) -> String {

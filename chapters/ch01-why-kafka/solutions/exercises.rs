@@ -10,7 +10,8 @@ use workbook_support::{Env, kafka};
 
 // ANCHOR: produce_and_locate
 pub async fn produce_and_locate(env: &Env, topic: &str, value: &str) -> Result<(i32, i64)> {
-    let producer: FutureProducer = kafka::producer_config(env).create().context("creating a producer")?;
+    let producer: FutureProducer =
+        kafka::producer_config(env).create().context("creating a producer")?;
     // No key at all (the key type `()` is never sent): the client picks the partition, and
     // only the delivery report knows which one it picked.
     let record: FutureRecord<'_, (), str> = FutureRecord::to(topic).payload(value);
@@ -43,7 +44,9 @@ pub async fn next_record(env: &Env, topic: &str, group: &str) -> Result<String> 
         .context("reading a record")?;
     // The offset a group commits is the next one it will read: `commit_message` commits this
     // record's offset + 1, and `Sync` waits until the group coordinator has stored it.
-    consumer.commit_message(&message, CommitMode::Sync).context("committing the group's position")?;
+    consumer
+        .commit_message(&message, CommitMode::Sync)
+        .context("committing the group's position")?;
     Ok(String::from_utf8_lossy(message.payload().unwrap_or_default()).into_owned())
 }
 // ANCHOR_END: next_record

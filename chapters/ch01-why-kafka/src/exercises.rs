@@ -19,7 +19,9 @@ use workbook_support::{Env, kafka};
 /// empty key `""` is still a key (the chapter's `produce` always sends one, so it will not do).
 /// Return an error if the broker does not acknowledge the record.
 pub async fn produce_and_locate(env: &Env, topic: &str, value: &str) -> Result<(i32, i64)> {
-    todo!("produce `value` without a key and return the partition and offset from the delivery report")
+    todo!(
+        "produce `value` without a key and return the partition and offset from the delivery report"
+    )
 }
 // ANCHOR_END: produce_and_locate
 

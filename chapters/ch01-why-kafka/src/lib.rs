@@ -25,12 +25,19 @@ pub const STEP_TIMEOUT: Duration = Duration::from_secs(10);
 ///
 /// The workbook's brokers run with `auto.create.topics.enable=false`, so a topic exists only
 /// because someone created it on purpose, and creating it twice must not be an error.
-pub async fn ensure_topic(admin: &AdminClient<DefaultClientContext>, topic: &str, partitions: i32) -> Result<bool> {
+pub async fn ensure_topic(
+    admin: &AdminClient<DefaultClientContext>,
+    topic: &str,
+    partitions: i32,
+) -> Result<bool> {
     // Replication factor -1: "use the broker's default.replication.factor" (1 on a
     // one-broker cluster, 3 on three brokers).
     let new_topic = NewTopic::new(topic, partitions, TopicReplication::Fixed(-1));
     let options = AdminOptions::new().operation_timeout(Some(STEP_TIMEOUT));
-    let results = admin.create_topics([&new_topic], &options).await.context("asking the broker to create the topic")?;
+    let results = admin
+        .create_topics([&new_topic], &options)
+        .await
+        .context("asking the broker to create the topic")?;
     // The request succeeded as a whole; each topic has its own result inside it.
     match results.into_iter().next() {
         Some(Ok(_)) => Ok(true),
@@ -70,7 +77,12 @@ pub fn producer(env: &Env) -> Result<FutureProducer> {
 
 // ANCHOR: produce
 /// Sends one record and waits for the broker's acknowledgement, which says where it landed.
-pub async fn produce(producer: &FutureProducer, topic: &str, key: &str, value: &str) -> Result<Landed> {
+pub async fn produce(
+    producer: &FutureProducer,
+    topic: &str,
+    key: &str,
+    value: &str,
+) -> Result<Landed> {
     let record = FutureRecord::to(topic).key(key).payload(value);
     let delivery = producer
         .send(record, STEP_TIMEOUT)
@@ -78,7 +90,12 @@ pub async fn produce(producer: &FutureProducer, topic: &str, key: &str, value: &
         .map_err(|(error, _record)| error)
         .with_context(|| format!("producing to topic {topic}"))?;
     let (timestamp_ms, timestamp_kind) = describe_timestamp(delivery.timestamp);
-    Ok(Landed { partition: delivery.partition, offset: delivery.offset, timestamp_ms, timestamp_kind })
+    Ok(Landed {
+        partition: delivery.partition,
+        offset: delivery.offset,
+        timestamp_ms,
+        timestamp_kind,
+    })
 }
 // ANCHOR_END: produce
 
@@ -105,17 +122,26 @@ pub async fn read_at(env: &Env, topic: &str, partition: i32, offset: i64) -> Res
         .create()
         .context("creating a Kafka consumer")?;
     let mut assignment = TopicPartitionList::new();
-    assignment.add_partition_offset(topic, partition, Offset::Offset(offset)).context("building the assignment")?;
+    assignment
+        .add_partition_offset(topic, partition, Offset::Offset(offset))
+        .context("building the assignment")?;
     consumer.assign(&assignment).context("assigning the partition")?;
 
     let message = tokio::time::timeout(STEP_TIMEOUT, consumer.recv())
         .await
-        .with_context(|| format!("no record at {topic}/{partition}@{offset} within {} s", STEP_TIMEOUT.as_secs()))?
+        .with_context(|| {
+            format!("no record at {topic}/{partition}@{offset} within {} s", STEP_TIMEOUT.as_secs())
+        })?
         .with_context(|| format!("reading {topic}/{partition}@{offset}"))?;
     let text = |bytes: Option<&[u8]>| bytes.map(|b| String::from_utf8_lossy(b).into_owned());
     let (timestamp_ms, timestamp_kind) = describe_timestamp(message.timestamp());
     Ok(Fetched {
-        landed: Landed { partition: message.partition(), offset: message.offset(), timestamp_ms, timestamp_kind },
+        landed: Landed {
+            partition: message.partition(),
+            offset: message.offset(),
+            timestamp_ms,
+            timestamp_kind,
+        },
         key: text(message.key()),
         value: text(message.payload()),
     })

@@ -30,7 +30,8 @@ async fn main() -> Result<()> {
     let args = Args::parse();
     let env = Env::load()?;
     // Ask for the cluster's metadata first: an unreachable broker is a clear error in seconds.
-    let cluster = kafka::fetch_metadata(&env.bootstrap_servers, None, kafka::METADATA_TIMEOUT).await?;
+    let cluster =
+        kafka::fetch_metadata(&env.bootstrap_servers, None, kafka::METADATA_TIMEOUT).await?;
     println!("Kafka at {} ({} broker(s))", env.bootstrap_servers, cluster.brokers.len());
 
     let admin = kafka::admin(&env)?;

@@ -3,7 +3,10 @@
 // The exercises under test: your file, or with `--features solutions` the reference solutions,
 // or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
 #[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
-#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(
+    all(feature = "solutions", not(feature = "mistakes")),
+    path = "../solutions/exercises.rs"
+)]
 #[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
 mod exercises;
 
@@ -18,7 +21,10 @@ use workbook_support::{Env, kafka, names};
 async fn fresh_topic(env: &Env, cleanup: &mut Cleanup, prefix: &str, partitions: i32) -> String {
     let topic = names::unique(prefix);
     let admin = kafka::admin(env).unwrap();
-    assert!(ensure_topic(&admin, &topic, partitions).await.unwrap(), "the test topic {topic} should be new");
+    assert!(
+        ensure_topic(&admin, &topic, partitions).await.unwrap(),
+        "the test topic {topic} should be new"
+    );
     cleanup.topic(topic.clone());
     topic
 }
@@ -47,13 +53,19 @@ async fn produce_and_locate() {
     // Other records first, so that a made-up place holds somebody else's record.
     let earlier = producer(&env).unwrap();
     for n in 0..8 {
-        produce(&earlier, &topic, &format!("earlier-{n}"), &format!("earlier record {n}")).await.unwrap();
+        produce(&earlier, &topic, &format!("earlier-{n}"), &format!("earlier record {n}"))
+            .await
+            .unwrap();
     }
 
     for n in 0..12 {
         let value = format!("record {n}");
-        let (partition, offset) = exercises::produce_and_locate(&env, &topic, &value).await.unwrap();
-        assert!((0..4).contains(&partition), "partition {partition} does not exist: the topic has 4 (0..=3)");
+        let (partition, offset) =
+            exercises::produce_and_locate(&env, &topic, &value).await.unwrap();
+        assert!(
+            (0..4).contains(&partition),
+            "partition {partition} does not exist: the topic has 4 (0..=3)"
+        );
         // Checked at once: when your function returns, the broker must hold the record there.
         let Some(stored) = stored_at(&env, &topic, partition, offset).await else {
             panic!(
@@ -80,7 +92,12 @@ async fn produce_and_locate() {
 }
 
 /// Calls the exercise, saying what the test waits for (a wrong answer can take its 10 s).
-async fn call_next_record(env: &Env, topic: &str, group: &str, call: &str) -> anyhow::Result<String> {
+async fn call_next_record(
+    env: &Env,
+    topic: &str,
+    group: &str,
+    call: &str,
+) -> anyhow::Result<String> {
     println!("waiting for next_record: group {group}, {call}");
     exercises::next_record(env, topic, group).await
 }
@@ -106,23 +123,31 @@ async fn next_record() {
     let (reader, other) = (names::unique("ch01-next-reader"), names::unique("ch01-next-other"));
 
     match call_next_record(&env, &topic, &reader, "its first call").await {
-        Ok(got) => assert_eq!(got, "first", "a brand-new group should start with the topic's first record"),
+        Ok(got) => {
+            assert_eq!(got, "first", "a brand-new group should start with the topic's first record")
+        }
         Err(e) => panic!(
             "a brand-new group got no record ({e:#}), but the topic holds 3. Where does a group that has never \
              committed an offset start reading, and which consumer setting decides it (auto.offset.reset)?"
         ),
     }
 
-    let second = call_next_record(&env, &topic, &reader, "its second call")
-        .await
-        .unwrap_or_else(|e| panic!("{}", skipped(&format!("the group's second call failed ({e:#})"))));
+    let second =
+        call_next_record(&env, &topic, &reader, "its second call").await.unwrap_or_else(|e| {
+            panic!("{}", skipped(&format!("the group's second call failed ({e:#})")))
+        });
     assert_ne!(
         second, "first",
         "the group read \"first\" again on its second call: it does not know it has read it. Did you commit before \
          returning? And a committed offset is the next record the group will read: the record's offset + 1, not \
          its own offset"
     );
-    assert_eq!(second, "second", "{}", skipped(&format!("the group's second call returned {second:?}")));
+    assert_eq!(
+        second,
+        "second",
+        "{}",
+        skipped(&format!("the group's second call returned {second:?}"))
+    );
 
     let got = call_next_record(&env, &topic, &other, "another group's first call").await.unwrap();
     assert_eq!(
@@ -132,6 +157,9 @@ async fn next_record() {
     );
 
     let third = call_next_record(&env, &topic, &reader, "its third call").await.unwrap();
-    assert_eq!(third, "third", "the first group's third call: the other group's reading must not move its position");
+    assert_eq!(
+        third, "third",
+        "the first group's third call: the other group's reading must not move its position"
+    );
     cleanup.run().await;
 }

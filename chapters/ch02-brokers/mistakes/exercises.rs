@@ -14,7 +14,9 @@ pub fn leader_of(cluster: &Cluster, topic: &str, partition: i32) -> Option<i32> 
     match mistakes::chosen().as_deref() {
         None => solution::leader_of(cluster, topic, partition),
         Some("minus_one_is_a_broker") => minus_one_is_a_broker(cluster, topic, partition),
-        Some("first_replica_is_the_leader") => first_replica_is_the_leader(cluster, topic, partition),
+        Some("first_replica_is_the_leader") => {
+            first_replica_is_the_leader(cluster, topic, partition)
+        }
         Some("ignores_the_topic") => ignores_the_topic(cluster, partition),
         Some(other) => mistakes::unknown("leader_of", other),
     }
@@ -55,11 +57,16 @@ pub fn under_replicated(cluster: &Cluster) -> Vec<(String, i32)> {
 }
 
 /// Every `(topic, partition)` for which `lagging` holds, sorted.
-fn matching(cluster: &Cluster, lagging: impl Fn(&Cluster, &Partition) -> bool) -> Vec<(String, i32)> {
+fn matching(
+    cluster: &Cluster,
+    lagging: impl Fn(&Cluster, &Partition) -> bool,
+) -> Vec<(String, i32)> {
     let mut found: Vec<(String, i32)> = cluster
         .topics
         .iter()
-        .flat_map(|t| t.partitions.iter().filter(|p| lagging(cluster, p)).map(|p| (t.name.clone(), p.id)))
+        .flat_map(|t| {
+            t.partitions.iter().filter(|p| lagging(cluster, p)).map(|p| (t.name.clone(), p.id))
+        })
         .collect();
     found.sort();
     found
@@ -82,7 +89,9 @@ fn compares_with_broker_count(cluster: &Cluster) -> Vec<(String, i32)> {
 /// whether acks=all writes are still accepted, not whether every replica is in sync.
 fn compares_with_min_insync_replicas(cluster: &Cluster) -> Vec<(String, i32)> {
     const MIN_INSYNC_REPLICAS: usize = 2;
-    matching(cluster, |_, p| p.isr.len() < MIN_INSYNC_REPLICAS.min(p.replicas.len()) || p.isr.is_empty())
+    matching(cluster, |_, p| {
+        p.isr.len() < MIN_INSYNC_REPLICAS.min(p.replicas.len()) || p.isr.is_empty()
+    })
 }
 
 /// Mistake: skips partitions without a leader, as if "no leader" meant "nothing to report".

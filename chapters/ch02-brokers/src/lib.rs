@@ -28,14 +28,20 @@ pub async fn fetch(env: &Env) -> Result<Cluster> {
 /// never talk to the controllers (KIP-590): a broker fills the field with a *random live
 /// broker*, so that old clients have somewhere to send admin requests, which brokers forward
 /// to the active controller. On three brokers the answers change from request to request.
-pub fn metadata_controller_samples(env: &Env, samples: usize, timeout: Duration) -> Result<Vec<i32>> {
-    let consumer: BaseConsumer = kafka::client_config(env).create().context("creating a Kafka client")?;
+pub fn metadata_controller_samples(
+    env: &Env,
+    samples: usize,
+    timeout: Duration,
+) -> Result<Vec<i32>> {
+    let consumer: BaseConsumer =
+        kafka::client_config(env).create().context("creating a Kafka client")?;
     let mut ids = Vec::with_capacity(samples);
     for _ in 0..samples {
         consumer.fetch_metadata(None, timeout).context("fetching metadata")?;
         // rdkafka has no safe wrapper for librdkafka's cached controller id; with a zero
         // timeout this only reads the value the Metadata answer just stored.
-        let id = unsafe { rdkafka::bindings::rd_kafka_controllerid(consumer.client().native_ptr(), 0) };
+        let id =
+            unsafe { rdkafka::bindings::rd_kafka_controllerid(consumer.client().native_ptr(), 0) };
         ids.push(id);
     }
     Ok(ids)

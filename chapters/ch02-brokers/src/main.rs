@@ -44,7 +44,10 @@ async fn main() -> Result<()> {
     let samples = {
         let env = env.clone();
         let n = args.samples;
-        tokio::task::spawn_blocking(move || metadata_controller_samples(&env, n, kafka::METADATA_TIMEOUT)).await??
+        tokio::task::spawn_blocking(move || {
+            metadata_controller_samples(&env, n, kafka::METADATA_TIMEOUT)
+        })
+        .await??
     };
     let shown: Vec<String> = samples.iter().map(i32::to_string).collect();
     println!("\n\"Controller\" in {} Metadata answers: {}", samples.len(), shown.join(" "));
@@ -61,28 +64,36 @@ async fn main() -> Result<()> {
     if let Some(wanted) = &args.topic
         && topics.is_empty()
     {
-        anyhow::bail!("topic {wanted} does not exist (cargo xtask cli kafka-topics --list shows the topics)");
+        anyhow::bail!(
+            "topic {wanted} does not exist (cargo xtask cli kafka-topics --list shows the topics)"
+        );
     }
-    let hidden = if args.internal || args.topic.is_some() { "" } else { ", internal topics hidden (--internal)" };
+    let hidden = if args.internal || args.topic.is_some() {
+        ""
+    } else {
+        ", internal topics hidden (--internal)"
+    };
     println!("\nTopics ({}{hidden}):", topics.len());
     let width = topics.iter().map(|t| t.name.len()).max().unwrap_or(5).max(5);
     println!("  {:<width$}  PARTITION  LEADER  REPLICAS  ISR", "TOPIC");
     // Exercises not written yet (or that panic) leave a `?` or no mark, and a note below the table.
     let mut notes = BTreeSet::new();
-    let lagging = yours("under_replicated", || exercises::under_replicated(&cluster)).unwrap_or_else(|note| {
-        notes.insert(note);
-        Vec::new()
-    });
+    let lagging = yours("under_replicated", || exercises::under_replicated(&cluster))
+        .unwrap_or_else(|note| {
+            notes.insert(note);
+            Vec::new()
+        });
     for topic in topics {
         for p in &topic.partitions {
-            let leader = match yours("leader_of", || exercises::leader_of(&cluster, &topic.name, p.id)) {
-                Ok(Some(id)) => id.to_string(),
-                Ok(None) => "none".to_string(),
-                Err(note) => {
-                    notes.insert(note);
-                    "?".to_string()
-                }
-            };
+            let leader =
+                match yours("leader_of", || exercises::leader_of(&cluster, &topic.name, p.id)) {
+                    Ok(Some(id)) => id.to_string(),
+                    Ok(None) => "none".to_string(),
+                    Err(note) => {
+                        notes.insert(note);
+                        "?".to_string()
+                    }
+                };
             let under = lagging.iter().any(|(name, id)| name == &topic.name && *id == p.id);
             let lagging = if under { "  (under-replicated)" } else { "" };
             println!(

@@ -13,13 +13,19 @@ async fn the_example_prints_the_cluster() {
     let new_topic = NewTopic::new(&topic, 2, TopicReplication::Fixed(-1));
     admin.create_topics([&new_topic], &AdminOptions::new()).await.unwrap()[0].as_ref().unwrap();
 
-    let output =
-        Command::new(env!("CARGO_BIN_EXE_ch02-brokers")).args(["--topic", &topic, "--samples", "3"]).output().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_ch02-brokers"))
+        .args(["--topic", &topic, "--samples", "3"])
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout.contains("Brokers ("), "{stdout}");
     assert!(stdout.contains("\"Controller\" in 3 Metadata answers:"), "{stdout}");
-    assert_eq!(stdout.lines().filter(|l| l.trim_start().starts_with(&topic)).count(), 2, "{stdout}");
+    assert_eq!(
+        stdout.lines().filter(|l| l.trim_start().starts_with(&topic)).count(),
+        2,
+        "{stdout}"
+    );
     let _ = admin.delete_topics(&[&topic], &AdminOptions::new()).await;
 
     let missing = Command::new(env!("CARGO_BIN_EXE_ch02-brokers"))
@@ -28,5 +34,8 @@ async fn the_example_prints_the_cluster() {
         .output()
         .unwrap();
     assert!(!missing.status.success());
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("topic ch02-no-such-topic does not exist"));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr)
+            .contains("topic ch02-no-such-topic does not exist")
+    );
 }

@@ -4,7 +4,10 @@
 // The exercises under test: your file, or with `--features solutions` the reference solutions,
 // or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
 #[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
-#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(
+    all(feature = "solutions", not(feature = "mistakes")),
+    path = "../solutions/exercises.rs"
+)]
 #[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
 mod exercises;
 
@@ -24,7 +27,9 @@ fn topic(name: &str, partitions: Vec<Partition>) -> Topic {
 }
 
 fn brokers(list: &[i32]) -> Vec<Broker> {
-    list.iter().map(|&id| Broker { id, host: "127.0.0.1".to_string(), port: 9090 + 2 * id }).collect()
+    list.iter()
+        .map(|&id| Broker { id, host: "127.0.0.1".to_string(), port: 9090 + 2 * id })
+        .collect()
 }
 
 /// Three brokers; broker 3 has just stopped (the chapter's run, plus two more topics). As in a real
@@ -72,7 +77,11 @@ fn broker_three_back() -> Cluster {
 
 /// A fresh topic on the real environment (deleted by `cleanup`), with the cluster's metadata
 /// once every partition of it has a leader.
-async fn real_cluster_with_topic(env: &Env, cleanup: &mut Cleanup, partitions: i32) -> (String, Cluster) {
+async fn real_cluster_with_topic(
+    env: &Env,
+    cleanup: &mut Cleanup,
+    partitions: i32,
+) -> (String, Cluster) {
     let topic = names::unique("ch02-ex");
     kafka::create_topic(env, &topic, partitions).await.unwrap();
     cleanup.topic(topic.clone());
@@ -119,9 +128,17 @@ async fn leader_of() {
          id. Nobody can serve it: None"
     );
     assert_eq!(exercises::leader_of(&down, "orders", 3), None, "orders has no partition 3");
-    assert_eq!(exercises::leader_of(&down, "no-such-topic", 0), None, "there is no topic no-such-topic");
+    assert_eq!(
+        exercises::leader_of(&down, "no-such-topic", 0),
+        None,
+        "there is no topic no-such-topic"
+    );
     let back = broker_three_back();
-    assert_eq!(exercises::leader_of(&back, "lonely", 0), Some(3), "broker 3 is back and leads lonely/0 again");
+    assert_eq!(
+        exercises::leader_of(&back, "lonely", 0),
+        Some(3),
+        "broker 3 is back and leads lonely/0 again"
+    );
     assert_eq!(exercises::leader_of(&back, "orders", 1), Some(1), "orders/1 stays with broker 1");
 
     let env = Env::load().unwrap();
@@ -141,8 +158,10 @@ async fn leader_of() {
 
 #[tokio::test]
 async fn under_replicated() {
-    let one_replica =
-        Cluster { brokers: brokers(&[1, 2, 3]), topics: vec![topic("audit", vec![partition(0, 1, &[1], &[1])])] };
+    let one_replica = Cluster {
+        brokers: brokers(&[1, 2, 3]),
+        topics: vec![topic("audit", vec![partition(0, 1, &[1], &[1])])],
+    };
     assert_eq!(
         exercises::under_replicated(&one_replica),
         Vec::<(String, i32)>::new(),
@@ -191,9 +210,14 @@ async fn under_replicated() {
             }
         }
     }
-    let expected: Vec<(String, i32)> =
-        [("lonely", 0), ("orders", 0), ("orders", 1), ("orders", 2)].iter().map(|(t, p)| (t.to_string(), *p)).collect();
-    assert_eq!(found, expected, "each under-replicated partition once, sorted by topic, then partition");
+    let expected: Vec<(String, i32)> = [("lonely", 0), ("orders", 0), ("orders", 1), ("orders", 2)]
+        .iter()
+        .map(|(t, p)| (t.to_string(), *p))
+        .collect();
+    assert_eq!(
+        found, expected,
+        "each under-replicated partition once, sorted by topic, then partition"
+    );
 
     let env = Env::load().unwrap();
     let mut cleanup = Cleanup::new(&env);

@@ -19,11 +19,15 @@ pub async fn create_topic_idempotently(
     replication_factor: i32,
 ) -> Result<()> {
     match mistakes::chosen().as_deref() {
-        None => solution::create_topic_idempotently(admin, topic, partitions, replication_factor).await,
+        None => {
+            solution::create_topic_idempotently(admin, topic, partitions, replication_factor).await
+        }
         Some("already_exists_is_an_error") => {
             already_exists_is_an_error(admin, topic, partitions, replication_factor).await
         }
-        Some("only_checks_the_request") => only_checks_the_request(admin, topic, partitions, replication_factor).await,
+        Some("only_checks_the_request") => {
+            only_checks_the_request(admin, topic, partitions, replication_factor).await
+        }
         Some(other) => mistakes::unknown("create_topic_idempotently", other),
     }
 }
@@ -41,18 +45,30 @@ async fn already_exists_is_an_error(
 
 /// Mistake: `create_topics(…).await?` and done. That only fails when the request fails (no
 /// broker, a timeout); the broker's refusal of this topic sits unread in the per-topic result.
-async fn only_checks_the_request(admin: &Admin, topic: &str, partitions: i32, replication_factor: i32) -> Result<()> {
+async fn only_checks_the_request(
+    admin: &Admin,
+    topic: &str,
+    partitions: i32,
+    replication_factor: i32,
+) -> Result<()> {
     let new_topic = NewTopic::new(topic, partitions, TopicReplication::Fixed(replication_factor));
-    admin.create_topics([&new_topic], &AdminOptions::new()).await.context("sending CreateTopics")?;
+    admin
+        .create_topics([&new_topic], &AdminOptions::new())
+        .await
+        .context("sending CreateTopics")?;
     Ok(())
 }
 
 pub async fn ensure_partitions(admin: &Admin, env: &Env, topic: &str, wanted: i32) -> Result<i32> {
     match mistakes::chosen().as_deref() {
         None => solution::ensure_partitions(admin, env, topic, wanted).await,
-        Some("asks_even_when_big_enough") => asks_even_when_big_enough(admin, env, topic, wanted).await,
+        Some("asks_even_when_big_enough") => {
+            asks_even_when_big_enough(admin, env, topic, wanted).await
+        }
         Some("returns_wanted") => returns_wanted(admin, env, topic, wanted).await,
-        Some("ignores_the_per_topic_result") => ignores_the_per_topic_result(admin, env, topic, wanted).await,
+        Some("ignores_the_per_topic_result") => {
+            ignores_the_per_topic_result(admin, env, topic, wanted).await
+        }
         Some(other) => mistakes::unknown("ensure_partitions", other),
     }
 }
@@ -72,7 +88,12 @@ async fn wait_for_partitions(env: &Env, topic: &str, wanted: i32) -> Result<()> 
 /// Mistake: asks for `wanted` partitions without looking first. CreatePartitions takes the new
 /// total, and the broker refuses a total that is not an increase (INVALID_PARTITIONS): the call
 /// fails for a topic that already has enough, and for one that has more (it would mean shrinking).
-async fn asks_even_when_big_enough(admin: &Admin, env: &Env, topic: &str, wanted: i32) -> Result<i32> {
+async fn asks_even_when_big_enough(
+    admin: &Admin,
+    env: &Env,
+    topic: &str,
+    wanted: i32,
+) -> Result<i32> {
     ch03_topics::add_partitions(admin, topic, wanted as usize).await?;
     wait_for_partitions(env, topic, wanted).await?;
     Ok(wanted)
@@ -94,17 +115,29 @@ async fn returns_wanted(admin: &Admin, env: &Env, topic: &str, wanted: i32) -> R
 
 /// Mistake: does not treat "not in the metadata" as special and never reads CreatePartitions'
 /// per-topic result, so growing a topic that does not exist "succeeds".
-async fn ignores_the_per_topic_result(admin: &Admin, env: &Env, topic: &str, wanted: i32) -> Result<i32> {
+async fn ignores_the_per_topic_result(
+    admin: &Admin,
+    env: &Env,
+    topic: &str,
+    wanted: i32,
+) -> Result<i32> {
     let current = partition_count(env, topic).await?;
     if current >= wanted {
         return Ok(current);
     }
     let request = NewPartitions::new(topic, wanted as usize);
-    admin.create_partitions([&request], &AdminOptions::new()).await.context("sending CreatePartitions")?;
+    admin
+        .create_partitions([&request], &AdminOptions::new())
+        .await
+        .context("sending CreatePartitions")?;
     Ok(wanted)
 }
 
-pub async fn delete_topics_and_wait(admin: &Admin, env: &Env, topics: &[&str]) -> Result<Vec<String>> {
+pub async fn delete_topics_and_wait(
+    admin: &Admin,
+    env: &Env,
+    topics: &[&str],
+) -> Result<Vec<String>> {
     match mistakes::chosen().as_deref() {
         None => solution::delete_topics_and_wait(admin, env, topics).await,
         Some("missing_is_an_error") => missing_is_an_error(admin, env, topics).await,
@@ -115,7 +148,8 @@ pub async fn delete_topics_and_wait(admin: &Admin, env: &Env, topics: &[&str]) -
 
 async fn wait_until_gone(env: &Env, topics: &[&str]) -> Result<()> {
     for topic in topics {
-        ch03_topics::wait_for_topic(env, topic, "the deleted topic disappears", |t| t.is_none()).await?;
+        ch03_topics::wait_for_topic(env, topic, "the deleted topic disappears", |t| t.is_none())
+            .await?;
     }
     Ok(())
 }

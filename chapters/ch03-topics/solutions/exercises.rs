@@ -15,7 +15,10 @@ pub async fn create_topic_idempotently(
     replication_factor: i32,
 ) -> Result<()> {
     let new_topic = NewTopic::new(topic, partitions, TopicReplication::Fixed(replication_factor));
-    let results = admin.create_topics([&new_topic], &AdminOptions::new()).await.context("sending CreateTopics")?;
+    let results = admin
+        .create_topics([&new_topic], &AdminOptions::new())
+        .await
+        .context("sending CreateTopics")?;
     // The request as a whole succeeded; the verdict for our topic is inside.
     match results.into_iter().next() {
         Some(Ok(_)) | Some(Err((_, RDKafkaErrorCode::TopicAlreadyExists))) => Ok(()),
@@ -28,7 +31,8 @@ pub async fn create_topic_idempotently(
 // ANCHOR: ensure_partitions
 pub async fn ensure_partitions(admin: &Admin, env: &Env, topic: &str, wanted: i32) -> Result<i32> {
     let cluster = ch03_topics::metadata(env, Some(topic)).await?;
-    let current = cluster.topics.iter().find(|t| t.name == topic).map_or(0, |t| t.partitions.len() as i32);
+    let current =
+        cluster.topics.iter().find(|t| t.name == topic).map_or(0, |t| t.partitions.len() as i32);
     if current == 0 {
         bail!("topic {topic} does not exist");
     }
@@ -37,8 +41,10 @@ pub async fn ensure_partitions(admin: &Admin, env: &Env, topic: &str, wanted: i3
         return Ok(current);
     }
     let request = NewPartitions::new(topic, wanted as usize);
-    let results =
-        admin.create_partitions([&request], &AdminOptions::new()).await.context("sending CreatePartitions")?;
+    let results = admin
+        .create_partitions([&request], &AdminOptions::new())
+        .await
+        .context("sending CreatePartitions")?;
     if let Some(Err((name, code))) = results.into_iter().next() {
         bail!("growing {name} to {wanted} partitions failed: {code}");
     }
@@ -52,8 +58,13 @@ pub async fn ensure_partitions(admin: &Admin, env: &Env, topic: &str, wanted: i3
 // ANCHOR_END: ensure_partitions
 
 // ANCHOR: delete_topics_and_wait
-pub async fn delete_topics_and_wait(admin: &Admin, env: &Env, topics: &[&str]) -> Result<Vec<String>> {
-    let results = admin.delete_topics(topics, &AdminOptions::new()).await.context("sending DeleteTopics")?;
+pub async fn delete_topics_and_wait(
+    admin: &Admin,
+    env: &Env,
+    topics: &[&str],
+) -> Result<Vec<String>> {
+    let results =
+        admin.delete_topics(topics, &AdminOptions::new()).await.context("sending DeleteTopics")?;
     // One request, one verdict per topic (in the order asked): tell them apart instead of
     // stopping at the first error. UNKNOWN_TOPIC_OR_PARTITION: there was no such topic to delete.
     let mut missing = Vec::new();
@@ -66,8 +77,13 @@ pub async fn delete_topics_and_wait(admin: &Admin, env: &Env, topics: &[&str]) -
     }
     // Accepted by the controller; wait until the metadata no longer lists any of them.
     for topic in topics {
-        ch03_topics::wait_for_topic(env, topic, "the deleted topic disappears from the metadata", |t| t.is_none())
-            .await?;
+        ch03_topics::wait_for_topic(
+            env,
+            topic,
+            "the deleted topic disappears from the metadata",
+            |t| t.is_none(),
+        )
+        .await?;
     }
     Ok(missing)
 }

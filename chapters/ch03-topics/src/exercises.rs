@@ -43,7 +43,11 @@ pub async fn ensure_partitions(admin: &Admin, env: &Env, topic: &str, wanted: i3
 /// Deletes every topic in `topics` that exists, and returns once the cluster's metadata lists none
 /// of them. Returns the names of the topics that did not exist, in the order given: deleting those
 /// is not an error here (they are gone, which is what the caller wanted), but any other failure is.
-pub async fn delete_topics_and_wait(admin: &Admin, env: &Env, topics: &[&str]) -> Result<Vec<String>> {
+pub async fn delete_topics_and_wait(
+    admin: &Admin,
+    env: &Env,
+    topics: &[&str],
+) -> Result<Vec<String>> {
     todo!("delete, tell the per-topic results apart, then wait until the deleted topics are gone")
 }
 // ANCHOR_END: delete_topics_and_wait

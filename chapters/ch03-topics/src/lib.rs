@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use rdkafka::admin::{
-    AdminClient, AdminOptions, ConfigSource, NewPartitions, NewTopic, ResourceSpecifier, TopicReplication,
+    AdminClient, AdminOptions, ConfigSource, NewPartitions, NewTopic, ResourceSpecifier,
+    TopicReplication,
 };
 use rdkafka::client::DefaultClientContext;
 use workbook_support::kafka::{self, Topic};
@@ -36,11 +37,13 @@ pub async fn create_topic(
     replication_factor: i32,
     configs: &[(&str, &str)],
 ) -> Result<()> {
-    let mut new_topic = NewTopic::new(topic, partitions, TopicReplication::Fixed(replication_factor));
+    let mut new_topic =
+        NewTopic::new(topic, partitions, TopicReplication::Fixed(replication_factor));
     for (key, value) in configs {
         new_topic = new_topic.set(key, value);
     }
-    let results = admin.create_topics([&new_topic], &options()).await.context("sending CreateTopics")?;
+    let results =
+        admin.create_topics([&new_topic], &options()).await.context("sending CreateTopics")?;
     // One result per topic inside a successful request: check it, or miss every real error.
     for result in results {
         if let Err((name, code)) = result {
@@ -86,7 +89,8 @@ pub async fn describe_topic(admin: &Admin, env: &Env, topic: &str) -> Result<Des
         .context("sending DescribeConfigs")?;
     let mut overrides = Vec::new();
     for resource in resources {
-        let resource = resource.map_err(|code| anyhow::anyhow!("describing the configs of {topic}: {code}"))?;
+        let resource = resource
+            .map_err(|code| anyhow::anyhow!("describing the configs of {topic}: {code}"))?;
         for entry in resource.entries {
             // DynamicTopic = set on this topic; everything else is inherited from the broker.
             if entry.source == ConfigSource::DynamicTopic {
@@ -103,7 +107,10 @@ pub async fn describe_topic(admin: &Admin, env: &Env, topic: &str) -> Result<Des
 /// Grows `topic` to `total` partitions. Kafka can only add partitions, never remove them.
 pub async fn add_partitions(admin: &Admin, topic: &str, total: usize) -> Result<()> {
     let request = NewPartitions::new(topic, total);
-    let results = admin.create_partitions([&request], &options()).await.context("sending CreatePartitions")?;
+    let results = admin
+        .create_partitions([&request], &options())
+        .await
+        .context("sending CreatePartitions")?;
     for result in results {
         if let Err((name, code)) = result {
             bail!("adding partitions to {name} failed: {code}");
@@ -117,7 +124,8 @@ pub async fn add_partitions(admin: &Admin, topic: &str, total: usize) -> Result<
 /// Deletes `topic` and all its records. The controller accepts the deletion at once; each
 /// broker then removes the partitions from its disk in the background.
 pub async fn delete_topic(admin: &Admin, topic: &str) -> Result<()> {
-    let results = admin.delete_topics(&[topic], &options()).await.context("sending DeleteTopics")?;
+    let results =
+        admin.delete_topics(&[topic], &options()).await.context("sending DeleteTopics")?;
     for result in results {
         if let Err((name, code)) = result {
             bail!("deleting topic {name} failed: {code}");
@@ -129,7 +137,12 @@ pub async fn delete_topic(admin: &Admin, topic: &str) -> Result<()> {
 
 // ANCHOR: wait_for_topic
 /// Polls the metadata until `ready` holds for `topic` (`None`: the cluster does not list it).
-pub async fn wait_for_topic(env: &Env, topic: &str, what: &str, ready: impl Fn(Option<&Topic>) -> bool) -> Result<()> {
+pub async fn wait_for_topic(
+    env: &Env,
+    topic: &str,
+    what: &str,
+    ready: impl Fn(Option<&Topic>) -> bool,
+) -> Result<()> {
     wait::until(what, TIMEOUT, Duration::from_millis(100), || async {
         let cluster = metadata(env, None).await?;
         let found = cluster.topics.iter().find(|t| t.name == topic);

@@ -2,7 +2,8 @@
 
 use anyhow::{Result, bail};
 use ch03_topics::{
-    Description, add_partitions, create_topic, delete_topic, describe_topic, has_leaders, list_topics, wait_for_topic,
+    Description, add_partitions, create_topic, delete_topic, describe_topic, has_leaders,
+    list_topics, wait_for_topic,
 };
 use clap::Parser;
 use workbook_support::{Env, kafka};
@@ -51,8 +52,10 @@ async fn main() -> Result<()> {
     );
     create_topic(&admin, topic, args.partitions, args.replication_factor, &configs).await?;
     let partitions = args.partitions as usize;
-    wait_for_topic(&env, topic, "every partition has a leader", |t| t.is_some_and(|t| has_leaders(t, partitions)))
-        .await?;
+    wait_for_topic(&env, topic, "every partition has a leader", |t| {
+        t.is_some_and(|t| has_leaders(t, partitions))
+    })
+    .await?;
 
     let names = list_topics(&env).await?;
     let listed = names.iter().any(|name| name == topic);
@@ -65,8 +68,10 @@ async fn main() -> Result<()> {
         println!("4. alter    partitions {} -> {}", args.partitions, args.grow_to);
         add_partitions(&admin, topic, args.grow_to as usize).await?;
         let grown = args.grow_to as usize;
-        wait_for_topic(&env, topic, "the new partitions have leaders", |t| t.is_some_and(|t| has_leaders(t, grown)))
-            .await?;
+        wait_for_topic(&env, topic, "the new partitions have leaders", |t| {
+            t.is_some_and(|t| has_leaders(t, grown))
+        })
+        .await?;
         print_description(&describe_topic(&admin, &env, topic).await?);
         println!("   shrinking back to {} is refused:", args.partitions);
         match add_partitions(&admin, topic, args.partitions as usize).await {
@@ -76,7 +81,9 @@ async fn main() -> Result<()> {
     }
 
     if args.keep {
-        println!("5. keep     {topic} (delete it later with `cargo xtask cli kafka-topics --delete --topic {topic}`)");
+        println!(
+            "5. keep     {topic} (delete it later with `cargo xtask cli kafka-topics --delete --topic {topic}`)"
+        );
     } else {
         println!("5. delete   {topic}");
         delete_topic(&admin, topic).await?;
@@ -88,10 +95,22 @@ async fn main() -> Result<()> {
 
 fn print_description(description: &Description) {
     let topic = &description.topic;
-    let overrides: Vec<String> = description.overrides.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    println!("   {}: {} partition(s), configs: {}", topic.name, topic.partitions.len(), overrides.join(", "));
+    let overrides: Vec<String> =
+        description.overrides.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    println!(
+        "   {}: {} partition(s), configs: {}",
+        topic.name,
+        topic.partitions.len(),
+        overrides.join(", ")
+    );
     for p in &topic.partitions {
         let list = |ids: &[i32]| ids.iter().map(i32::to_string).collect::<Vec<_>>().join(",");
-        println!("     partition {}  leader {}  replicas {}  isr {}", p.id, p.leader, list(&p.replicas), list(&p.isr));
+        println!(
+            "     partition {}  leader {}  replicas {}  isr {}",
+            p.id,
+            p.leader,
+            list(&p.replicas),
+            list(&p.isr)
+        );
     }
 }

@@ -6,7 +6,10 @@
 // The exercises under test: your file, or with `--features solutions` the reference solutions,
 // or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
 #[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
-#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(
+    all(feature = "solutions", not(feature = "mistakes")),
+    path = "../solutions/exercises.rs"
+)]
 #[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
 mod exercises;
 
@@ -43,9 +46,11 @@ async fn create_topic_idempotently() {
         .await
         .unwrap_or_else(|e| panic!("the first call should create {topic}: {e:#}"));
     println!("waiting for {topic} to have leaders");
-    wait_for_topic(&env, &topic, "the new topic's 3 partitions have leaders", |t| t.is_some_and(|t| has_leaders(t, 3)))
-        .await
-        .unwrap();
+    wait_for_topic(&env, &topic, "the new topic's 3 partitions have leaders", |t| {
+        t.is_some_and(|t| has_leaders(t, 3))
+    })
+    .await
+    .unwrap();
     for (partitions, call) in [(3, "second"), (5, "third")] {
         if let Err(e) = exercises::create_topic_idempotently(&admin, &topic, partitions, 1).await {
             panic!(
@@ -133,8 +138,11 @@ async fn delete_topics_and_wait() {
     let env = Env::load().unwrap();
     let admin = kafka::admin(&env).unwrap();
     let mut cleanup = Cleanup::new(&env);
-    let (first, never, second) =
-        (names::unique("ch03-delete"), names::unique("ch03-delete-never"), names::unique("ch03-delete"));
+    let (first, never, second) = (
+        names::unique("ch03-delete"),
+        names::unique("ch03-delete-never"),
+        names::unique("ch03-delete"),
+    );
     topic_with(&admin, &env, &mut cleanup, &first, 3).await;
     topic_with(&admin, &env, &mut cleanup, &second, 1).await;
 
@@ -161,9 +169,14 @@ async fn delete_topics_and_wait() {
          topics that were not there, in the order given"
     );
 
-    let again = exercises::delete_topics_and_wait(&admin, &env, &[&first])
-        .await
-        .unwrap_or_else(|e| panic!("deleting {first} a second time failed ({e:#}): it is gone, report it"));
-    assert_eq!(again, vec![first.clone()], "{first} was deleted a moment ago: this time it is not there");
+    let again =
+        exercises::delete_topics_and_wait(&admin, &env, &[&first]).await.unwrap_or_else(|e| {
+            panic!("deleting {first} a second time failed ({e:#}): it is gone, report it")
+        });
+    assert_eq!(
+        again,
+        vec![first.clone()],
+        "{first} was deleted a moment ago: this time it is not there"
+    );
     cleanup.run().await;
 }

@@ -25,7 +25,9 @@ pub async fn produce_keyed_in_order(
         None => solution::produce_keyed_in_order(producer, topic, records).await,
         Some("awaits_each_delivery") => awaits_each_delivery(producer, topic, records).await,
         Some("drops_the_key") => drops_the_key(producer, topic, records).await,
-        Some("reports_in_completion_order") => reports_in_completion_order(producer, topic, records).await,
+        Some("reports_in_completion_order") => {
+            reports_in_completion_order(producer, topic, records).await
+        }
         Some("ignores_failed_delivery") => ignores_failed_delivery(producer, topic, records).await,
         Some(other) => mistakes::unknown("produce_keyed_in_order", other),
     }
@@ -42,7 +44,8 @@ async fn awaits_each_delivery(
     let mut placed = Vec::with_capacity(records.len());
     for (key, value) in records {
         let record = FutureRecord::to(topic).key(key).payload(value);
-        let delivery = producer.send(record, Timeout::Never).await.map_err(|(e, _)| e).context("sending")?;
+        let delivery =
+            producer.send(record, Timeout::Never).await.map_err(|(e, _)| e).context("sending")?;
         placed.push((delivery.partition, delivery.offset));
     }
     Ok(placed)
@@ -58,7 +61,8 @@ async fn drops_the_key(
     let mut deliveries = Vec::with_capacity(records.len());
     for (_key, value) in records {
         let record = FutureRecord::<str, str>::to(topic).payload(value);
-        let delivery = producer.send_result(record).map_err(|(e, _)| e).context("enqueueing a record")?;
+        let delivery =
+            producer.send_result(record).map_err(|(e, _)| e).context("enqueueing a record")?;
         deliveries.push(async move {
             match delivery.await {
                 Ok(Ok(d)) => Ok((d.partition, d.offset)),
@@ -80,14 +84,17 @@ async fn reports_in_completion_order(
     let deliveries = FuturesUnordered::new();
     for (key, value) in records {
         let record = FutureRecord::to(topic).key(key).payload(value);
-        deliveries.push(producer.send_result(record).map_err(|(e, _)| e).context("enqueueing a record")?);
+        deliveries
+            .push(producer.send_result(record).map_err(|(e, _)| e).context("enqueueing a record")?);
     }
     let mut placed = Vec::with_capacity(records.len());
     let mut deliveries = deliveries;
     while let Some(outcome) = deliveries.next().await {
         match outcome {
             Ok(Ok(d)) => placed.push((d.partition, d.offset)),
-            Ok(Err((e, _))) => return Err(anyhow::Error::new(e).context("a record was not delivered")),
+            Ok(Err((e, _))) => {
+                return Err(anyhow::Error::new(e).context("a record was not delivered"));
+            }
             Err(_) => anyhow::bail!("the producer was dropped before delivery"),
         }
     }
@@ -104,7 +111,8 @@ async fn ignores_failed_delivery(
     let mut deliveries = Vec::with_capacity(records.len());
     for (key, value) in records {
         let record = FutureRecord::to(topic).key(key).payload(value);
-        let delivery = producer.send_result(record).map_err(|(e, _)| e).context("enqueueing a record")?;
+        let delivery =
+            producer.send_result(record).map_err(|(e, _)| e).context("enqueueing a record")?;
         deliveries.push(async move {
             match delivery.await {
                 Ok(Ok(d)) => Ok((d.partition, d.offset)),
@@ -160,7 +168,11 @@ fn no_idempotence(base: &ClientConfig) -> ClientConfig {
 /// order 5 per partition, so librdkafka refuses it next to idempotence.
 fn keeps_max_in_flight_10(base: &ClientConfig) -> ClientConfig {
     let mut config = base.clone();
-    config.set("enable.idempotence", "true").set("acks", "all").set("partitioner", "murmur2_random").remove("retries");
+    config
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("partitioner", "murmur2_random")
+        .remove("retries");
     config
 }
 

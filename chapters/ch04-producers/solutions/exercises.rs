@@ -17,7 +17,8 @@ pub async fn produce_keyed_in_order(
     let mut deliveries = Vec::with_capacity(records.len());
     for (key, value) in records {
         let record = FutureRecord::to(topic).key(key).payload(value);
-        let delivery = producer.send_result(record).map_err(|(e, _)| e).context("enqueueing a record")?;
+        let delivery =
+            producer.send_result(record).map_err(|(e, _)| e).context("enqueueing a record")?;
         deliveries.push(async move {
             match delivery.await {
                 Ok(Ok(d)) => Ok((d.partition, d.offset)),

@@ -23,7 +23,10 @@ pub use workbook_support::kafka::{create_topic, delete_topics, topic_partitions}
 ///
 /// Without a separator the whole line is the value and the key is null. With one, the line must
 /// contain it: the key is what comes before the first occurrence, the value what comes after.
-pub fn parse_line<'a>(line: &'a str, key_separator: Option<&str>) -> Result<(Option<&'a str>, &'a str)> {
+pub fn parse_line<'a>(
+    line: &'a str,
+    key_separator: Option<&str>,
+) -> Result<(Option<&'a str>, &'a str)> {
     match key_separator {
         None => Ok((None, line)),
         Some(separator) => match line.split_once(separator) {
@@ -45,7 +48,10 @@ mod tests {
 
     #[test]
     fn parse_line_splits_at_the_first_separator() {
-        assert_eq!(parse_line("user-1:{\"a\":1}", Some(":")).unwrap(), (Some("user-1"), "{\"a\":1}"));
+        assert_eq!(
+            parse_line("user-1:{\"a\":1}", Some(":")).unwrap(),
+            (Some("user-1"), "{\"a\":1}")
+        );
         assert_eq!(parse_line(":v", Some(":")).unwrap(), (Some(""), "v"));
     }
 

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use ch04_producers::{
-    InFlight, ProducerSettings, Report, bench_records, create_topic, delete_topics, parse_line, producer_config,
-    send_in_flight, send_one_by_one, timed, topic_partitions,
+    InFlight, ProducerSettings, Report, bench_records, create_topic, delete_topics, parse_line,
+    producer_config, send_in_flight, send_one_by_one, timed, topic_partitions,
 };
 use clap::Parser;
 use rdkafka::producer::FutureProducer;
@@ -54,7 +54,8 @@ async fn main() -> Result<()> {
 
 async fn console(env: &Env, settings: &ProducerSettings, args: &Args) -> Result<()> {
     let partitions = topic_partitions(env, &args.topic).await?;
-    let producer: FutureProducer = producer_config(env, settings).create().context("creating the producer")?;
+    let producer: FutureProducer =
+        producer_config(env, settings).create().context("creating the producer")?;
     eprintln!(
         "producing to {} ({partitions} partition(s)) at {}: acks={}, linger.ms={}, compression={}, idempotence={}",
         args.topic,
@@ -95,7 +96,12 @@ async fn console(env: &Env, settings: &ProducerSettings, args: &Args) -> Result<
     summarize(&mut reports, &keys, args.report, started.elapsed())
 }
 
-fn summarize(reports: &mut [Report], keys: &[Option<String>], each: bool, elapsed: Duration) -> Result<()> {
+fn summarize(
+    reports: &mut [Report],
+    keys: &[Option<String>],
+    each: bool,
+    elapsed: Duration,
+) -> Result<()> {
     reports.sort_by_key(|r| r.seq);
     let mut failed = 0;
     let mut unacknowledged = 0;
@@ -108,13 +114,19 @@ fn summarize(reports: &mut [Report], keys: &[Option<String>], each: bool, elapse
                 // acks=0: the broker sends no answer, so nobody knows the offset (librdkafka reports
                 // a negative placeholder). "Delivered" here only means "handed to the socket".
                 if each {
-                    eprintln!("record {} key={key} -> partition {partition}, offset unknown (acks=0)", report.seq);
+                    eprintln!(
+                        "record {} key={key} -> partition {partition}, offset unknown (acks=0)",
+                        report.seq
+                    );
                 }
                 unacknowledged += 1;
             }
             Ok((partition, offset)) => {
                 if each {
-                    eprintln!("record {} key={key} -> partition {partition}, offset {offset}", report.seq);
+                    eprintln!(
+                        "record {} key={key} -> partition {partition}, offset {offset}",
+                        report.seq
+                    );
                 }
                 let entry = per_partition.entry(*partition).or_insert((*offset, *offset, 0));
                 entry.0 = entry.0.min(*offset);
@@ -130,7 +142,9 @@ fn summarize(reports: &mut [Report], keys: &[Option<String>], each: bool, elapse
     let delivered = reports.len() - failed - unacknowledged;
     eprintln!("{delivered} record(s) delivered in {:.2} s", elapsed.as_secs_f64());
     if unacknowledged > 0 {
-        eprintln!("{unacknowledged} record(s) sent without acknowledgement (acks=0): written or lost, nobody knows");
+        eprintln!(
+            "{unacknowledged} record(s) sent without acknowledgement (acks=0): written or lost, nobody knows"
+        );
     }
     for (partition, (first, last, count)) in per_partition {
         eprintln!("  partition {partition}: {count} record(s), offsets {first}..={last}");
@@ -141,7 +155,12 @@ fn summarize(reports: &mut [Report], keys: &[Option<String>], each: bool, elapse
     Ok(())
 }
 
-async fn bench(env: &Env, settings: &ProducerSettings, n: usize, max_in_flight: usize) -> Result<()> {
+async fn bench(
+    env: &Env,
+    settings: &ProducerSettings,
+    n: usize,
+    max_in_flight: usize,
+) -> Result<()> {
     let records = bench_records(n);
     let topic = names::unique("ch04-bench");
     create_topic(env, &topic, 3).await?;
@@ -154,7 +173,8 @@ async fn bench(env: &Env, settings: &ProducerSettings, n: usize, max_in_flight: 
         settings.idempotence
     );
     let result = async {
-        let producer: FutureProducer = producer_config(env, settings).create().context("creating the producer")?;
+        let producer: FutureProducer =
+            producer_config(env, settings).create().context("creating the producer")?;
         // Connect and learn the partition leaders before the clock starts.
         send_one_by_one(&producer, &topic, &records[..1]).await?;
         println!("{:<34} {:>10} {:>14}", "method", "seconds", "records/s");

@@ -95,10 +95,18 @@ impl<'p> InFlight<'p> {
 // ANCHOR: one_by_one
 /// The slow way: send a record, wait for its delivery report, then send the next. Every record
 /// pays a full round trip (plus `linger.ms`), and every batch holds exactly one record.
-pub async fn send_one_by_one(producer: &FutureProducer, topic: &str, records: &[(String, String)]) -> Result<()> {
+pub async fn send_one_by_one(
+    producer: &FutureProducer,
+    topic: &str,
+    records: &[(String, String)],
+) -> Result<()> {
     for (key, value) in records {
         let record = FutureRecord::to(topic).key(key).payload(value);
-        producer.send(record, Timeout::Never).await.map_err(|(e, _)| e).context("sending a record")?;
+        producer
+            .send(record, Timeout::Never)
+            .await
+            .map_err(|(e, _)| e)
+            .context("sending a record")?;
     }
     Ok(())
 }
@@ -125,11 +133,16 @@ pub async fn send_in_flight(
 
 /// `n` records of about 100 bytes, keyed over 16 keys.
 pub fn bench_records(n: usize) -> Vec<(String, String)> {
-    (0..n).map(|i| (format!("key-{:02}", i % 16), format!("record {i:08} {}", "x".repeat(80)))).collect()
+    (0..n)
+        .map(|i| (format!("key-{:02}", i % 16), format!("record {i:08} {}", "x".repeat(80))))
+        .collect()
 }
 
 /// Times `f` and returns records per second.
-pub async fn timed<F: std::future::Future<Output = Result<()>>>(n: usize, f: F) -> Result<(Duration, f64)> {
+pub async fn timed<F: std::future::Future<Output = Result<()>>>(
+    n: usize,
+    f: F,
+) -> Result<(Duration, f64)> {
     let started = Instant::now();
     f.await?;
     let elapsed = started.elapsed();

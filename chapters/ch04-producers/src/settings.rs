@@ -133,7 +133,8 @@ mod tests {
             _ => Some("x".into()),
         })
         .unwrap();
-        let settings = ProducerSettings { acks: Acks::One, idempotence: false, ..Default::default() };
+        let settings =
+            ProducerSettings { acks: Acks::One, idempotence: false, ..Default::default() };
         let config = producer_config(&env, &settings);
         assert_eq!(config.get("acks"), Some("1"));
         assert_eq!(config.get("enable.idempotence"), Some("false"));
@@ -144,8 +145,12 @@ mod tests {
     #[test]
     fn librdkafka_refuses_idempotence_with_acks_1() {
         let env = Env::from_sources(|_| Some("127.0.0.1:1".into())).unwrap();
-        let settings = ProducerSettings { acks: Acks::One, idempotence: true, ..Default::default() };
-        let error = producer_config(&env, &settings).create::<FutureProducer>().err().expect("must be refused");
+        let settings =
+            ProducerSettings { acks: Acks::One, idempotence: true, ..Default::default() };
+        let error = producer_config(&env, &settings)
+            .create::<FutureProducer>()
+            .err()
+            .expect("must be refused");
         assert!(error.to_string().contains("acks"), "{error}");
     }
 }

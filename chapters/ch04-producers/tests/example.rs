@@ -38,12 +38,16 @@ async fn benchmark_runs() {
     let output = producer().args(["--bench", "200"]).output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    assert!(stdout.contains("await each send in turn") && stdout.contains("in flight, at most 1000"), "{stdout}");
+    assert!(
+        stdout.contains("await each send in turn") && stdout.contains("in flight, at most 1000"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn a_missing_topic_is_a_clear_error() {
-    let output = producer().args(["--topic", "ch04-no-such-topic"]).stdin(Stdio::null()).output().unwrap();
+    let output =
+        producer().args(["--topic", "ch04-no-such-topic"]).stdin(Stdio::null()).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
     assert!(stderr.contains("does not exist"), "{stderr}");

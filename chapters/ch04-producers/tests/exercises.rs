@@ -3,7 +3,10 @@
 // The exercises under test: your file, or with `--features solutions` the reference solutions,
 // or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
 #[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
-#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(
+    all(feature = "solutions", not(feature = "mistakes")),
+    path = "../solutions/exercises.rs"
+)]
 #[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
 mod exercises;
 
@@ -54,8 +57,14 @@ async fn fresh_topic(
 type Stored = (Option<String>, String);
 
 /// Reads `count` records from all `partitions` of `topic`: (partition, offset) -> (key, value).
-async fn read_back(env: &Env, topic: &str, partitions: i32, count: usize) -> HashMap<(i32, i64), Stored> {
-    let consumer: StreamConsumer = kafka::group_config(env, &names::unique("ch04-readback")).create().unwrap();
+async fn read_back(
+    env: &Env,
+    topic: &str,
+    partitions: i32,
+    count: usize,
+) -> HashMap<(i32, i64), Stored> {
+    let consumer: StreamConsumer =
+        kafka::group_config(env, &names::unique("ch04-readback")).create().unwrap();
     let mut assignment = TopicPartitionList::new();
     for p in 0..partitions {
         assignment.add_partition_offset(topic, p, Offset::Beginning).unwrap();
@@ -66,10 +75,13 @@ async fn read_back(env: &Env, topic: &str, partitions: i32, count: usize) -> Has
     while seen.len() < count {
         let message = tokio::time::timeout(Duration::from_secs(15), consumer.recv())
             .await
-            .unwrap_or_else(|_| panic!("reading the records back: only {} of {count} within 15 s", seen.len()))
+            .unwrap_or_else(|_| {
+                panic!("reading the records back: only {} of {count} within 15 s", seen.len())
+            })
             .unwrap();
         let key = message.key().map(|k| String::from_utf8_lossy(k).into_owned());
-        let value = message.payload().map(|v| String::from_utf8_lossy(v).into_owned()).unwrap_or_default();
+        let value =
+            message.payload().map(|v| String::from_utf8_lossy(v).into_owned()).unwrap_or_default();
         seen.insert((message.partition(), message.offset()), (key, value));
     }
     seen
@@ -116,14 +128,17 @@ async fn produce_keyed_in_order() {
     let settings = ProducerSettings { linger_ms: 1000, ..ProducerSettings::default() };
     let producer: FutureProducer = producer_config(&env, &settings).create().unwrap();
     // Six keys, ten records each, interleaved: user-0 #0, user-1 #0, ..., user-5 #9.
-    let records: Vec<(String, String)> =
-        (0..60).map(|i| (format!("user-{}", i % 6), format!("user-{} event {}", i % 6, i / 6))).collect();
+    let records: Vec<(String, String)> = (0..60)
+        .map(|i| (format!("user-{}", i % 6), format!("user-{} event {}", i % 6, i / 6)))
+        .collect();
 
     println!("waiting for produce_keyed_in_order: 60 records, every batch lingers 1 s");
     let watch = InFlightWatch::start(&producer);
-    let outcome =
-        tokio::time::timeout(Duration::from_secs(20), exercises::produce_keyed_in_order(&producer, &topic, &records))
-            .await;
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(20),
+        exercises::produce_keyed_in_order(&producer, &topic, &records),
+    )
+    .await;
     let most_in_flight = watch.finish();
     let placed = match outcome {
         Err(_) => panic!(
@@ -139,7 +154,11 @@ async fn produce_keyed_in_order() {
         most_in_flight >= 10,
         "at most {most_in_flight} record(s) were in flight at once: send every record before awaiting any delivery"
     );
-    assert_eq!(placed.len(), records.len(), "one (partition, offset) per record, in the order of `records`");
+    assert_eq!(
+        placed.len(),
+        records.len(),
+        "one (partition, offset) per record, in the order of `records`"
+    );
 
     // What is really at each reported position?
     let stored = read_back(&env, &topic, 3, records.len()).await;
@@ -163,7 +182,10 @@ async fn produce_keyed_in_order() {
     let mut last_offset: HashMap<&str, i64> = HashMap::new();
     for ((key, value), (partition, offset)) in records.iter().zip(&placed) {
         let first = *partition_of.entry(key).or_insert(*partition);
-        assert_eq!(*partition, first, "{value:?}: all records of key {key} must land in one partition");
+        assert_eq!(
+            *partition, first,
+            "{value:?}: all records of key {key} must land in one partition"
+        );
         if let Some(previous) = last_offset.insert(key, *offset) {
             assert!(
                 *offset > previous,
@@ -173,17 +195,21 @@ async fn produce_keyed_in_order() {
     }
 
     // A record the broker refuses (larger than this topic's max.message.bytes) must fail the call.
-    let small = fresh_topic(&env, &mut cleanup, "ch04-ex-refused", 1, &[("max.message.bytes", "1024")]).await;
+    let small =
+        fresh_topic(&env, &mut cleanup, "ch04-ex-refused", 1, &[("max.message.bytes", "1024")])
+            .await;
     let refused: Vec<(String, String)> = vec![
         ("user-1".into(), "fits".into()),
         ("user-1".into(), "too large: ".to_string() + &"x".repeat(4000)),
         ("user-1".into(), "fits too".into()),
     ];
     println!("waiting for produce_keyed_in_order: a record the broker refuses as too large");
-    let outcome =
-        tokio::time::timeout(Duration::from_secs(20), exercises::produce_keyed_in_order(&producer, &small, &refused))
-            .await
-            .expect("produce_keyed_in_order did not return within 20 s (a record too large for the topic)");
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(20),
+        exercises::produce_keyed_in_order(&producer, &small, &refused),
+    )
+    .await
+    .expect("produce_keyed_in_order did not return within 20 s (a record too large for the topic)");
     if let Ok(placed) = outcome {
         panic!(
             "the broker refused a record (too large for the topic), yet produce_keyed_in_order returned \
@@ -240,8 +266,14 @@ fn colleague_config(env: &Env) -> ClientConfig {
 }
 
 /// The colleague's settings that have nothing to do with safety, and must survive.
-const KEPT: [&str; 6] =
-    ["bootstrap.servers", "client.id", "message.timeout.ms", "linger.ms", "compression.type", "socket.timeout.ms"];
+const KEPT: [&str; 6] = [
+    "bootstrap.servers",
+    "client.id",
+    "message.timeout.ms",
+    "linger.ms",
+    "compression.type",
+    "socket.timeout.ms",
+];
 
 /// Two names for one librdkafka setting: with both in a config, which one wins is down to chance.
 const ALIASES: [(&str, &str); 3] = [
@@ -298,11 +330,17 @@ async fn safe_producer_config() {
     let topic = fresh_topic(&env, &mut cleanup, "ch04-ex-safe", 6, &[]).await;
     for key in ["user-1", "user-42", "order-7", "k"] {
         let delivery = producer
-            .send(FutureRecord::to(&topic).key(key).payload("v"), Timeout::After(Duration::from_secs(15)))
+            .send(
+                FutureRecord::to(&topic).key(key).payload("v"),
+                Timeout::After(Duration::from_secs(15)),
+            )
             .await
             .map_err(|(e, _)| e)
             .unwrap_or_else(|e| panic!("sending a record with key {key:?}: {e}"));
-        assert!(delivery.offset >= 0, "no offset for key {key:?}: with acks=0 nobody knows whether it was written");
+        assert!(
+            delivery.offset >= 0,
+            "no offset for key {key:?}: with acks=0 nobody knows whether it was written"
+        );
         assert_eq!(
             delivery.partition,
             java_partition(key.as_bytes(), 6),
@@ -312,12 +350,16 @@ async fn safe_producer_config() {
 
     // Idempotence, seen from the broker: it hands the producer an id, which numbers its batches.
     println!("waiting for the producer's statistics to show a producer id");
-    let id =
-        wait::until("the broker gives the producer an id", Duration::from_secs(10), Duration::from_millis(100), || {
+    let id = wait::until(
+        "the broker gives the producer an id",
+        Duration::from_secs(10),
+        Duration::from_millis(100),
+        || {
             let id = producer_id.load(Ordering::Relaxed);
             async move { Ok((id >= 0).then_some(id)) }
-        })
-        .await;
+        },
+    )
+    .await;
     assert!(
         id.is_ok(),
         "the producer never got a producer id from the broker: idempotence is off, so a retry after a lost \

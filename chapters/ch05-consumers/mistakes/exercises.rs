@@ -23,9 +23,15 @@ pub async fn read_partition_from(
 ) -> Result<Vec<String>> {
     match mistakes::chosen().as_deref() {
         None => solution::read_partition_from(consumer, topic, partition, offset).await,
-        Some("subscribes_and_filters") => subscribes_and_filters(consumer, topic, partition, offset).await,
-        Some("assigns_without_offset") => assigns_without_offset(consumer, topic, partition, offset).await,
-        Some("waits_for_the_end_offset") => waits_for_the_end_offset(consumer, topic, partition, offset).await,
+        Some("subscribes_and_filters") => {
+            subscribes_and_filters(consumer, topic, partition, offset).await
+        }
+        Some("assigns_without_offset") => {
+            assigns_without_offset(consumer, topic, partition, offset).await
+        }
+        Some("waits_for_the_end_offset") => {
+            waits_for_the_end_offset(consumer, topic, partition, offset).await
+        }
         Some(other) => mistakes::unknown("read_partition_from", other),
     }
 }
@@ -35,7 +41,9 @@ fn value(message: &BorrowedMessage<'_>) -> String {
 }
 
 async fn next(consumer: &StreamConsumer) -> Result<BorrowedMessage<'_>> {
-    Ok(tokio::time::timeout(Duration::from_secs(15), consumer.recv()).await.context("no record within 15 s")??)
+    Ok(tokio::time::timeout(Duration::from_secs(15), consumer.recv())
+        .await
+        .context("no record within 15 s")??)
 }
 
 /// Mistake: subscribes to the topic and throws away what it did not ask for. The group decides
@@ -121,9 +129,15 @@ pub async fn process_then_commit(
 ) -> Result<usize> {
     match mistakes::chosen().as_deref() {
         None => solution::process_then_commit(env, topic, group, max, process).await,
-        Some("commits_before_processing") => commits_before_processing(env, topic, group, max, process).await,
-        Some("commits_the_offset_read") => commits_the_offset_read(env, topic, group, max, process).await,
-        Some("commits_only_at_the_end") => commits_only_at_the_end(env, topic, group, max, process).await,
+        Some("commits_before_processing") => {
+            commits_before_processing(env, topic, group, max, process).await
+        }
+        Some("commits_the_offset_read") => {
+            commits_the_offset_read(env, topic, group, max, process).await
+        }
+        Some("commits_only_at_the_end") => {
+            commits_only_at_the_end(env, topic, group, max, process).await
+        }
         Some("auto_commit_left_on") => auto_commit_left_on(env, topic, group, max, process).await,
         Some(other) => mistakes::unknown("process_then_commit", other),
     }
@@ -173,7 +187,11 @@ async fn commits_the_offset_read(
         let message = next(&consumer).await?;
         process(&value(&message))?;
         let mut done = TopicPartitionList::new();
-        done.add_partition_offset(message.topic(), message.partition(), Offset::Offset(message.offset()))?;
+        done.add_partition_offset(
+            message.topic(),
+            message.partition(),
+            Offset::Offset(message.offset()),
+        )?;
         consumer.commit(&done, CommitMode::Sync).context("committing")?;
         processed += 1;
     }
@@ -210,7 +228,8 @@ async fn auto_commit_left_on(
     max: usize,
     process: &mut dyn FnMut(&str) -> Result<()>,
 ) -> Result<usize> {
-    let consumer: StreamConsumer = kafka::group_config(env, group).set("auto.offset.reset", "earliest").create()?;
+    let consumer: StreamConsumer =
+        kafka::group_config(env, group).set("auto.offset.reset", "earliest").create()?;
     consumer.subscribe(&[topic]).context("subscribing")?;
     let mut processed = 0;
     while processed < max {

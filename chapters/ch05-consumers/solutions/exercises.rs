@@ -28,8 +28,9 @@ pub async fn read_partition_from(
     assignment.add_partition_offset(topic, partition, Offset::Offset(offset))?;
     consumer.assign(&assignment).context("assigning the partition")?;
     loop {
-        let message =
-            tokio::time::timeout(Duration::from_secs(15), consumer.recv()).await.context("no record within 15 s")??;
+        let message = tokio::time::timeout(Duration::from_secs(15), consumer.recv())
+            .await
+            .context("no record within 15 s")??;
         values.push(String::from_utf8_lossy(message.payload().unwrap_or_default()).into_owned());
         // The record at end - 1 is the last one that was there when we started.
         if message.offset() + 1 >= end {
@@ -56,8 +57,9 @@ pub async fn process_then_commit(
     consumer.subscribe(&[topic]).context("subscribing")?;
     let mut processed = 0;
     while processed < max {
-        let message =
-            tokio::time::timeout(Duration::from_secs(15), consumer.recv()).await.context("no record within 15 s")??;
+        let message = tokio::time::timeout(Duration::from_secs(15), consumer.recv())
+            .await
+            .context("no record within 15 s")??;
         let value = String::from_utf8_lossy(message.payload().unwrap_or_default()).into_owned();
         // A failure returns here, before the commit: this record will be read again.
         process(&value)?;

@@ -22,7 +22,9 @@ pub async fn read_partition_from(
     partition: i32,
     offset: i64,
 ) -> Result<Vec<String>> {
-    todo!("find where the partition ends, then read it from `offset` without letting a group decide")
+    todo!(
+        "find where the partition ends, then read it from `offset` without letting a group decide"
+    )
 }
 // ANCHOR_END: read_partition_from
 

@@ -44,7 +44,8 @@ impl ConsumerContext for Logged {
         match result {
             Ok(()) => eprintln!("[{}] committed {}", self.member, describe(offsets)),
             // "No offset to commit": nothing was consumed since the last commit.
-            Err(e) if e.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::NoOffset) => {}
+            Err(e)
+                if e.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::NoOffset) => {}
             Err(e) => eprintln!("[{}] commit failed: {e}", self.member),
         }
     }
@@ -105,7 +106,9 @@ pub fn assign_from_timestamp(
     }
     // The broker answers with each partition's first offset at or after that time, or "end"
     // (-1) when every record is older.
-    let found = consumer.offsets_for_times(wanted, Duration::from_secs(10)).context("looking up offsets by time")?;
+    let found = consumer
+        .offsets_for_times(wanted, Duration::from_secs(10))
+        .context("looking up offsets by time")?;
     let mut start = TopicPartitionList::new();
     for element in found.elements() {
         let offset = match element.offset() {
@@ -114,13 +117,22 @@ pub fn assign_from_timestamp(
         };
         start.add_partition_offset(topic, element.partition(), offset)?;
     }
-    eprintln!("[{}] records from timestamp {timestamp_ms} on start at {}", consumer.context().member, describe(&start));
+    eprintln!(
+        "[{}] records from timestamp {timestamp_ms} on start at {}",
+        consumer.context().member,
+        describe(&start)
+    );
     consumer.assign(&start).context("assigning partitions")?;
     Ok(())
 }
 
 /// Assigns one partition of `topic`, starting at `offset`.
-pub fn assign_at(consumer: &LoggedConsumer, topic: &str, partition: i32, offset: Offset) -> Result<()> {
+pub fn assign_at(
+    consumer: &LoggedConsumer,
+    topic: &str,
+    partition: i32,
+    offset: Offset,
+) -> Result<()> {
     let mut start = TopicPartitionList::new();
     start.add_partition_offset(topic, partition, offset)?;
     consumer.assign(&start).context("assigning the partition")?;
@@ -142,13 +154,19 @@ pub struct Lag {
 // ANCHOR: lag
 /// The group's lag on each partition of `topic`: end offset minus committed offset. `consumer` is
 /// any client with the group's `group.id`; asking does not make it a member.
-pub fn lag<C: ConsumerContext>(consumer: &impl Consumer<C>, topic: &str, partitions: usize) -> Result<Vec<Lag>> {
+pub fn lag<C: ConsumerContext>(
+    consumer: &impl Consumer<C>,
+    topic: &str,
+    partitions: usize,
+) -> Result<Vec<Lag>> {
     let mut list = TopicPartitionList::new();
     for p in 0..partitions as i32 {
         list.add_partition(topic, p);
     }
     // Ask the group coordinator what the group committed ...
-    let committed = consumer.committed_offsets(list, Duration::from_secs(10)).context("reading committed offsets")?;
+    let committed = consumer
+        .committed_offsets(list, Duration::from_secs(10))
+        .context("reading committed offsets")?;
     let mut lags = Vec::new();
     for element in committed.elements() {
         // ... and the partition leader where the log ends.
@@ -159,7 +177,12 @@ pub fn lag<C: ConsumerContext>(consumer: &impl Consumer<C>, topic: &str, partiti
             Offset::Offset(o) => Some(o),
             _ => None,
         };
-        lags.push(Lag { partition: element.partition(), committed, end, lag: end - committed.unwrap_or(low) });
+        lags.push(Lag {
+            partition: element.partition(),
+            committed,
+            end,
+            lag: end - committed.unwrap_or(low),
+        });
     }
     Ok(lags)
 }
@@ -184,6 +207,9 @@ mod tests {
         let config = consumer_config(&env, "g", true, true);
         assert_eq!(config.get("auto.offset.reset"), Some("earliest"));
         assert_eq!(config.get("enable.auto.offset.store"), Some("false"));
-        assert_eq!(consumer_config(&env, "g", false, false).get("auto.offset.reset"), Some("latest"));
+        assert_eq!(
+            consumer_config(&env, "g", false, false).get("auto.offset.reset"),
+            Some("latest")
+        );
     }
 }

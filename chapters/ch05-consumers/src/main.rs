@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use ch05_consumers::{
-    Logged, LoggedConsumer, assign_at, assign_from_timestamp, consumer_config, lag, topic_partitions,
+    Logged, LoggedConsumer, assign_at, assign_from_timestamp, consumer_config, lag,
+    topic_partitions,
 };
 use clap::Parser;
 use rdkafka::consumer::{CommitMode, Consumer};
@@ -96,9 +97,10 @@ async fn main() -> Result<()> {
                 if p < 0 || p as usize >= partitions {
                     bail!("{} has partitions 0..{}, not {p}", args.topic, partitions - 1);
                 }
-                let offset = args
-                    .offset
-                    .map_or(if args.from_beginning { Offset::Beginning } else { Offset::End }, Offset::Offset);
+                let offset = args.offset.map_or(
+                    if args.from_beginning { Offset::Beginning } else { Offset::End },
+                    Offset::Offset,
+                );
                 assign_at(&consumer, &args.topic, p, offset)?;
             }
             (None, Some(ts)) => assign_from_timestamp(&consumer, &args.topic, partitions, ts)?,
@@ -127,7 +129,10 @@ async fn main() -> Result<()> {
     }
     eprintln!("Processed a total of {} messages", per_member.iter().sum::<usize>());
     if commit && !assigned {
-        eprintln!("{:<10} {:>15} {:>15} {:>6}", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG");
+        eprintln!(
+            "{:<10} {:>15} {:>15} {:>6}",
+            "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG"
+        );
         let consumer = &consumers[0];
         let lags = tokio::task::block_in_place(|| lag(consumer, &args.topic, partitions))?;
         for l in lags {

@@ -21,17 +21,21 @@ async fn groups_resume_and_fan_out() {
     let topic = common::filled_topic(&env, "ch05-example", 2, 3).await;
     let (a, b) = (names::unique("ch05-a"), names::unique("ch05-b"));
 
-    let first = lines(&consumer(&["-t", &topic, "-g", &a, "--from-beginning", "--max-messages", "4"]));
+    let first =
+        lines(&consumer(&["-t", &topic, "-g", &a, "--from-beginning", "--max-messages", "4"]));
     assert_eq!(first.len(), 4);
     // Same group again: it continues after what it committed.
-    let rest = lines(&consumer(&["-t", &topic, "-g", &a, "--from-beginning", "--timeout-ms", "3000"]));
+    let rest =
+        lines(&consumer(&["-t", &topic, "-g", &a, "--from-beginning", "--timeout-ms", "3000"]));
     assert_eq!(rest.len(), 2, "group {a} read 4 of 6, so 2 remain: {rest:?}");
     // Another group gets every record again: fan-out.
-    let mut all = lines(&consumer(&["-t", &topic, "-g", &b, "--from-beginning", "--timeout-ms", "3000"]));
+    let mut all =
+        lines(&consumer(&["-t", &topic, "-g", &b, "--from-beginning", "--timeout-ms", "3000"]));
     all.sort();
     assert_eq!(all, ["p0-0", "p0-1", "p0-2", "p1-0", "p1-1", "p1-2"]);
     // One partition from an offset.
-    let output = consumer(&["-t", &topic, "--partition", "1", "--offset", "1", "--max-messages", "2"]);
+    let output =
+        consumer(&["-t", &topic, "--partition", "1", "--offset", "1", "--max-messages", "2"]);
     assert_eq!(lines(&output), ["p1-1", "p1-2"]);
     // Two members split the two partitions.
     let output = consumer(&[
@@ -48,7 +52,8 @@ async fn groups_resume_and_fan_out() {
     assert_eq!(lines(&output).len(), 6);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("[member-1] rebalance: assigned") && stderr.contains("[member-2] rebalance: assigned"),
+        stderr.contains("[member-1] rebalance: assigned")
+            && stderr.contains("[member-2] rebalance: assigned"),
         "{stderr}"
     );
     common::delete_topic(&env, &topic).await;

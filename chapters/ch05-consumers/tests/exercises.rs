@@ -3,7 +3,10 @@
 // The exercises under test: your file, or with `--features solutions` the reference solutions,
 // or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
 #[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
-#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(
+    all(feature = "solutions", not(feature = "mistakes")),
+    path = "../solutions/exercises.rs"
+)]
 #[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
 mod exercises;
 
@@ -59,8 +62,11 @@ async fn read_partition_from() {
 
     let consumer = group_client(&env, &group);
     println!("waiting for read_partition_from: partition 1 from offset 3");
-    let outcome =
-        tokio::time::timeout(Duration::from_secs(40), exercises::read_partition_from(&consumer, &topic, 1, 3)).await;
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(40),
+        exercises::read_partition_from(&consumer, &topic, 1, 3),
+    )
+    .await;
     assert_eq!(
         consumer.subscription().unwrap().count(),
         0,
@@ -68,7 +74,9 @@ async fn read_partition_from() {
          partitions as it likes and starts them at its committed offsets. Choose the partition and offset yourself."
     );
     let values = match outcome {
-        Err(_) => panic!("read_partition_from did not return within 40 s (partition 1 from offset 3)"),
+        Err(_) => {
+            panic!("read_partition_from did not return within 40 s (partition 1 from offset 3)")
+        }
         Ok(Err(e)) => panic!(
             "read_partition_from failed: {e:#}. Partition 1 holds offsets 0 to 7, so its end offset is 8: the offset \
              the next record will get, not the offset of a record you can wait for"
@@ -83,7 +91,9 @@ async fn read_partition_from() {
             "it started at p1-6, the group's committed offset, instead of offset 3: put the starting offset in \
              the assignment (or seek), or the group's committed offset decides: {values:?}"
         ),
-        Some("p1-0") => panic!("it started at the beginning of the partition instead of offset 3: {values:?}"),
+        Some("p1-0") => {
+            panic!("it started at the beginning of the partition instead of offset 3: {values:?}")
+        }
         _ => {}
     }
     assert_eq!(
@@ -91,15 +101,24 @@ async fn read_partition_from() {
         ["p1-3", "p1-4", "p1-5", "p1-6", "p1-7"],
         "partition 1 from offset 3 to its end (offset 8), in order"
     );
-    assert_eq!(committed(&client, &topic, 3), before, "the service group's committed offsets changed: do not commit");
+    assert_eq!(
+        committed(&client, &topic, 3),
+        before,
+        "the service group's committed offsets changed: do not commit"
+    );
 
     // Offset 8 is where partition 1 ends: nothing to read, and nothing to wait for.
     let consumer = group_client(&env, &group);
     println!("waiting for read_partition_from: partition 1 from offset 8, its end");
-    let outcome =
-        tokio::time::timeout(Duration::from_secs(20), exercises::read_partition_from(&consumer, &topic, 1, 8)).await;
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(20),
+        exercises::read_partition_from(&consumer, &topic, 1, 8),
+    )
+    .await;
     match outcome {
-        Ok(Ok(values)) => assert!(values.is_empty(), "offset 8 is the end of partition 1, yet it read {values:?}"),
+        Ok(Ok(values)) => {
+            assert!(values.is_empty(), "offset 8 is the end of partition 1, yet it read {values:?}")
+        }
         Ok(Err(e)) => panic!(
             "read_partition_from from offset 8, the end of partition 1, failed: {e:#}. There is nothing to read \
              there: return no values at once instead of waiting for a record"
@@ -148,7 +167,10 @@ async fn process_then_commit() {
     // First run: processing works for 4 records, then "crashes" on the 5th (p0-4).
     let (result, first) = run_processing(&env, &topic, &group, 10, Some("p0-4")).await;
     let error = result.expect_err("processing p0-4 failed, so the function must return that error");
-    assert!(format!("{error:#}").contains("simulated crash"), "return the processing error itself, got: {error:#}");
+    assert!(
+        format!("{error:#}").contains("simulated crash"),
+        "return the processing error itself, got: {error:#}"
+    );
     assert_eq!(first, ["p0-0", "p0-1", "p0-2", "p0-3"]);
 
     // The restart: same group. It must continue with the record that failed.

@@ -45,7 +45,8 @@ fn no_init_transactions(env: &Env, job: &str, partition: i32) -> Result<FuturePr
 /// instance then has a new id, so nothing fences the old one, and its open transaction stays open.
 fn random_transactional_id(env: &Env, job: &str, partition: i32) -> Result<FutureProducer> {
     let producer: FutureProducer =
-        transactional_config(env, &names::unique(&format!("{job}-partition-{partition}"))).create()?;
+        transactional_config(env, &names::unique(&format!("{job}-partition-{partition}")))
+            .create()?;
     producer.init_transactions(TXN_TIMEOUT)?;
     Ok(producer)
 }
@@ -61,7 +62,8 @@ fn same_id_for_every_partition(env: &Env, job: &str) -> Result<FutureProducer> {
 /// Mistake: the id names the partition but not the job, so partition 0's instance of one job
 /// fences partition 0's instance of every other job.
 fn id_without_the_job(env: &Env, partition: i32) -> Result<FutureProducer> {
-    let producer: FutureProducer = transactional_config(env, &format!("ch06-partition-{partition}")).create()?;
+    let producer: FutureProducer =
+        transactional_config(env, &format!("ch06-partition-{partition}")).create()?;
     producer.init_transactions(TXN_TIMEOUT)?;
     Ok(producer)
 }
@@ -69,8 +71,12 @@ fn id_without_the_job(env: &Env, partition: i32) -> Result<FutureProducer> {
 pub async fn uppercase_exactly_once(env: &Env, job: &Job, crash: &CrashPoint) -> Result<usize> {
     match mistakes::chosen().as_deref() {
         None => solution::uppercase_exactly_once(env, job, crash).await,
-        Some("consumer_commit_after_transaction") => consumer_commit_after_transaction(env, job, crash).await,
-        Some("consumer_commit_before_transaction") => consumer_commit_before_transaction(env, job, crash).await,
+        Some("consumer_commit_after_transaction") => {
+            consumer_commit_after_transaction(env, job, crash).await
+        }
+        Some("consumer_commit_before_transaction") => {
+            consumer_commit_before_transaction(env, job, crash).await
+        }
         Some("auto_commit_left_on") => auto_commit_left_on(env, job, crash).await,
         Some("offsets_never_committed") => offsets_never_committed(env, job, crash).await,
         Some(other) => mistakes::unknown("uppercase_exactly_once", other),
@@ -90,7 +96,8 @@ fn job_consumer(env: &Env, job: &Job, auto_commit: bool) -> Result<StreamConsume
 async fn next_batch(consumer: &StreamConsumer, job: &Job) -> Result<Vec<OwnedMessage>> {
     let mut batch = Vec::new();
     while batch.len() < job.batch {
-        let wait = if batch.is_empty() { Duration::from_secs(2) } else { Duration::from_millis(200) };
+        let wait =
+            if batch.is_empty() { Duration::from_secs(2) } else { Duration::from_millis(200) };
         match tokio::time::timeout(wait, consumer.recv()).await {
             Ok(message) => batch.push(message?.detach()),
             Err(_) => break,
@@ -100,7 +107,12 @@ async fn next_batch(consumer: &StreamConsumer, job: &Job) -> Result<Vec<OwnedMes
 }
 
 /// Begins a transaction and sends the batch's upper-cased outputs in it.
-fn send_outputs(producer: &FutureProducer, job: &Job, batch: &[OwnedMessage], crash: &CrashPoint) -> Result<()> {
+fn send_outputs(
+    producer: &FutureProducer,
+    job: &Job,
+    batch: &[OwnedMessage],
+    crash: &CrashPoint,
+) -> Result<()> {
     producer.begin_transaction()?;
     for message in batch {
         let value = String::from_utf8_lossy(message.payload().unwrap_or_default()).to_uppercase();
@@ -117,7 +129,11 @@ fn send_outputs(producer: &FutureProducer, job: &Job, batch: &[OwnedMessage], cr
 /// Mistake: commits the transaction, then the input offsets with the consumer (what the page
 /// warns about). A crash between the two leaves outputs committed and inputs not: the restart
 /// processes the batch again, and its outputs appear twice.
-async fn consumer_commit_after_transaction(env: &Env, job: &Job, crash: &CrashPoint) -> Result<usize> {
+async fn consumer_commit_after_transaction(
+    env: &Env,
+    job: &Job,
+    crash: &CrashPoint,
+) -> Result<usize> {
     let consumer = job_consumer(env, job, false)?;
     let producer = solution::transactional_producer(env, &job.transactional_id, 0)?;
     let mut processed = 0;
@@ -135,7 +151,11 @@ async fn consumer_commit_after_transaction(env: &Env, job: &Job, crash: &CrashPo
 
 /// Mistake: commits the input offsets with the consumer first, then the transaction. A crash
 /// between the two leaves inputs marked done whose outputs were aborted: they are lost.
-async fn consumer_commit_before_transaction(env: &Env, job: &Job, crash: &CrashPoint) -> Result<usize> {
+async fn consumer_commit_before_transaction(
+    env: &Env,
+    job: &Job,
+    crash: &CrashPoint,
+) -> Result<usize> {
     let consumer = job_consumer(env, job, false)?;
     let producer = solution::transactional_producer(env, &job.transactional_id, 0)?;
     let mut processed = 0;

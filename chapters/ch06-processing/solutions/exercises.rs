@@ -41,7 +41,8 @@ pub async fn uppercase_exactly_once(env: &Env, job: &Job, crash: &CrashPoint) ->
     loop {
         let mut batch = Vec::new();
         while batch.len() < job.batch {
-            let wait = if batch.is_empty() { Duration::from_secs(2) } else { Duration::from_millis(200) };
+            let wait =
+                if batch.is_empty() { Duration::from_secs(2) } else { Duration::from_millis(200) };
             match tokio::time::timeout(wait, consumer.recv()).await {
                 Ok(message) => batch.push(message?.detach()),
                 Err(_) => break,
@@ -52,7 +53,8 @@ pub async fn uppercase_exactly_once(env: &Env, job: &Job, crash: &CrashPoint) ->
         }
         producer.begin_transaction()?;
         for message in &batch {
-            let value = String::from_utf8_lossy(message.payload().unwrap_or_default()).to_uppercase();
+            let value =
+                String::from_utf8_lossy(message.payload().unwrap_or_default()).to_uppercase();
             let mut record = FutureRecord::to(&job.output).payload(&value);
             if let Some(key) = message.key() {
                 record = record.key(key);

@@ -59,7 +59,10 @@ impl CrashPoint {
 
     /// Commits the producer's open transaction (`producer.commit_transaction`), unless this is
     /// where the crash strikes: just before the commit, or just after it.
-    pub fn commit_transaction<P: Producer<C>, C: ProducerContext>(&self, producer: &P) -> Result<()> {
+    pub fn commit_transaction<P: Producer<C>, C: ProducerContext>(
+        &self,
+        producer: &P,
+    ) -> Result<()> {
         let n = self.commits.fetch_add(1, Ordering::SeqCst) + 1;
         if self.at == Some(Strike::BeforeCommit(n)) {
             producer.flush(TXN_TIMEOUT).context("flushing before the simulated crash")?;
@@ -90,7 +93,13 @@ mod tests {
         let producer = producer();
         let crash = CrashPoint::after(2);
         assert!(crash.after_send(&producer).is_ok());
-        assert!(crash.after_send(&producer).unwrap_err().to_string().contains("simulated crash after 2"));
+        assert!(
+            crash
+                .after_send(&producer)
+                .unwrap_err()
+                .to_string()
+                .contains("simulated crash after 2")
+        );
         assert!(crash.after_send(&producer).is_ok());
         assert!(CrashPoint::never().after_send(&producer).is_ok());
     }

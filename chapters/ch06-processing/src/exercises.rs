@@ -19,7 +19,9 @@ use ch06_processing::{CrashPoint, Job};
 ///   and partition), the new producer must fence off the old one, so that the old one (a
 ///   "zombie") can no longer commit anything, and must abort what the old one left open.
 pub fn transactional_producer(env: &Env, job: &str, partition: i32) -> Result<FutureProducer> {
-    todo!("give each instance a transactional id of its own, and register it with the transaction coordinator")
+    todo!(
+        "give each instance a transactional id of its own, and register it with the transaction coordinator"
+    )
 }
 // ANCHOR_END: transactional_producer
 
@@ -37,6 +39,8 @@ pub fn transactional_producer(env: &Env, job: &str, partition: i32) -> Result<Fu
 /// - Return the number of records this run processed once no input record has arrived for
 ///   2 seconds.
 pub async fn uppercase_exactly_once(env: &Env, job: &Job, crash: &CrashPoint) -> Result<usize> {
-    todo!("consume, and for each batch: begin, send, put the input offsets in the transaction, commit")
+    todo!(
+        "consume, and for each batch: begin, send, put the input offsets in the transaction, commit"
+    )
 }
 // ANCHOR_END: uppercase_exactly_once

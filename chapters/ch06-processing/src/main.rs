@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use ch06_processing::{
-    CrashPoint, Job, RunStats, create_topic, delete_topics, read_committed, run_at_least_once, run_exactly_once,
+    CrashPoint, Job, RunStats, create_topic, delete_topics, read_committed, run_at_least_once,
+    run_exactly_once,
 };
 use clap::{Parser, ValueEnum};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
@@ -70,14 +71,27 @@ async fn demo(env: &Env, args: &Args, mode: Mode) -> Result<()> {
     create_topic(env, &job.output, 1).await?;
     let expected = write_input(env, &job.input, args.records).await?;
 
-    println!("== {label}: {} input records, batches of {}, {} -> {}", args.records, args.batch, job.input, job.output);
-    let crash = if args.crash_after == 0 { CrashPoint::never() } else { CrashPoint::after(args.crash_after) };
+    println!(
+        "== {label}: {} input records, batches of {}, {} -> {}",
+        args.records, args.batch, job.input, job.output
+    );
+    let crash = if args.crash_after == 0 {
+        CrashPoint::never()
+    } else {
+        CrashPoint::after(args.crash_after)
+    };
     match run(env, &job, &crash, mode).await {
-        Ok(stats) => println!("run 1: started at input offset {}, processed {}", stats.started_at, stats.processed),
+        Ok(stats) => println!(
+            "run 1: started at input offset {}, processed {}",
+            stats.started_at, stats.processed
+        ),
         Err(e) => println!("run 1: {e:#}"),
     }
     let stats = run(env, &job, &CrashPoint::never(), mode).await?;
-    println!("run 2: started at input offset {}, processed {}, then idle", stats.started_at, stats.processed);
+    println!(
+        "run 2: started at input offset {}, processed {}, then idle",
+        stats.started_at, stats.processed
+    );
 
     let seen = read_committed(env, &job.output).await?;
     let mut last: BTreeMap<String, String> = BTreeMap::new();
@@ -93,7 +107,8 @@ async fn demo(env: &Env, args: &Args, mode: Mode) -> Result<()> {
         totals.join(" "),
         want.join(" ")
     );
-    let verdict = if seen.len() == args.records && totals == want { "exactly once" } else { "DUPLICATES" };
+    let verdict =
+        if seen.len() == args.records && totals == want { "exactly once" } else { "DUPLICATES" };
     println!("verdict: {verdict}\n");
     if !args.keep {
         delete_topics(env, &[&job.input, &job.output]).await?;
@@ -117,7 +132,10 @@ async fn write_input(env: &Env, topic: &str, n: usize) -> Result<BTreeMap<String
         let amount = (i + 1) as i64;
         *totals.entry(key.to_string()).or_default() += amount;
         producer
-            .send(FutureRecord::to(topic).key(key).payload(&amount.to_string()), Duration::from_secs(10))
+            .send(
+                FutureRecord::to(topic).key(key).payload(&amount.to_string()),
+                Duration::from_secs(10),
+            )
             .await
             .map_err(|(e, _)| e)
             .context("writing the input")?;

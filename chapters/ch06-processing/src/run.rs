@@ -56,7 +56,11 @@ fn amount(message: &OwnedMessage) -> Result<(String, i64)> {
 fn committed_start(consumer: &StreamConsumer, job: &Job) -> i64 {
     let mut list = TopicPartitionList::new();
     list.add_partition(&job.input, 0);
-    match consumer.committed_offsets(list, TXN_TIMEOUT).ok().and_then(|l| l.elements().first().map(|e| e.offset())) {
+    match consumer
+        .committed_offsets(list, TXN_TIMEOUT)
+        .ok()
+        .and_then(|l| l.elements().first().map(|e| e.offset()))
+    {
         Some(Offset::Offset(o)) => o,
         _ => 0,
     }
@@ -68,7 +72,8 @@ fn committed_start(consumer: &StreamConsumer, job: &Job) -> i64 {
 pub async fn run_at_least_once(env: &Env, job: &Job, crash: &CrashPoint) -> Result<RunStats> {
     let mut totals = restore_totals(env, &job.output).await?;
     let consumer = job_consumer(env, job)?;
-    let producer: FutureProducer = kafka::producer_config(env).set("enable.idempotence", "true").create()?;
+    let producer: FutureProducer =
+        kafka::producer_config(env).set("enable.idempotence", "true").create()?;
     let mut stats = RunStats { started_at: committed_start(&consumer, job), processed: 0 };
     loop {
         let batch = next_batch(&consumer, job).await?;
@@ -78,7 +83,9 @@ pub async fn run_at_least_once(env: &Env, job: &Job, crash: &CrashPoint) -> Resu
         for message in &batch {
             let (key, amount) = amount(message)?;
             let total = add_to_total(&mut totals, &key, amount).to_string();
-            producer.send_result(FutureRecord::to(&job.output).key(&key).payload(&total)).map_err(|(e, _)| e)?;
+            producer
+                .send_result(FutureRecord::to(&job.output).key(&key).payload(&total))
+                .map_err(|(e, _)| e)?;
             crash.after_send(&producer)?;
             stats.processed += 1;
         }
@@ -115,7 +122,9 @@ pub async fn run_exactly_once(env: &Env, job: &Job, crash: &CrashPoint) -> Resul
         for message in &batch {
             let (key, amount) = amount(message)?;
             let total = add_to_total(&mut totals, &key, amount).to_string();
-            producer.send_result(FutureRecord::to(&job.output).key(&key).payload(&total)).map_err(|(e, _)| e)?;
+            producer
+                .send_result(FutureRecord::to(&job.output).key(&key).payload(&total))
+                .map_err(|(e, _)| e)?;
             crash.after_send(&producer)?;
             stats.processed += 1;
         }

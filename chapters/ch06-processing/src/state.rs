@@ -23,7 +23,8 @@ pub async fn read_committed(env: &Env, topic: &str) -> Result<Vec<(String, Strin
         .set("isolation.level", "read_committed")
         .create()
         .context("creating a consumer")?;
-    let (low, high) = consumer.fetch_watermarks(topic, 0, TXN_TIMEOUT).context("reading the log's end")?;
+    let (low, high) =
+        consumer.fetch_watermarks(topic, 0, TXN_TIMEOUT).context("reading the log's end")?;
     let mut records = Vec::new();
     if low == high {
         return Ok(records);
@@ -34,7 +35,8 @@ pub async fn read_committed(env: &Env, topic: &str) -> Result<Vec<(String, Strin
     loop {
         // The end of the log may be a transaction marker, which is never handed out as a
         // record: compare the consumer's position with the end offset, not the last offset seen.
-        if let Some(Offset::Offset(position)) = consumer.position()?.find_partition(topic, 0).map(|p| p.offset())
+        if let Some(Offset::Offset(position)) =
+            consumer.position()?.find_partition(topic, 0).map(|p| p.offset())
             && position >= high
         {
             return Ok(records);
@@ -70,7 +72,10 @@ pub fn add_to_total(totals: &mut HashMap<String, i64>, key: &str, amount: i64) -
 pub async fn restore_totals(env: &Env, output: &str) -> Result<HashMap<String, i64>> {
     let mut totals = HashMap::new();
     for (key, value) in read_committed(env, output).await? {
-        totals.insert(key, value.parse().with_context(|| format!("a total that is not a number: {value:?}"))?);
+        totals.insert(
+            key,
+            value.parse().with_context(|| format!("a total that is not a number: {value:?}"))?,
+        );
     }
     Ok(totals)
 }

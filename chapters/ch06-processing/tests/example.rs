@@ -7,7 +7,10 @@ fn the_demo_shows_duplicates_without_transactions_and_none_with_them() {
     let stdout = example::run(env!("CARGO_BIN_EXE_ch06-processing"), &[]);
     let verdicts: Vec<&str> = stdout.lines().filter(|l| l.starts_with("verdict:")).collect();
     assert_eq!(verdicts, ["verdict: DUPLICATES", "verdict: exactly once"], "{stdout}");
-    assert!(stdout.contains("sees 12 output records") && stdout.contains("sees 10 output records"), "{stdout}");
+    assert!(
+        stdout.contains("sees 12 output records") && stdout.contains("sees 10 output records"),
+        "{stdout}"
+    );
 }
 
 #[test]

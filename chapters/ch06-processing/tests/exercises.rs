@@ -3,7 +3,10 @@
 // The exercises under test: your file, or with `--features solutions` the reference solutions,
 // or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
 #[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
-#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(
+    all(feature = "solutions", not(feature = "mistakes")),
+    path = "../solutions/exercises.rs"
+)]
 #[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
 mod exercises;
 
@@ -48,7 +51,9 @@ async fn transactional_producer() {
     });
 
     // The job's instance for partition 1, and another job's instance for partition 0, start.
-    println!("waiting for transactional_producer: job {job}, partition 1, and job {other_job}, partition 0");
+    println!(
+        "waiting for transactional_producer: job {job}, partition 1, and job {other_job}, partition 0"
+    );
     let neighbour = instance(&env, &job, 1);
     let stranger = instance(&env, &other_job, 0);
     commit_one(&first, &topic, "partition 0, with neighbours").unwrap_or_else(|e| {
@@ -64,7 +69,10 @@ async fn transactional_producer() {
     // The old instance of partition 0 has a transaction open when its job instance restarts
     // (the old one hangs, e.g. paused by GC, and is presumed dead): it is now a zombie.
     first.begin_transaction().unwrap();
-    first.send_result(FutureRecord::<str, str>::to(&topic).payload("zombie, left open")).map_err(|(e, _)| e).unwrap();
+    first
+        .send_result(FutureRecord::<str, str>::to(&topic).payload("zombie, left open"))
+        .map_err(|(e, _)| e)
+        .unwrap();
     first.flush(TXN_TIMEOUT).unwrap();
     println!("waiting for transactional_producer: job {job}, partition 0 restarts");
     let restarted = instance(&env, &job, 0);
@@ -81,14 +89,21 @@ async fn transactional_producer() {
     commit_one(&restarted, &topic, "partition 0, restarted").unwrap();
 
     println!("waiting for a read_committed consumer to read the topic");
-    let values: Vec<String> = read_committed(&env, &topic).await.unwrap().into_iter().map(|(_, v)| v).collect();
+    let values: Vec<String> =
+        read_committed(&env, &topic).await.unwrap().into_iter().map(|(_, v)| v).collect();
     assert!(
         !values.iter().any(|v| v.starts_with("zombie")),
         "a read_committed consumer sees the zombie's records: {values:?}"
     );
     assert_eq!(
         values,
-        ["partition 0", "partition 0, with neighbours", "partition 1", "other job", "partition 0, restarted"],
+        [
+            "partition 0",
+            "partition 0, with neighbours",
+            "partition 1",
+            "other job",
+            "partition 0, restarted"
+        ],
         "a read_committed consumer must see the committed records (and only them); if some are missing, the \
          zombie's open transaction was not aborted when the instance restarted"
     );
@@ -107,7 +122,10 @@ const SCENARIOS: [Scenario; 3] = [
         what: "a crash just after transaction 2 committed (before anything else happened)",
         crash: || CrashPoint::after_commit(2),
     },
-    Scenario { what: "a crash just before transaction 2 commits", crash: || CrashPoint::before_commit(2) },
+    Scenario {
+        what: "a crash just before transaction 2 commits",
+        crash: || CrashPoint::before_commit(2),
+    },
     Scenario {
         what: "a crash after the 6th output record (in the middle of the second batch of 4)",
         crash: || CrashPoint::after(6),
@@ -116,7 +134,11 @@ const SCENARIOS: [Scenario; 3] = [
 
 /// Runs the job once with `crash`, then again without, and returns what a read_committed
 /// consumer sees in the output.
-async fn crash_and_restart(env: &Env, cleanup: &mut Cleanup, scenario: &Scenario) -> Vec<(String, String)> {
+async fn crash_and_restart(
+    env: &Env,
+    cleanup: &mut Cleanup,
+    scenario: &Scenario,
+) -> Vec<(String, String)> {
     let job = Job {
         input: names::unique("ch06-ex-in"),
         output: names::unique("ch06-ex-out"),
@@ -130,7 +152,10 @@ async fn crash_and_restart(env: &Env, cleanup: &mut Cleanup, scenario: &Scenario
     create_topic(env, &job.output, 1).await.unwrap();
     let producer: FutureProducer = kafka::producer_config(env).create().unwrap();
     for (key, value) in input() {
-        producer.send(FutureRecord::to(&job.input).key(&key).payload(&value), Duration::from_secs(10)).await.unwrap();
+        producer
+            .send(FutureRecord::to(&job.input).key(&key).payload(&value), Duration::from_secs(10))
+            .await
+            .unwrap();
     }
     producer.flush(Duration::from_secs(10)).unwrap();
 
@@ -147,7 +172,10 @@ async fn crash_and_restart(env: &Env, cleanup: &mut Cleanup, scenario: &Scenario
              output record and commit with crash.commit_transaction(&producer)?",
             scenario.what
         ),
-        Err(e) => assert!(format!("{e:#}").contains("simulated crash"), "run 1 failed, but not by the crash: {e:#}"),
+        Err(e) => assert!(
+            format!("{e:#}").contains("simulated crash"),
+            "run 1 failed, but not by the crash: {e:#}"
+        ),
     }
 
     // Run 2: same job, no crash. It must finish the work, without repeating what was committed.
@@ -174,7 +202,8 @@ fn input() -> Vec<(String, String)> {
 async fn uppercase_exactly_once() {
     let env = Env::load().unwrap();
     let mut cleanup = Cleanup::new(&env);
-    let expected: Vec<(String, String)> = input().into_iter().map(|(k, v)| (k, v.to_uppercase())).collect();
+    let expected: Vec<(String, String)> =
+        input().into_iter().map(|(k, v)| (k, v.to_uppercase())).collect();
     for scenario in &SCENARIOS {
         let seen = crash_and_restart(&env, &mut cleanup, scenario).await;
         let mut times: HashMap<&str, usize> = HashMap::new();
@@ -200,7 +229,11 @@ async fn uppercase_exactly_once() {
                 ),
             }
         }
-        assert_eq!(seen, expected, "after {}: each input's output exactly once, in order", scenario.what);
+        assert_eq!(
+            seen, expected,
+            "after {}: each input's output exactly once, in order",
+            scenario.what
+        );
     }
     cleanup.run().await;
 }

@@ -31,8 +31,10 @@ pub struct Connector {
 impl Connector {
     /// Reads a connector file, the same JSON you would send with `curl -d @file-source.json`.
     pub fn from_file(path: &Path) -> Result<Connector> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        serde_json::from_str(&text).with_context(|| format!("{} is not a connector file", path.display()))
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a connector file", path.display()))
     }
 
     /// Overrides one setting (connector files are templates: the paths and topic change per run).
@@ -44,7 +46,10 @@ impl Connector {
     /// `PUT /connectors/{name}/config`: creates the connector (or updates it: PUT is idempotent).
     pub async fn create(&self, client: &ConnectClient) -> Result<()> {
         let config = Value::Object(self.config.clone());
-        client.put_connector(&self.name, &config).await.with_context(|| format!("creating connector {}", self.name))?;
+        client
+            .put_connector(&self.name, &config)
+            .await
+            .with_context(|| format!("creating connector {}", self.name))?;
         Ok(())
     }
 }
@@ -83,7 +88,12 @@ pub async fn status(client: &ConnectClient, name: &str) -> Result<Status> {
 
 /// Polls the status until the connector and all its tasks are in `wanted` (e.g. "RUNNING"). A FAILED
 /// connector or task ends the wait at once, with the first lines of its trace: waiting longer would not help.
-pub async fn wait_for_state(client: &ConnectClient, name: &str, wanted: &str, timeout: Duration) -> Result<Status> {
+pub async fn wait_for_state(
+    client: &ConnectClient,
+    name: &str,
+    wanted: &str,
+    timeout: Duration,
+) -> Result<Status> {
     let what = format!("connector {name} and its tasks {wanted}");
     wait::until(&what, timeout, Duration::from_millis(250), || async {
         let status = status(client, name).await?;
@@ -104,7 +114,11 @@ pub fn failure(status: &Status) -> Option<String> {
         trace.as_deref().unwrap_or("(no trace)").lines().take(3).collect::<Vec<_>>().join("\n    ")
     };
     if status.connector.state == "FAILED" {
-        return Some(format!("connector {} FAILED: {}", status.name, short(&status.connector.trace)));
+        return Some(format!(
+            "connector {} FAILED: {}",
+            status.name,
+            short(&status.connector.trace)
+        ));
     }
     let task = status.tasks.iter().find(|t| t.state == "FAILED")?;
     Some(format!("connector {} task {} FAILED: {}", status.name, task.id, short(&task.trace)))
@@ -122,7 +136,10 @@ pub struct Invalid {
 /// Asks the plugin itself to check `config` (it must name `connector.class`); nothing is created.
 /// Returns the settings with errors, empty when the config is valid.
 pub async fn validate(client: &ConnectClient, config: &Value) -> Result<Vec<Invalid>> {
-    let class = config.get("connector.class").and_then(Value::as_str).context("the config has no connector.class")?;
+    let class = config
+        .get("connector.class")
+        .and_then(Value::as_str)
+        .context("the config has no connector.class")?;
     let answer = client.validate(class, config).await?;
     Ok(invalid_settings(&answer))
 }
@@ -134,8 +151,12 @@ pub fn invalid_settings(answer: &Value) -> Vec<Invalid> {
         .iter()
         .filter_map(|c| {
             let value = c.get("value")?;
-            let errors: Vec<String> =
-                value.get("errors")?.as_array()?.iter().filter_map(|e| e.as_str().map(str::to_string)).collect();
+            let errors: Vec<String> = value
+                .get("errors")?
+                .as_array()?
+                .iter()
+                .filter_map(|e| e.as_str().map(str::to_string))
+                .collect();
             let setting = value.get("name")?.as_str()?.to_string();
             (!errors.is_empty()).then_some(Invalid { setting, errors })
         })
@@ -178,7 +199,9 @@ pub fn file_sink(name: &str, file: &Path, topic: &str) -> Connector {
 
 /// The lines of a file, or none if it does not exist yet (the sink creates it on its first record).
 pub fn read_lines(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path).map(|t| t.lines().map(str::to_string).collect()).unwrap_or_default()
+    std::fs::read_to_string(path)
+        .map(|t| t.lines().map(str::to_string).collect())
+        .unwrap_or_default()
 }
 
 /// Waits until `file` holds at least `lines` lines (written by a sink task) and returns them.
@@ -196,17 +219,22 @@ pub use workbook_support::cleanup::Cleanup;
 
 /// Fails with the connector list when `name` is still there after `timeout` (DELETE is asynchronous).
 pub async fn wait_deleted(client: &ConnectClient, name: &str, timeout: Duration) -> Result<()> {
-    wait::until(&format!("connector {name} deleted"), timeout, Duration::from_millis(200), || async {
-        Ok((!client.connectors().await?.iter().any(|c| c == name)).then_some(()))
-    })
+    wait::until(
+        &format!("connector {name} deleted"),
+        timeout,
+        Duration::from_millis(200),
+        || async { Ok((!client.connectors().await?.iter().any(|c| c == name)).then_some(())) },
+    )
     .await
 }
 
 /// The `plugin.path` of the local distributed worker (`cargo xtask up` wrote its properties file).
 pub fn local_plugin_path() -> Result<String> {
-    let file = workbook_support::env::workbook_dir().join("config").join("connect-distributed.properties");
-    let text = std::fs::read_to_string(&file)
-        .with_context(|| format!("reading {} (only the local backend has it; pass --plugin-path)", file.display()))?;
+    let file =
+        workbook_support::env::workbook_dir().join("config").join("connect-distributed.properties");
+    let text = std::fs::read_to_string(&file).with_context(|| {
+        format!("reading {} (only the local backend has it; pass --plugin-path)", file.display())
+    })?;
     match text.lines().find_map(|l| l.trim().strip_prefix("plugin.path=")) {
         Some(path) => Ok(path.trim().to_string()),
         None => bail!("{} has no plugin.path", file.display()),

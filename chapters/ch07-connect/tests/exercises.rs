@@ -4,7 +4,10 @@
 // The exercises under test: your file, or with `--features solutions` the reference solutions,
 // or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
 #[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
-#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(
+    all(feature = "solutions", not(feature = "mistakes")),
+    path = "../solutions/exercises.rs"
+)]
 #[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
 mod exercises;
 
@@ -27,7 +30,10 @@ const DATA_TIMEOUT: Duration = Duration::from_secs(45);
 /// deleted at the end of the test.
 fn shared_dir(env: &Env) -> tempfile::TempDir {
     std::fs::create_dir_all(&env.files_dir).expect("creating the shared files directory");
-    tempfile::Builder::new().prefix("ch07-ex-").tempdir_in(&env.files_dir).expect("creating a test directory")
+    tempfile::Builder::new()
+        .prefix("ch07-ex-")
+        .tempdir_in(&env.files_dir)
+        .expect("creating a test directory")
 }
 
 /// The worker opens `file` itself, on its own machine: the config must name the test's file as the worker
@@ -76,7 +82,8 @@ async fn file_source_connector() {
     cleanup.connector(name.to_string());
     cleanup.topic(topic.to_string());
 
-    let config = exercises::file_source_connector(&env, &file, &topic).expect("building the config");
+    let config =
+        exercises::file_source_connector(&env, &file, &topic).expect("building the config");
     assert_worker_path(&env, &config, &file);
     assert_valid(&client, &config, &name).await;
     create_and_run(&client, &name, &config).await;
@@ -100,7 +107,9 @@ fn assert_json_string(line: &str, value: &[u8]) {
             "the record for the line {line:?} is {text:?}, which is not JSON: a JSON consumer cannot parse it. \
              Which converter writes the line as plain text?"
         ),
-        Ok(Value::String(s)) => assert_eq!(s, line, "the JSON string must be the line exactly as written"),
+        Ok(Value::String(s)) => {
+            assert_eq!(s, line, "the JSON string must be the line exactly as written")
+        }
         Ok(Value::Object(o)) if o.contains_key("schema") && o.contains_key("payload") => panic!(
             "the record for the line {line:?} is {text:?}: the line wrapped in a schema envelope \
              ({{\"schema\":…,\"payload\":…}}). The consumer wants the string itself; who adds the envelope?"
@@ -115,14 +124,20 @@ fn assert_json_string(line: &str, value: &[u8]) {
 /// Waits until `topic` exists, then reads `count` records of its partition 0 from the beginning (assigned,
 /// not subscribed: the group only names the reader, it joins nothing and commits nothing).
 async fn read_topic(env: &Env, topic: &str, count: usize) -> anyhow::Result<Vec<Vec<u8>>> {
-    let consumer: BaseConsumer =
-        kafka::group_config(env, &names::unique("ch07-ex-check")).set("enable.auto.commit", "false").create()?;
+    let consumer: BaseConsumer = kafka::group_config(env, &names::unique("ch07-ex-check"))
+        .set("enable.auto.commit", "false")
+        .create()?;
     let started = Instant::now();
-    wait::until(&format!("topic {topic} exists"), DATA_TIMEOUT, Duration::from_millis(250), || async {
-        let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(5))?;
-        let exists = metadata.topics().iter().any(|t| t.name() == topic && t.error().is_none());
-        Ok(exists.then_some(()))
-    })
+    wait::until(
+        &format!("topic {topic} exists"),
+        DATA_TIMEOUT,
+        Duration::from_millis(250),
+        || async {
+            let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(5))?;
+            let exists = metadata.topics().iter().any(|t| t.name() == topic && t.error().is_none());
+            Ok(exists.then_some(()))
+        },
+    )
     .await?;
     let mut partition = TopicPartitionList::new();
     partition.add_partition_offset(topic, 0, Offset::Beginning)?;
@@ -140,7 +155,12 @@ async fn read_topic(env: &Env, topic: &str, count: usize) -> anyhow::Result<Vec<
     if let Some(Ok(message)) = consumer.poll(Duration::from_millis(500)) {
         values.push(message.payload().unwrap_or_default().to_vec());
     }
-    anyhow::ensure!(values.len() >= count, "only {} of {count} records arrived in {} s", values.len(), left.as_secs());
+    anyhow::ensure!(
+        values.len() >= count,
+        "only {} of {count} records arrived in {} s",
+        values.len(),
+        left.as_secs()
+    );
     Ok(values)
 }
 
@@ -184,8 +204,11 @@ async fn file_sink_connector() {
         cleanup.topic(topic);
     }
     let admin = kafka::admin(&env).unwrap();
-    let new: Vec<NewTopic> =
-        copied.iter().chain(&ignored).map(|t| NewTopic::new(t, 1, TopicReplication::Fixed(1))).collect();
+    let new: Vec<NewTopic> = copied
+        .iter()
+        .chain(&ignored)
+        .map(|t| NewTopic::new(t, 1, TopicReplication::Fixed(1)))
+        .collect();
     for result in admin.create_topics(&new, &AdminOptions::new()).await.unwrap() {
         result.expect("creating a test topic");
     }
@@ -199,7 +222,11 @@ async fn file_sink_connector() {
         let topic = topic.to_string();
         async move {
             let record = FutureRecord::<(), str>::to(&topic).payload(&text);
-            producer.send(record, Duration::from_secs(10)).await.map_err(|(e, _)| e).expect("producing");
+            producer
+                .send(record, Duration::from_secs(10))
+                .await
+                .map_err(|(e, _)| e)
+                .expect("producing");
         }
     };
     for topic in copied.iter().chain(&ignored) {
@@ -218,18 +245,24 @@ async fn file_sink_connector() {
     for topic in copied.iter().chain(&ignored) {
         send(topic, format!("{topic} #2")).await;
     }
-    let all: Vec<String> = copied.iter().flat_map(|t| [format!("{t} #1"), format!("{t} #2")]).collect();
+    let all: Vec<String> =
+        copied.iter().flat_map(|t| [format!("{t} #1"), format!("{t} #2")]).collect();
     let mut lines = wait_for_copies(&client, &name, &file, &all, &ignored).await;
     assert_no_stray(&lines, &ignored);
     let mut expected = all.clone();
     lines.sort();
     expected.sort();
-    assert_eq!(lines, expected, "one plain line per record of each matching topic, each exactly once");
+    assert_eq!(
+        lines, expected,
+        "one plain line per record of each matching topic, each exactly once"
+    );
 }
 
 /// Fails when the file holds a record of a topic the sink should have left alone.
 fn assert_no_stray(lines: &[String], ignored: &[String]) {
-    if let Some(stray) = lines.iter().find(|l| ignored.iter().any(|t| l.starts_with(&format!("{t} #")))) {
+    if let Some(stray) =
+        lines.iter().find(|l| ignored.iter().any(|t| l.starts_with(&format!("{t} #"))))
+    {
         panic!(
             "the file has the record {stray:?}, from a topic whose name does not start with the prefix: \
              the pattern matches too much. `topics.regex` is a Java regex matched against the whole name."

@@ -77,7 +77,10 @@ async fn second_precision(pool: &MySqlPool, table: &str) -> Result<()> {
 
 async fn create(pool: &MySqlPool, table: &str, columns: &str, options: &str) -> Result<()> {
     let sql = format!("CREATE TABLE {table} ({columns}) {options}");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(pool).await.with_context(|| format!("creating {table}"))?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(pool)
+        .await
+        .with_context(|| format!("creating {table}"))?;
     Ok(())
 }
 
@@ -118,7 +121,9 @@ fn plus_for_space(user: &str, password: &str, host: &str, port: u16, database: &
     let mut encoded = String::new();
     for byte in password.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => encoded.push(byte as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                encoded.push(byte as char)
+            }
             b' ' => encoded.push('+'),
             _ => encoded.push_str(&format!("%{byte:02X}")),
         }
@@ -137,7 +142,8 @@ fn no_port(user: &str, password: &str, host: &str, port: u16, database: &str) ->
 /// notes' driver): sqlx does not speak JDBC, and reads no host, user or password out of it.
 fn jdbc_url(user: &str, password: &str, host: &str, port: u16, database: &str) -> String {
     let url = solution::database_url(user, password, host, port, database);
-    let encoded = url.trim_start_matches("mysql://").split('@').next().unwrap_or_default().to_string();
+    let encoded =
+        url.trim_start_matches("mysql://").split('@').next().unwrap_or_default().to_string();
     let (user, password) = encoded.split_once(':').unwrap_or((user, ""));
     format!("jdbc:mariadb://{host}:{port}/{database}?user={user}&password={password}")
 }

@@ -17,7 +17,10 @@ pub async fn create_users_table(pool: &MySqlPool, table: &str) -> Result<()> {
             updated_at DATETIME(6)  NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)
         ) DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci"
     );
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(pool).await.with_context(|| format!("creating {table}"))?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(pool)
+        .await
+        .with_context(|| format!("creating {table}"))?;
     Ok(())
 }
 // ANCHOR_END: create_users_table
@@ -34,7 +37,9 @@ fn encode(part: &str) -> String {
     let mut out = String::new();
     for byte in part.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(byte as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(byte as char)
+            }
             _ => out.push_str(&format!("%{byte:02X}")),
         }
     }

@@ -45,10 +45,11 @@ pub async fn migrate(pool: &MySqlPool) -> Result<Vec<(i64, String)>> {
     let mut migrator = sqlx::migrate!("./migrations");
     migrator.dangerous_set_table_name("_ch08_migrations");
     migrator.run(pool).await.context("running chapter 08's migrations")?;
-    let applied =
-        sqlx::query_as::<_, (i64, String)>("SELECT version, description FROM _ch08_migrations ORDER BY version")
-            .fetch_all(pool)
-            .await?;
+    let applied = sqlx::query_as::<_, (i64, String)>(
+        "SELECT version, description FROM _ch08_migrations ORDER BY version",
+    )
+    .fetch_all(pool)
+    .await?;
     Ok(applied)
 }
 // ANCHOR_END: migrate
@@ -67,7 +68,9 @@ pub async fn upsert_customer(pool: &MySqlPool, email: &str, name: &str) -> Resul
 // ANCHOR_END: upsert
 
 pub async fn customers(pool: &MySqlPool) -> Result<Vec<(i64, String, String, String)>> {
-    let rows = sqlx::query_as("SELECT id, email, name, tier FROM ch08_customers ORDER BY id").fetch_all(pool).await?;
+    let rows = sqlx::query_as("SELECT id, email, name, tier FROM ch08_customers ORDER BY id")
+        .fetch_all(pool)
+        .await?;
     Ok(rows)
 }
 
@@ -76,7 +79,10 @@ pub async fn customers(pool: &MySqlPool) -> Result<Vec<(i64, String, String, Str
 pub fn mariadb_error(error: &anyhow::Error) -> String {
     for cause in error.chain() {
         if let Some(sqlx::Error::Database(db)) = cause.downcast_ref::<sqlx::Error>() {
-            let code = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>().map(|e| e.number()).unwrap_or(0);
+            let code = db
+                .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+                .map(|e| e.number())
+                .unwrap_or(0);
             return format!("ERROR {code} ({}): {}", db.code().unwrap_or_default(), db.message());
         }
     }

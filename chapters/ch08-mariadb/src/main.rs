@@ -1,12 +1,16 @@
 //! Chapter 08: who we are to MariaDB, what we may do, migrations, and "Access denied" on purpose.
 
 use anyhow::Result;
-use ch08_mariadb::{customers, grants, mariadb_error, migrate, try_statement, upsert_customer, whoami};
+use ch08_mariadb::{
+    customers, grants, mariadb_error, migrate, try_statement, upsert_customer, whoami,
+};
 use clap::Parser;
 use workbook_support::{Env, db};
 
 #[derive(Parser, Debug)]
-#[command(about = "MariaDB from Rust: the workbook user, its grants, migrations and three kinds of Access denied")]
+#[command(
+    about = "MariaDB from Rust: the workbook user, its grants, migrations and three kinds of Access denied"
+)]
 struct Args {
     /// Email of the customer to insert or update (the unique key).
     #[arg(long, default_value = "minsu@example.com")]

@@ -3,7 +3,10 @@
 // The exercises under test: your file, or with `--features solutions` the reference solutions,
 // or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
 #[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
-#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(
+    all(feature = "solutions", not(feature = "mistakes")),
+    path = "../solutions/exercises.rs"
+)]
 #[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
 mod exercises;
 
@@ -16,10 +19,12 @@ use workbook_support::{Env, db, names};
 /// root may log in from the host). The tests need it to create what the `workbook` user may not.
 async fn root_pool(env: &Env) -> MySqlPool {
     let vars = workbook_support::envfile::read(&env_file()).unwrap();
-    let password = vars.get(MARIADB_ROOT_PASSWORD).expect("MARIADB_ROOT_PASSWORD in .workbook/env").clone();
+    let password =
+        vars.get(MARIADB_ROOT_PASSWORD).expect("MARIADB_ROOT_PASSWORD in .workbook/env").clone();
     let tcp: MySqlConnectOptions = env.database_url.parse().unwrap();
     let socket = workbook_dir().join("run").join("mariadb.sock");
-    let options = if socket.exists() { MySqlConnectOptions::new().socket(&socket) } else { tcp.clone() };
+    let options =
+        if socket.exists() { MySqlConnectOptions::new().socket(&socket) } else { tcp.clone() };
     let options = options.username("root").password(&password).database("mydb");
     MySqlPoolOptions::new().max_connections(1).connect_with(options).await.expect("root login")
 }
@@ -42,12 +47,18 @@ impl Latin1Database {
         let root = root_pool(env).await;
         let workbook = db::pool(env).await?;
         // The account MariaDB matched the workbook user to ('workbook'@'127.0.0.1' on the local backend): grants are per account.
-        let current: String = sqlx::query_scalar("SELECT CURRENT_USER()").fetch_one(&workbook).await?;
+        let current: String =
+            sqlx::query_scalar("SELECT CURRENT_USER()").fetch_one(&workbook).await?;
         let (user, host) = current.rsplit_once('@').context("CURRENT_USER() is user@host")?;
         let name = names::unique_table("ch08_ex_latin1");
         let database = Latin1Database { root, name, account: format!("'{user}'@'{host}'") };
-        execute(&database.root, format!("CREATE DATABASE {} CHARACTER SET latin1", database.name)).await?;
-        execute(&database.root, format!("GRANT ALL PRIVILEGES ON {}.* TO {}", database.name, database.account)).await?;
+        execute(&database.root, format!("CREATE DATABASE {} CHARACTER SET latin1", database.name))
+            .await?;
+        execute(
+            &database.root,
+            format!("GRANT ALL PRIVILEGES ON {}.* TO {}", database.name, database.account),
+        )
+        .await?;
         let options: MySqlConnectOptions = env.database_url.parse()?;
         let pool = MySqlPoolOptions::new()
             .max_connections(2)
@@ -69,7 +80,11 @@ impl Latin1Database {
 
     /// Takes the grant back and drops the database with everything in it.
     async fn drop(self) {
-        let _ = execute(&self.root, format!("REVOKE ALL PRIVILEGES ON {}.* FROM {}", self.name, self.account)).await;
+        let _ = execute(
+            &self.root,
+            format!("REVOKE ALL PRIVILEGES ON {}.* FROM {}", self.name, self.account),
+        )
+        .await;
         let _ = execute(&self.root, format!("DROP DATABASE IF EXISTS {}", self.name)).await;
     }
 }
@@ -77,7 +92,8 @@ impl Latin1Database {
 #[tokio::test]
 async fn create_users_table() {
     let env = Env::load().unwrap();
-    let (database, pool) = Latin1Database::create(&env).await.expect("creating the test's latin1 database");
+    let (database, pool) =
+        Latin1Database::create(&env).await.expect("creating the test's latin1 database");
     let table = names::unique_table("ch08_ex_users");
     // The learner's code runs in a task of its own, so that even a panic in it leaves no database behind.
     let created = {
@@ -113,18 +129,29 @@ async fn check_users_table(database: &Latin1Database, pool: &MySqlPool, table: &
     .bind(table)
     .fetch_all(pool)
     .await?;
-    ensure!(primary == [("id".to_string(),)], "the primary key must be exactly (id), found {primary:?}");
+    ensure!(
+        primary == [("id".to_string(),)],
+        "the primary key must be exactly (id), found {primary:?}"
+    );
 
     insert_any_text(pool, table).await?;
     let ids: Vec<i64> =
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT id FROM {table} ORDER BY id"))).fetch_all(pool).await?;
-    ensure!(ids.len() == 2 && ids[0] >= 1 && ids[1] > ids[0], "ids must be generated, ascending: {ids:?}");
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT id FROM {table} ORDER BY id")))
+            .fetch_all(pool)
+            .await?;
+    ensure!(
+        ids.len() == 2 && ids[0] >= 1 && ids[1] > ids[0],
+        "ids must be generated, ascending: {ids:?}"
+    );
 
     let insert = format!("INSERT INTO {table} (email, name) VALUES (?, ?)");
-    let duplicate =
-        sqlx::query(sqlx::AssertSqlSafe(insert.clone())).bind("minsu@example.com").bind("someone else").execute(pool);
+    let duplicate = sqlx::query(sqlx::AssertSqlSafe(insert.clone()))
+        .bind("minsu@example.com")
+        .bind("someone else")
+        .execute(pool);
     ensure!(duplicate.await.is_err(), "a second row with the same email must be refused");
-    let missing = execute(pool, format!("INSERT INTO {table} (email) VALUES ('x@example.com')")).await;
+    let missing =
+        execute(pool, format!("INSERT INTO {table} (email) VALUES ('x@example.com')")).await;
     ensure!(missing.is_err(), "name is required: a row without one must be refused");
     let missing = execute(pool, format!("INSERT INTO {table} (name) VALUES ('X')")).await;
     ensure!(missing.is_err(), "email is required: a row without one must be refused");
@@ -138,19 +165,26 @@ async fn check_users_table(database: &Latin1Database, pool: &MySqlPool, table: &
 async fn insert_any_text(pool: &MySqlPool, table: &str) -> Result<()> {
     let insert = format!("INSERT INTO {table} (email, name) VALUES (?, ?)");
     for (email, name) in [("minsu@example.com", "김민수 🚀"), ("jane@example.com", "Jane")] {
-        let inserted = sqlx::query(sqlx::AssertSqlSafe(insert.clone())).bind(email).bind(name).execute(pool).await;
+        let inserted = sqlx::query(sqlx::AssertSqlSafe(insert.clone()))
+            .bind(email)
+            .bind(name)
+            .execute(pool)
+            .await;
         if let Err(e) = inserted {
             let text = e.to_string();
             if text.contains("Incorrect string value") {
                 bail!("{}: MariaDB refused {name:?} ({text})", column_charset(pool, table).await?);
             }
-            bail!("inserting {name:?} with only an email and a name (MariaDB fills the rest): {text}");
+            bail!(
+                "inserting {name:?} with only an email and a name (MariaDB fills the rest): {text}"
+            );
         }
     }
-    let stored: String =
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT name FROM {table} WHERE email = 'minsu@example.com'")))
-            .fetch_one(pool)
-            .await?;
+    let stored: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT name FROM {table} WHERE email = 'minsu@example.com'"
+    )))
+    .fetch_one(pool)
+    .await?;
     if stored != "김민수 🚀" {
         bail!("{}: the name came back as {stored:?}", column_charset(pool, table).await?);
     }
@@ -179,10 +213,11 @@ async fn ids_past_32_bits(pool: &MySqlPool, table: &str) -> Result<()> {
     let altered = execute(pool, format!("ALTER TABLE {table} AUTO_INCREMENT = 3000000000")).await;
     let insert = format!("INSERT INTO {table} (email, name) VALUES ('big@example.com', 'Big')");
     let inserted = execute(pool, insert).await;
-    let id: Option<i64> =
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT id FROM {table} WHERE email = 'big@example.com'")))
-            .fetch_optional(pool)
-            .await?;
+    let id: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT id FROM {table} WHERE email = 'big@example.com'"
+    )))
+    .fetch_optional(pool)
+    .await?;
     ensure!(
         inserted.is_ok() && id.is_some_and(|id| id >= 3_000_000_000),
         "after 3 billion users the next id must be 3000000000: got {id:?} ({:?}); the id column is not a \
@@ -199,7 +234,10 @@ async fn updated_at_is_kept(pool: &MySqlPool, table: &str) -> Result<()> {
         "SELECT TIMESTAMPDIFF(MICROSECOND, '2000-01-01', updated_at), TIMESTAMPDIFF(MICROSECOND, updated_at, NOW(6)) \
          FROM {table} WHERE email = 'jane@example.com'"
     );
-    let read = || sqlx::query_as::<_, (Option<i64>, Option<i64>)>(sqlx::AssertSqlSafe(read.clone())).fetch_one(pool);
+    let read = || {
+        sqlx::query_as::<_, (Option<i64>, Option<i64>)>(sqlx::AssertSqlSafe(read.clone()))
+            .fetch_one(pool)
+    };
     let (inserted, age) = read().await.context("reading updated_at (is there such a column?)")?;
     ensure!(inserted.is_some(), "updated_at is NULL after an INSERT: MariaDB must fill it");
     ensure!(
@@ -222,7 +260,11 @@ async fn updated_at_is_kept(pool: &MySqlPool, table: &str) -> Result<()> {
     );
     for name in ["Jane Doe", "Jane Roe"] {
         let (before, _) = read().await?;
-        execute(pool, format!("UPDATE {table} SET name = '{name}' WHERE email = 'jane@example.com'")).await?;
+        execute(
+            pool,
+            format!("UPDATE {table} SET name = '{name}' WHERE email = 'jane@example.com'"),
+        )
+        .await?;
         let (after, _) = read().await?;
         ensure!(
             after > before,
@@ -234,7 +276,13 @@ async fn updated_at_is_kept(pool: &MySqlPool, table: &str) -> Result<()> {
 }
 
 /// The plain case, and what sqlx reads out of the URL: scheme, user, host, port and database.
-fn check_shape(url: &str, user: &str, host: &str, port: u16, database: &str) -> Result<MySqlConnectOptions> {
+fn check_shape(
+    url: &str,
+    user: &str,
+    host: &str,
+    port: u16,
+    database: &str,
+) -> Result<MySqlConnectOptions> {
     ensure!(
         url.starts_with("mysql://"),
         "{url:?} must start with `mysql://`, the scheme of DATABASE_URL and of every sqlx MySQL/MariaDB URL"
@@ -258,7 +306,10 @@ fn check_shape(url: &str, user: &str, host: &str, port: u16, database: &str) -> 
         options.get_host(),
         options.get_port()
     );
-    ensure!(options.get_database() == Some(database), "the database must be {database}, sqlx reads {url:?} otherwise");
+    ensure!(
+        options.get_database() == Some(database),
+        "the database must be {database}, sqlx reads {url:?} otherwise"
+    );
     Ok(options)
 }
 
@@ -282,14 +333,18 @@ async fn database_url() {
     // The host part the workbook's own account has: 127.0.0.1 on the local backend; `%` with
     // Docker, where a client reaches MariaDB through a published port and arrives from the gateway.
     let workbook = db::pool(&env).await.unwrap();
-    let client_host: String =
-        sqlx::query_scalar("SELECT SUBSTRING_INDEX(CURRENT_USER(), '@', -1)").fetch_one(&workbook).await.unwrap();
+    let client_host: String = sqlx::query_scalar("SELECT SUBSTRING_INDEX(CURRENT_USER(), '@', -1)")
+        .fetch_one(&workbook)
+        .await
+        .unwrap();
     let account = format!("'{user}'@'{client_host}'");
     execute(&root, format!("CREATE USER {account} IDENTIFIED BY '{password}'")).await.unwrap();
     let granted = execute(&root, format!("GRANT SELECT ON mydb.* TO {account}")).await;
     let login = db::pool_for_url(&url).await;
     let who = match &login {
-        Ok(pool) => sqlx::query_scalar::<_, String>("SELECT CURRENT_USER()").fetch_one(pool).await.ok(),
+        Ok(pool) => {
+            sqlx::query_scalar::<_, String>("SELECT CURRENT_USER()").fetch_one(pool).await.ok()
+        }
         Err(_) => None,
     };
     execute(&root, format!("DROP USER {account}")).await.unwrap();

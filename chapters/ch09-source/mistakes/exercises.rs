@@ -17,7 +17,9 @@ pub fn orders_source_config(env: &Env, topic_prefix: &str, orders_table: &str) -
         None => solution::orders_source_config(env, topic_prefix, orders_table),
         Some("captures_every_table") => captures_every_table(env, topic_prefix, orders_table),
         Some("keeps_card_number") => keeps_card_number(env, topic_prefix, orders_table),
-        Some("prefix_includes_database") => prefix_includes_database(env, topic_prefix, orders_table),
+        Some("prefix_includes_database") => {
+            prefix_includes_database(env, topic_prefix, orders_table)
+        }
         Some("table_not_qualified") => table_not_qualified(env, topic_prefix, orders_table),
         Some("your_view_of_kafka") => your_view_of_kafka(env, topic_prefix, orders_table),
         Some("your_view_of_mariadb") => your_view_of_mariadb(env, topic_prefix, orders_table),
@@ -38,7 +40,14 @@ fn your_view_of_kafka(env: &Env, topic_prefix: &str, orders_table: &str) -> Resu
 /// `CONNECT_DATABASE_URL` (the worker's).
 fn your_view_of_mariadb(env: &Env, topic_prefix: &str, orders_table: &str) -> Result<Value> {
     let mut config = solution::orders_source_config(env, topic_prefix, orders_table)?;
-    let port = env.database_url.rsplit('@').next().unwrap_or_default().split('/').next().unwrap_or_default();
+    let port = env
+        .database_url
+        .rsplit('@')
+        .next()
+        .unwrap_or_default()
+        .split('/')
+        .next()
+        .unwrap_or_default();
     config["database.port"] = json!(port.rsplit(':').next().unwrap_or_default());
     Ok(config)
 }

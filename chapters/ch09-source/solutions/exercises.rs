@@ -8,7 +8,9 @@ use workbook_support::Env;
 // ANCHOR: orders_source_config
 pub fn orders_source_config(env: &Env, topic_prefix: &str, orders_table: &str) -> Result<Value> {
     let mariadb: MySqlConnectOptions = env.connect_database_url.parse()?;
-    let (Some(user), Some(password)) = (&env.cdc_user, &env.cdc_password) else { bail!("no CDC user") };
+    let (Some(user), Some(password)) = (&env.cdc_user, &env.cdc_password) else {
+        bail!("no CDC user")
+    };
     Ok(json!({
         "connector.class": "io.debezium.connector.mariadb.MariaDbConnector",
         "tasks.max": "1",
@@ -34,7 +36,9 @@ pub fn orders_source_config(env: &Env, topic_prefix: &str, orders_table: &str) -
 
 /// Any id but 1 (the server's own) and unique among the connectors running at the same time.
 fn ch09_server_id() -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos());
     (10_000 + (std::process::id() ^ nanos.unwrap_or(0)) % 2_000_000_000).to_string()
 }
 // ANCHOR_END: orders_source_config

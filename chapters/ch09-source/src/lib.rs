@@ -29,7 +29,9 @@ pub const DATABASE: &str = "mydb";
 pub fn source_config(env: &Env, topic_prefix: &str, tables: &[&str]) -> Result<Value> {
     let mariadb = db::Address::for_connect(env)?;
     let (Some(user), Some(password)) = (&env.cdc_user, &env.cdc_password) else {
-        bail!("CDC_USER and CDC_PASSWORD are not set: the local and docker backends create that user")
+        bail!(
+            "CDC_USER and CDC_PASSWORD are not set: the local and docker backends create that user"
+        )
     };
     let tables: Vec<String> = tables.iter().map(|t| format!("{DATABASE}.{t}")).collect();
     Ok(json!({
@@ -63,8 +65,12 @@ pub fn source_config(env: &Env, topic_prefix: &str, tables: &[&str]) -> Result<V
 /// A replica id no other connector of this machine uses right now (the server itself is 1).
 pub fn server_id() -> u32 {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos());
-    let mixed = std::process::id().wrapping_mul(7919) ^ nanos.unwrap_or(0) ^ COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos());
+    let mixed = std::process::id().wrapping_mul(7919)
+        ^ nanos.unwrap_or(0)
+        ^ COUNTER.fetch_add(1, Ordering::Relaxed);
     10_000 + mixed % 2_000_000_000
 }
 
@@ -103,7 +109,13 @@ pub async fn create_users_table(pool: &MySqlPool, table: &str) -> Result<()> {
 /// all. So [`wait_capturing`] writes marker rows until one of them comes out of the connector; from then on
 /// every change is streamed. The markers have negative ids (no real row has one, and the AUTO_INCREMENT
 /// counter ignores them) and the name `capture-marker-<n>`.
-pub async fn wait_users_capturing(env: &Env, name: &str, topic: &str, table: &str, timeout: Duration) -> Result<u32> {
+pub async fn wait_users_capturing(
+    env: &Env,
+    name: &str,
+    topic: &str,
+    table: &str,
+    timeout: Duration,
+) -> Result<u32> {
     wait_capturing(env, name, topic, timeout, |n| {
         format!("INSERT INTO {table} (id, name, email) VALUES (-{n}, '{}', '')", marker(n))
     })
@@ -116,7 +128,14 @@ pub async fn wait_users_capturing(env: &Env, name: &str, topic: &str, table: &st
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// A change: `op` is c (create), u (update), d (delete) or r (read during the snapshot).
-    Change { key: Value, op: String, before: Option<Value>, after: Option<Value>, source_ts_ms: i64, snapshot: String },
+    Change {
+        key: Value,
+        op: String,
+        before: Option<Value>,
+        after: Option<Value>,
+        source_ts_ms: i64,
+        snapshot: String,
+    },
     /// A record with a key and no value, sent after a delete so that log compaction may drop the key.
     Tombstone { key: Value },
     /// A value whose payload is null inside a `{"schema": …, "payload": null}` envelope: how the JsonConverter
@@ -143,7 +162,9 @@ pub fn parse(key: Option<&[u8]>, value: Option<&[u8]>) -> Result<Event> {
     if value.is_null() {
         return Ok(Event::NullPayload { key });
     }
-    let Some(op) = value.get("op").and_then(Value::as_str) else { return Ok(Event::Other { key, value }) };
+    let Some(op) = value.get("op").and_then(Value::as_str) else {
+        return Ok(Event::Other { key, value });
+    };
     let field = |name: &str| value.get(name).filter(|v| !v.is_null()).cloned();
     Ok(Event::Change {
         key: key.clone(),
@@ -151,7 +172,11 @@ pub fn parse(key: Option<&[u8]>, value: Option<&[u8]>) -> Result<Event> {
         before: field("before"),
         after: field("after"),
         source_ts_ms: value.pointer("/source/ts_ms").and_then(Value::as_i64).unwrap_or(0),
-        snapshot: value.pointer("/source/snapshot").and_then(Value::as_str).unwrap_or("").to_string(),
+        snapshot: value
+            .pointer("/source/snapshot")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
     })
 }
 // ANCHOR_END: event
@@ -170,14 +195,24 @@ pub fn subscribe(env: &Env, topic: &str) -> Result<StreamConsumer> {
 
 /// Reads the next `count` events, or fails after `timeout` saying how many arrived. The marker rows of
 /// [`wait_users_capturing`] are skipped: they only prove that the connector captures.
-pub async fn next_events(consumer: &StreamConsumer, count: usize, timeout: Duration) -> Result<Vec<Event>> {
+pub async fn next_events(
+    consumer: &StreamConsumer,
+    count: usize,
+    timeout: Duration,
+) -> Result<Vec<Event>> {
     let deadline = Instant::now() + timeout;
     let mut events = Vec::new();
     while events.len() < count {
         // The topic appears only when the connector writes its first record: until then the consumer
         // reports "unknown topic", which `recv_before` takes as "keep waiting".
-        let Some(message) = kafka::recv_before(consumer, deadline).await.context("reading the change topic")? else {
-            bail!("only {} of {count} change events within {} s: {events:?}", events.len(), timeout.as_secs())
+        let Some(message) =
+            kafka::recv_before(consumer, deadline).await.context("reading the change topic")?
+        else {
+            bail!(
+                "only {} of {count} change events within {} s: {events:?}",
+                events.len(),
+                timeout.as_secs()
+            )
         };
         if !is_marker(message.key(), message.payload()) {
             events.push(parse(message.key(), message.payload())?);
@@ -197,10 +232,16 @@ pub fn describe(event: &Event) -> String {
             } else {
                 format!(" snapshot={snapshot}")
             };
-            format!("op={op} key={key}{snapshot}\n      before={}\n      after ={}", show(before), show(after))
+            format!(
+                "op={op} key={key}{snapshot}\n      before={}\n      after ={}",
+                show(before),
+                show(after)
+            )
         }
         Event::Tombstone { key } => format!("tombstone key={key} value=null"),
-        Event::NullPayload { key } => format!("key={key} payload=null (schema envelope around null: not a tombstone)"),
+        Event::NullPayload { key } => {
+            format!("key={key} payload=null (schema envelope around null: not a tombstone)")
+        }
         Event::Other { key, value } => format!("key={key} value={value}"),
     }
 }

@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use ch09_source::{
-    Cleanup, Event, create_users_table, data_topic, describe, execute, next_events, redacted, source_config, subscribe,
-    unwrap_envelope, wait_running, wait_users_capturing,
+    Cleanup, Event, create_users_table, data_topic, describe, execute, next_events, redacted,
+    source_config, subscribe, unwrap_envelope, wait_running, wait_users_capturing,
 };
 use clap::Parser;
 use workbook_support::connect::ConnectClient;
@@ -59,15 +59,22 @@ async fn main() -> Result<()> {
     if args.flatten {
         config = unwrap_envelope(config);
     }
-    println!("\nPUT /connectors/{name}/config\n{}", serde_json::to_string_pretty(&redacted(&config))?);
+    println!(
+        "\nPUT /connectors/{name}/config\n{}",
+        serde_json::to_string_pretty(&redacted(&config))?
+    );
     let started = Instant::now();
     client.put_connector(&name, &config).await?;
     wait_running(&client, &name, Duration::from_secs(60)).await?;
     println!("\n{name}: connector and task RUNNING after {} ms", started.elapsed().as_millis());
     // RUNNING only means the task started: the snapshot may not have begun. Changes made now could still be
     // swallowed by it, so wait until a marker row comes out of the connector.
-    let markers = wait_users_capturing(&env, &name, &topic, &table, Duration::from_secs(60)).await?;
-    println!("{name}: capturing after {} ms (marker rows written: {markers})", started.elapsed().as_millis());
+    let markers =
+        wait_users_capturing(&env, &name, &topic, &table, Duration::from_secs(60)).await?;
+    println!(
+        "{name}: capturing after {} ms (marker rows written: {markers})",
+        started.elapsed().as_millis()
+    );
     // ANCHOR_END: create_connector
 
     let consumer = subscribe(&env, &topic)?;
@@ -79,8 +86,13 @@ async fn main() -> Result<()> {
 
     // ANCHOR: changes
     println!("\nStreaming: three statements, each its own transaction");
-    execute(&pool, &format!("INSERT INTO {table} (name, email) VALUES ('김민수', 'minsu@example.com')")).await?;
-    execute(&pool, &format!("UPDATE {table} SET email = 'alice@new.example' WHERE name = 'alice'")).await?;
+    execute(
+        &pool,
+        &format!("INSERT INTO {table} (name, email) VALUES ('김민수', 'minsu@example.com')"),
+    )
+    .await?;
+    execute(&pool, &format!("UPDATE {table} SET email = 'alice@new.example' WHERE name = 'alice'"))
+        .await?;
     execute(&pool, &format!("DELETE FROM {table} WHERE name = 'bob'")).await?;
     let committed = now_ms();
     // A delete yields two records (the delete event and a tombstone) unless the SMT flattens it.
@@ -88,12 +100,18 @@ async fn main() -> Result<()> {
     let events = next_events(&consumer, expected, Duration::from_secs(60)).await?;
     for event in &events {
         let lag = match event {
-            Event::Change { source_ts_ms, .. } => format!("  (committed at source.ts_ms={source_ts_ms})"),
+            Event::Change { source_ts_ms, .. } => {
+                format!("  (committed at source.ts_ms={source_ts_ms})")
+            }
             _ => String::new(),
         };
         println!("  {}{lag}", describe(event));
     }
-    println!("  all {} records read {} ms after the last commit", events.len(), now_ms() - committed);
+    println!(
+        "  all {} records read {} ms after the last commit",
+        events.len(),
+        now_ms() - committed
+    );
     // ANCHOR_END: changes
 
     if args.raw {
@@ -110,7 +128,8 @@ async fn main() -> Result<()> {
 }
 
 fn now_ms() -> i64 {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     now.as_millis() as i64
 }
 
@@ -127,7 +146,9 @@ async fn print_raw(env: &Env, topic: &str) -> Result<()> {
     };
     let value: serde_json::Value = serde_json::from_slice(message.payload().unwrap_or_default())?;
     let size = message.payload().map_or(0, <[u8]>::len);
-    println!("\nThe first record as stored ({size} bytes of JSON; schema abridged to its field names):");
+    println!(
+        "\nThe first record as stored ({size} bytes of JSON; schema abridged to its field names):"
+    );
     println!("key   = {}", String::from_utf8_lossy(message.key().unwrap_or_default()));
     let mut shown = value.clone();
     if let Some(fields) = value["schema"]["fields"].as_array() {

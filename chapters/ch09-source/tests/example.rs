@@ -10,10 +10,18 @@ fn run(args: &[&str]) -> String {
 fn captures_snapshot_and_changes() {
     let stdout = run(&["--raw"]);
     assert_eq!(stdout.matches("op=r ").count(), 2, "{stdout}");
-    for expected in ["op=c key={\"id\":3}", "op=u key={\"id\":1}", "op=d key={\"id\":2}", "tombstone key={\"id\":2}"] {
+    for expected in [
+        "op=c key={\"id\":3}",
+        "op=u key={\"id\":1}",
+        "op=d key={\"id\":2}",
+        "tombstone key={\"id\":2}",
+    ] {
         assert!(stdout.contains(expected), "missing {expected}: {stdout}");
     }
-    assert!(stdout.contains("김민수") && stdout.contains("\"database.password\": \"***\""), "{stdout}");
+    assert!(
+        stdout.contains("김민수") && stdout.contains("\"database.password\": \"***\""),
+        "{stdout}"
+    );
     assert!(stdout.contains("\"Envelope\"") || stdout.contains(".Envelope"), "{stdout}");
     assert!(stdout.contains("Deleted connector"), "{stdout}");
 }

@@ -3,7 +3,10 @@
 // The exercises under test: your file, or with `--features solutions` the reference solutions,
 // or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
 #[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
-#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(
+    all(feature = "solutions", not(feature = "mistakes")),
+    path = "../solutions/exercises.rs"
+)]
 #[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
 mod exercises;
 
@@ -11,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use ch09_source::{
-    Cleanup, Event, create_users_table, data_topic, execute, next_events, parse, source_config, subscribe,
-    wait_users_capturing,
+    Cleanup, Event, create_users_table, data_topic, execute, next_events, parse, source_config,
+    subscribe, wait_users_capturing,
 };
 use rdkafka::Message;
 use rdkafka::consumer::StreamConsumer;
@@ -42,16 +45,24 @@ async fn orders_source_config() {
     cleanup.source_topics(&prefix, "mydb", &[&orders, &other]);
 
     execute(&pool, &format!("CREATE TABLE {orders} (id INT AUTO_INCREMENT PRIMARY KEY, product VARCHAR(100) NOT NULL, qty INT NOT NULL, card_number VARCHAR(19) NOT NULL)")).await.unwrap();
-    execute(&pool, &format!("CREATE TABLE {other} (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(100) NOT NULL)"))
-        .await
-        .unwrap();
+    execute(
+        &pool,
+        &format!(
+            "CREATE TABLE {other} (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(100) NOT NULL)"
+        ),
+    )
+    .await
+    .unwrap();
     let order = |product: &str, card: &str| {
-        format!("INSERT INTO {orders} (product, qty, card_number) VALUES ('{product}', 3, '{card}')")
+        format!(
+            "INSERT INTO {orders} (product, qty, card_number) VALUES ('{product}', 3, '{card}')"
+        )
     };
     execute(&pool, &order("apple", CARDS[0])).await.unwrap();
     execute(&pool, &format!("INSERT INTO {other} (note) VALUES ('before')")).await.unwrap();
 
-    let config = exercises::orders_source_config(&env, &prefix, &orders).expect("building the config");
+    let config =
+        exercises::orders_source_config(&env, &prefix, &orders).expect("building the config");
     // The connector runs in the Connect worker, which may not reach Kafka and MariaDB where your
     // code does (in containers, 127.0.0.1 is the worker itself): a config must use the worker's view.
     for (key, expected, view) in [
@@ -62,7 +73,10 @@ async fn orders_source_config() {
         ),
         ("database.port", &connect_database_port(&env), "env.connect_database_url"),
     ] {
-        let found = config[key].as_str().map(str::to_string).or_else(|| config[key].as_u64().map(|p| p.to_string()));
+        let found = config[key]
+            .as_str()
+            .map(str::to_string)
+            .or_else(|| config[key].as_u64().map(|p| p.to_string()));
         assert_eq!(
             found.as_deref(),
             Some(expected.as_str()),
@@ -84,7 +98,8 @@ async fn orders_source_config() {
         for t in &found {
             cleanup.topic(t); // whatever the connector created, it goes
         }
-        let elsewhere: Vec<&String> = found.iter().filter(|t| t.contains(&orders) && **t != topic).collect();
+        let elsewhere: Vec<&String> =
+            found.iter().filter(|t| t.contains(&orders) && **t != topic).collect();
         if !elsewhere.is_empty() {
             panic!(
                 "mydb.{orders} went to {elsewhere:?}, not to {topic}: topic.prefix must be the prefix given \
@@ -102,7 +117,9 @@ async fn orders_source_config() {
     execute(&pool, &order("plum", CARDS[1])).await.unwrap();
 
     let consumer = subscribe(&env, &topic).unwrap();
-    let records = raw_records(&consumer, 2, DEADLINE).await.expect("the orders table's snapshot row and new row");
+    let records = raw_records(&consumer, 2, DEADLINE)
+        .await
+        .expect("the orders table's snapshot row and new row");
     let mut products = Vec::new();
     for (event, raw) in &records {
         let Event::Change { op, after: Some(after), .. } = event else {
@@ -114,7 +131,10 @@ async fn orders_source_config() {
         );
         products.push((op.clone(), after["product"].as_str().unwrap_or_default().to_string()));
     }
-    assert_eq!(products, [("r".to_string(), "apple".to_string()), ("c".to_string(), "plum".to_string())]);
+    assert_eq!(
+        products,
+        [("r".to_string(), "apple".to_string()), ("c".to_string(), "plum".to_string())]
+    );
 
     let leaked: Vec<String> = topics_matching(&env, &[&prefix])
         .await
@@ -148,14 +168,26 @@ async fn flatten() {
 
     let config = exercises::flatten(source_config(&env, &prefix, &[&table]).unwrap());
     client.put_connector(&name, &config).await.expect("the worker accepts the config");
-    wait_users_capturing(&env, &name, &topic, &table, DEADLINE).await.expect("the connector captures");
-    execute(&pool, &format!("INSERT INTO {table} (id, name, email) VALUES (1, 'ann', 'ann@example.com')"))
+    wait_users_capturing(&env, &name, &topic, &table, DEADLINE)
+        .await
+        .expect("the connector captures");
+    execute(
+        &pool,
+        &format!("INSERT INTO {table} (id, name, email) VALUES (1, 'ann', 'ann@example.com')"),
+    )
+    .await
+    .unwrap();
+    execute(&pool, &format!("UPDATE {table} SET email = 'ann@new.example' WHERE id = 1"))
         .await
         .unwrap();
-    execute(&pool, &format!("UPDATE {table} SET email = 'ann@new.example' WHERE id = 1")).await.unwrap();
     execute(&pool, &format!("DELETE FROM {table} WHERE id = 1")).await.unwrap();
     // One more row: once it arrives, everything about row 1 has arrived too (one partition, commit order).
-    execute(&pool, &format!("INSERT INTO {table} (id, name, email) VALUES (2, 'bo', 'bo@example.com')")).await.unwrap();
+    execute(
+        &pool,
+        &format!("INSERT INTO {table} (id, name, email) VALUES (2, 'bo', 'bo@example.com')"),
+    )
+    .await
+    .unwrap();
 
     let consumer = subscribe(&env, &topic).unwrap();
     let mut rows: Vec<Value> = Vec::new();
@@ -172,10 +204,15 @@ async fn flatten() {
             ),
             Event::Other { value, .. } if value["id"] == 2 => break,
             Event::Other { value, .. } => rows.push(value),
-            change @ Event::Change { .. } => panic!("still the before/after envelope, not a flat row: {change:?}"),
+            change @ Event::Change { .. } => {
+                panic!("still the before/after envelope, not a flat row: {change:?}")
+            }
         }
     }
-    assert!(rows.len() >= 3, "the delete of id 1 was dropped: no record for it before the next change: {rows:?}");
+    assert!(
+        rows.len() >= 3,
+        "the delete of id 1 was dropped: no record for it before the next change: {rows:?}"
+    );
     for row in &rows {
         for field in ["__op", "__source_ts_ms", "__deleted"] {
             assert!(
@@ -210,7 +247,11 @@ async fn flatten() {
 }
 
 /// The next `count` records that are not markers: each parsed, and its value as the text on the topic.
-async fn raw_records(consumer: &StreamConsumer, count: usize, timeout: Duration) -> Result<Vec<(Event, String)>> {
+async fn raw_records(
+    consumer: &StreamConsumer,
+    count: usize,
+    timeout: Duration,
+) -> Result<Vec<(Event, String)>> {
     println!("waiting for {count} change events");
     let deadline = Instant::now() + timeout;
     let mut records = Vec::new();
@@ -222,7 +263,11 @@ async fn raw_records(consumer: &StreamConsumer, count: usize, timeout: Duration)
                 RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic,
             ))) => continue,
             Ok(Err(e)) => return Err(e.into()),
-            Err(_) => bail!("only {} of {count} change events within {} s", records.len(), timeout.as_secs()),
+            Err(_) => bail!(
+                "only {} of {count} change events within {} s",
+                records.len(),
+                timeout.as_secs()
+            ),
         };
         if is_marker(message.key(), message.payload()) {
             continue;
@@ -235,8 +280,14 @@ async fn raw_records(consumer: &StreamConsumer, count: usize, timeout: Duration)
 
 /// The topics whose name contains any of `parts`.
 async fn topics_matching(env: &Env, parts: &[&str]) -> Vec<String> {
-    let cluster = kafka::fetch_metadata(&env.bootstrap_servers, None, Duration::from_secs(10)).await.unwrap();
-    cluster.topics.into_iter().map(|t| t.name).filter(|t| parts.iter().any(|p| t.contains(p))).collect()
+    let cluster =
+        kafka::fetch_metadata(&env.bootstrap_servers, None, Duration::from_secs(10)).await.unwrap();
+    cluster
+        .topics
+        .into_iter()
+        .map(|t| t.name)
+        .filter(|t| parts.iter().any(|p| t.contains(p)))
+        .collect()
 }
 
 /// The MariaDB port as the Connect worker reaches it.

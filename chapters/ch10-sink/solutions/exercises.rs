@@ -9,7 +9,8 @@ use workbook_support::Env;
 pub fn upsert_sink_config(env: &Env, topic: &str, table: &str) -> Result<Value> {
     let url = &env.connect_database_url;
     let mariadb: MySqlConnectOptions = url.parse()?;
-    let credentials = &url[url.find("://").context("no scheme")? + 3..url.rfind('@').context("no user")?];
+    let credentials =
+        &url[url.find("://").context("no scheme")? + 3..url.rfind('@').context("no user")?];
     let (user, password) = credentials.split_once(':').context("no password")?;
     Ok(json!({
         "connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector",

@@ -14,7 +14,8 @@ use workbook_support::{Env, db, kafka, wait};
 // and its readiness check (a RUNNING source may not have taken its snapshot yet, so it writes marker
 // rows with negative ids until one of them comes out of the source).
 pub use ch09_source::{
-    Cleanup, MARIADB_SOURCE, create_users_table, data_topic, execute, redacted, wait_running, wait_users_capturing,
+    Cleanup, MARIADB_SOURCE, create_users_table, data_topic, execute, redacted, wait_running,
+    wait_users_capturing,
 };
 pub use workbook_support::connect::root_cause;
 
@@ -61,7 +62,9 @@ pub type User = (i32, String, String);
 
 /// All rows of a users-shaped table, by id; an empty list while the sink has not created it yet.
 pub async fn users(pool: &MySqlPool, table: &str) -> Result<Vec<User>> {
-    let sql = format!("SELECT CAST(id AS INT), CAST(name AS CHAR), CAST(email AS CHAR) FROM {table} ORDER BY id");
+    let sql = format!(
+        "SELECT CAST(id AS INT), CAST(name AS CHAR), CAST(email AS CHAR) FROM {table} ORDER BY id"
+    );
     match sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await {
         Ok(rows) => Ok(rows),
         Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42S02") => Ok(Vec::new()), // no such table
@@ -71,7 +74,12 @@ pub async fn users(pool: &MySqlPool, table: &str) -> Result<Vec<User>> {
 
 // ANCHOR: converge
 /// Polls both tables until the copy holds exactly the source's rows; returns them.
-pub async fn wait_converged(pool: &MySqlPool, source: &str, copy: &str, timeout: Duration) -> Result<Vec<User>> {
+pub async fn wait_converged(
+    pool: &MySqlPool,
+    source: &str,
+    copy: &str,
+    timeout: Duration,
+) -> Result<Vec<User>> {
     let what = format!("{copy} equals {source}");
     wait::until(&what, timeout, Duration::from_millis(50), || async {
         let (a, b) = (users(pool, source).await?, users(pool, copy).await?);
@@ -86,9 +94,12 @@ pub async fn wait_converged(pool: &MySqlPool, source: &str, copy: &str, timeout:
 /// trace is long; [`root_cause`] picks the line a human needs, its innermost `Caused by:`. (Waiting for
 /// RUNNING, [`wait_running`] ends the same way at a FAILED task: with the root cause of its trace.)
 pub async fn wait_failed(client: &ConnectClient, name: &str, timeout: Duration) -> Result<String> {
-    wait::until(&format!("a task of {name} FAILED"), timeout, Duration::from_millis(250), || async {
-        Ok(failed_trace(&client.status(name).await?))
-    })
+    wait::until(
+        &format!("a task of {name} FAILED"),
+        timeout,
+        Duration::from_millis(250),
+        || async { Ok(failed_trace(&client.status(name).await?)) },
+    )
     .await
 }
 // ANCHOR_END: status
@@ -100,34 +111,57 @@ pub async fn create_topic(env: &Env, topic: &str) -> Result<()> {
 
 // ANCHOR: produce
 /// Sends one record whose key and value are JSON documents (`None` value = a tombstone), and waits for the ack.
-pub async fn produce_json(env: &Env, topic: &str, key: &Value, value: Option<&Value>) -> Result<()> {
+pub async fn produce_json(
+    env: &Env,
+    topic: &str,
+    key: &Value,
+    value: Option<&Value>,
+) -> Result<()> {
     use rdkafka::producer::{FutureProducer, FutureRecord};
-    let producer: FutureProducer = kafka::producer_config(env).create().context("creating a producer")?;
+    let producer: FutureProducer =
+        kafka::producer_config(env).create().context("creating a producer")?;
     let key = serde_json::to_vec(key)?;
     let value = value.map(serde_json::to_vec).transpose()?;
     let mut record = FutureRecord::to(topic).key(&key);
     if let Some(value) = &value {
         record = record.payload(value);
     }
-    producer.send(record, Duration::from_secs(10)).await.map_err(|(e, _)| e).context("producing a record")?;
+    producer
+        .send(record, Duration::from_secs(10))
+        .await
+        .map_err(|(e, _)| e)
+        .context("producing a record")?;
     Ok(())
 }
 // ANCHOR_END: produce
 
 /// Waits until the consumer group of sink connector `connector` (`connect-<name>`) has committed every record
 /// of `topic` (one partition): the sink has processed the whole topic.
-pub async fn wait_caught_up(env: &Env, connector: &str, topic: &str, timeout: Duration) -> Result<i64> {
+pub async fn wait_caught_up(
+    env: &Env,
+    connector: &str,
+    topic: &str,
+    timeout: Duration,
+) -> Result<i64> {
     let group = format!("connect-{connector}");
     // Only asks the group coordinator for committed offsets; it never joins the group.
     let consumer: BaseConsumer = kafka::group_config(env, &group).create()?;
-    wait::until(&format!("{group} caught up on {topic}"), timeout, Duration::from_millis(200), || {
-        // Chapter 5's lag: the group's committed offset against the end of the partition.
-        let partition = ch05_consumers::lag(&consumer, topic, 1).map(|lags| lags[0].clone());
-        async move {
-            let partition = partition?;
-            Ok(partition.committed.is_some_and(|at| at >= partition.end).then_some(partition.end))
-        }
-    })
+    wait::until(
+        &format!("{group} caught up on {topic}"),
+        timeout,
+        Duration::from_millis(200),
+        || {
+            // Chapter 5's lag: the group's committed offset against the end of the partition.
+            let partition = ch05_consumers::lag(&consumer, topic, 1).map(|lags| lags[0].clone());
+            async move {
+                let partition = partition?;
+                Ok(partition
+                    .committed
+                    .is_some_and(|at| at >= partition.end)
+                    .then_some(partition.end))
+            }
+        },
+    )
     .await
 }
 
@@ -136,9 +170,11 @@ pub async fn wait_caught_up(env: &Env, connector: &str, topic: &str, timeout: Du
 /// tables without a character set, so they inherit the database's; a server started with built-in defaults
 /// has latin1, and the first Korean name then fails the task with `Incorrect string value`.
 pub async fn ensure_utf8mb4(pool: &MySqlPool) -> Result<()> {
-    let charset: String = sqlx::query_scalar("SELECT @@character_set_database").fetch_one(pool).await?;
+    let charset: String =
+        sqlx::query_scalar("SELECT @@character_set_database").fetch_one(pool).await?;
     if charset != "utf8mb4" {
-        execute(pool, "ALTER DATABASE mydb CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci").await?;
+        execute(pool, "ALTER DATABASE mydb CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+            .await?;
     }
     Ok(())
 }
@@ -160,7 +196,9 @@ pub fn explain_failure(trace: &str) -> String {
 /// The validate endpoint does not try the sink's database login; this does, before the connector exists:
 /// it logs in from here with the config's URL, user and password (valid when the worker runs on this machine).
 pub async fn check_sink_login(config: &Value) -> Result<()> {
-    let text = |key: &str| config[key].as_str().with_context(|| format!("the config has no {key}")).map(str::to_string);
+    let text = |key: &str| {
+        config[key].as_str().with_context(|| format!("the config has no {key}")).map(str::to_string)
+    };
     let url = text("connection.url")?;
     // A JDBC URL is `jdbc:` followed by a URL: `jdbc:mariadb://host:port/database`.
     let address = url.strip_prefix("jdbc:").and_then(|rest| reqwest::Url::parse(rest).ok());

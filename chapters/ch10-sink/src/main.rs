@@ -4,15 +4,17 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use ch10_sink::{
-    Cleanup, create_users_table, data_topic, delete_markers, ensure_utf8mb4, execute, redacted, sink_config,
-    source_config, users, wait_converged, wait_running, wait_users_capturing,
+    Cleanup, create_users_table, data_topic, delete_markers, ensure_utf8mb4, execute, redacted,
+    sink_config, source_config, users, wait_converged, wait_running, wait_users_capturing,
 };
 use clap::Parser;
 use workbook_support::connect::ConnectClient;
 use workbook_support::{Env, db, names};
 
 #[derive(Parser, Debug)]
-#[command(about = "MariaDB → Kafka → MariaDB: a source and a JDBC sink keep users_copy equal to users")]
+#[command(
+    about = "MariaDB → Kafka → MariaDB: a source and a JDBC sink keep users_copy equal to users"
+)]
 struct Args {
     /// Rows in the users table before the connectors start (they arrive through the snapshot).
     #[arg(long, default_value_t = 3)]
@@ -46,14 +48,21 @@ async fn main() -> Result<()> {
 
     create_users_table(&pool, &table).await?;
     for i in 1..=args.rows {
-        execute(&pool, &format!("INSERT INTO {table} (name, email) VALUES ('user{i}', 'user{i}@example.com')")).await?;
+        execute(
+            &pool,
+            &format!("INSERT INTO {table} (name, email) VALUES ('user{i}', 'user{i}@example.com')"),
+        )
+        .await?;
     }
     println!("mydb.{table}: {} rows", args.rows);
 
     // ANCHOR: round_trip
     let source_json = source_config(&env, &prefix, &table)?;
     let sink_json = sink_config(&env, &topic, &copy)?;
-    println!("\nPUT /connectors/{sink}/config\n{}", serde_json::to_string_pretty(&redacted(&sink_json))?);
+    println!(
+        "\nPUT /connectors/{sink}/config\n{}",
+        serde_json::to_string_pretty(&redacted(&sink_json))?
+    );
     let started = Instant::now();
     client.put_connector(&source, &source_json).await?;
     client.put_connector(&sink, &sink_json).await?;
@@ -69,11 +78,18 @@ async fn main() -> Result<()> {
     );
 
     let changed = Instant::now();
-    execute(&pool, &format!("INSERT INTO {table} (name, email) VALUES ('김민수', 'minsu@example.com')")).await?;
+    execute(
+        &pool,
+        &format!("INSERT INTO {table} (name, email) VALUES ('김민수', 'minsu@example.com')"),
+    )
+    .await?;
     execute(&pool, &format!("UPDATE {table} SET email = 'user1@new.example' WHERE id = 1")).await?;
     execute(&pool, &format!("DELETE FROM {table} WHERE id = 2")).await?;
     let rows = wait_converged(&pool, &table, &copy, DEADLINE).await?;
-    println!("insert + update + delete: {copy} equals {table} again {} ms after the last commit", ms(changed));
+    println!(
+        "insert + update + delete: {copy} equals {table} again {} ms after the last commit",
+        ms(changed)
+    );
     // ANCHOR_END: round_trip
     println!("\nSELECT * FROM {copy}");
     for (id, name, email) in &rows {
@@ -82,7 +98,9 @@ async fn main() -> Result<()> {
 
     // ANCHOR: show_create
     let (_, ddl): (String, String) =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("SHOW CREATE TABLE {copy}"))).fetch_one(&pool).await?;
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SHOW CREATE TABLE {copy}")))
+            .fetch_one(&pool)
+            .await?;
     println!("\nThe table the sink created:\n{ddl}");
     // ANCHOR_END: show_create
     let left = users(&pool, &copy).await?.len();
@@ -91,7 +109,9 @@ async fn main() -> Result<()> {
         println!("\nKept connectors {source} and {sink}, tables {table} and {copy} ({left} rows)");
     } else {
         cleanup.run().await;
-        println!("\nDeleted connectors {source} and {sink}, tables {table} and {copy}, topics {prefix}*");
+        println!(
+            "\nDeleted connectors {source} and {sink}, tables {table} and {copy}, topics {prefix}*"
+        );
     }
     Ok(())
 }

@@ -15,7 +15,8 @@ fn round_trip_example_converges() {
 
 #[test]
 fn latency_tool_reports_percentiles() {
-    let stdout = run(env!("CARGO_BIN_EXE_latency"), &["--inserts", "20", "--updates", "5", "--rate", "200"]);
+    let stdout =
+        run(env!("CARGO_BIN_EXE_latency"), &["--inserts", "20", "--updates", "5", "--rate", "200"]);
     assert!(stdout.contains("p50") && stdout.contains("p99"), "{stdout}");
     assert!(stdout.lines().any(|l| l.starts_with("all") && l.contains(" 20 ")), "{stdout}");
 }

@@ -3,15 +3,18 @@
 // The exercises under test: your file, or with `--features solutions` the reference solutions,
 // or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
 #[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
-#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(
+    all(feature = "solutions", not(feature = "mistakes")),
+    path = "../solutions/exercises.rs"
+)]
 #[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
 mod exercises;
 
 use std::time::Duration;
 
 use ch10_sink::{
-    Cleanup, User, create_topic, ensure_utf8mb4, execute, produce_json, root_cause, sink_config, users, wait_caught_up,
-    wait_failed,
+    Cleanup, User, create_topic, ensure_utf8mb4, execute, produce_json, root_cause, sink_config,
+    users, wait_caught_up, wait_failed,
 };
 use serde_json::{Value, json};
 use sqlx::mysql::MySqlPool;
@@ -45,7 +48,10 @@ fn expected(rows: &[(i32, &str, &str)]) -> Vec<User> {
 /// `SHOW CREATE TABLE`: the table's definition, to prove that nobody changed it.
 async fn definition(pool: &MySqlPool, table: &str) -> String {
     let (_, ddl): (String, String) =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("SHOW CREATE TABLE {table}"))).fetch_one(pool).await.unwrap();
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SHOW CREATE TABLE {table}")))
+            .fetch_one(pool)
+            .await
+            .unwrap();
     ddl
 }
 
@@ -85,7 +91,8 @@ fn diagnose(trace: &str, config: &Value) -> String {
                  and a delete need to know each row's primary key, and primary.key.mode is {mode}"
             );
         }
-        return "the sink refused its configuration when its task started; the worker log says why".to_string();
+        return "the sink refused its configuration when its task started; the worker log says why"
+            .to_string();
     }
     format!("the sink task FAILED: {cause}")
 }
@@ -93,7 +100,10 @@ fn diagnose(trace: &str, config: &Value) -> String {
 /// The table after a pass of the sink: the same definition, and exactly `want`.
 async fn check_table(pool: &MySqlPool, table: &str, before: &str, want: &[User], when: &str) {
     let now = definition(pool, table).await;
-    assert_eq!(now, before, "{when}: the sink changed the table's definition; it belongs to its owners");
+    assert_eq!(
+        now, before,
+        "{when}: the sink changed the table's definition; it belongs to its owners"
+    );
     let rows = users(pool, table).await.unwrap();
     assert!(
         !rows.iter().any(|(id, ..)| *id == 2),
@@ -120,7 +130,8 @@ async fn upsert_sink_config() {
     execute(&pool, &format!("CREATE TABLE {table} (id INT PRIMARY KEY, name VARCHAR(100) NOT NULL, email VARCHAR(255) NOT NULL) DEFAULT CHARSET = utf8mb4")).await.unwrap();
     let before = definition(&pool, &table).await;
     create_topic(&env, &topic).await.unwrap();
-    let changes = [(1, "ann", "ann@example.com"), (2, "bo", "bo@example.com"), (1, "ann", "ann@new.example")];
+    let changes =
+        [(1, "ann", "ann@example.com"), (2, "bo", "bo@example.com"), (1, "ann", "ann@new.example")];
     for (id, name, email) in changes {
         let (key, value) = row(id, name, email, &[]);
         produce_json(&env, &topic, &key, Some(&value)).await.unwrap();
@@ -202,7 +213,9 @@ async fn user_record() {
     let got: Vec<(i64, String, Option<String>, i64)> =
         wait::until("the rows land in MariaDB", DEADLINE, Duration::from_millis(100), || async {
             let status = client.status(&name).await?;
-            if let Some(task) = status["tasks"].as_array().and_then(|t| t.iter().find(|t| t["state"] == "FAILED")) {
+            if let Some(task) =
+                status["tasks"].as_array().and_then(|t| t.iter().find(|t| t["state"] == "FAILED"))
+            {
                 let trace = task["trace"].as_str().unwrap_or_default();
                 return Err(wait::fatal(format!(
                     "the sink task FAILED on your records: {}",
@@ -218,11 +231,15 @@ async fn user_record() {
         .unwrap_or_else(|e| panic!("{e:#}"));
 
     check_columns(&pool, &table).await;
-    let want: Vec<(i64, String, Option<String>, i64)> =
-        USERS.iter().map(|(i, n, e, l)| (*i, n.to_string(), e.map(str::to_string), i64::from(*l))).collect();
+    let want: Vec<(i64, String, Option<String>, i64)> = USERS
+        .iter()
+        .map(|(i, n, e, l)| (*i, n.to_string(), e.map(str::to_string), i64::from(*l)))
+        .collect();
     let jane = got.iter().find(|(id, ..)| *id == 42);
     if let Some((_, _, Some(email), _)) = jane {
-        panic!("Jane gave no email, but her row has email = {email:?}, not NULL: an absent value is a null payload");
+        panic!(
+            "Jane gave no email, but her row has email = {email:?}, not NULL: an absent value is a null payload"
+        );
     }
     assert_eq!(got, want, "the rows in the table the sink created");
 }
@@ -272,7 +289,9 @@ fn explain_record_failure(trace: &str) -> String {
              ({cause})"
         );
     }
-    if trace.contains("Invalid null value for required") || trace.contains("null value for field that is required") {
+    if trace.contains("Invalid null value for required")
+        || trace.contains("null value for field that is required")
+    {
         return format!("a null was sent in a field declared required (optional: false): {cause}");
     }
     cause

@@ -4,9 +4,9 @@
 use std::time::{Duration, Instant};
 
 use ch10_sink::{
-    Cleanup, check_sink_login, create_topic, create_users_table, data_topic, delete_markers, ensure_utf8mb4, execute,
-    explain_failure, produce_json, root_cause, sink_config, source_config, users, wait_caught_up, wait_converged,
-    wait_failed, wait_running, wait_users_capturing,
+    Cleanup, check_sink_login, create_topic, create_users_table, data_topic, delete_markers,
+    ensure_utf8mb4, execute, explain_failure, produce_json, root_cause, sink_config, source_config,
+    users, wait_caught_up, wait_converged, wait_failed, wait_running, wait_users_capturing,
 };
 use rdkafka::Message;
 use rdkafka::consumer::{Consumer, StreamConsumer};
@@ -46,9 +46,12 @@ async fn pipeline(rows: u32) -> Pipeline {
 
     create_users_table(&pool, &table).await.unwrap();
     for i in 1..=rows {
-        execute(&pool, &format!("INSERT INTO {table} (name, email) VALUES ('u{i}', 'u{i}@example.com')"))
-            .await
-            .unwrap();
+        execute(
+            &pool,
+            &format!("INSERT INTO {table} (name, email) VALUES ('u{i}', 'u{i}@example.com')"),
+        )
+        .await
+        .unwrap();
     }
     client.put_connector(&source, &source_config(&env, &prefix, &table).unwrap()).await.unwrap();
     client.put_connector(&sink, &sink_config(&env, &topic, &copy).unwrap()).await.unwrap();
@@ -66,28 +69,44 @@ async fn round_trip_converges_after_inserts_updates_and_deletes() {
     let p = pipeline(5).await;
     let (n, m, k) = (40, 20, 10);
     for i in 0..n {
-        execute(&p.pool, &format!("INSERT INTO {} (name, email) VALUES ('이름{i}', 'n{i}@example.com')", p.table))
-            .await
-            .unwrap();
+        execute(
+            &p.pool,
+            &format!(
+                "INSERT INTO {} (name, email) VALUES ('이름{i}', 'n{i}@example.com')",
+                p.table
+            ),
+        )
+        .await
+        .unwrap();
     }
     for id in 1..=m {
-        execute(&p.pool, &format!("UPDATE {} SET email = 'changed{id}@example.com' WHERE id = {id}", p.table))
-            .await
-            .unwrap();
+        execute(
+            &p.pool,
+            &format!("UPDATE {} SET email = 'changed{id}@example.com' WHERE id = {id}", p.table),
+        )
+        .await
+        .unwrap();
     }
     for id in (m + 1)..=(m + k) {
         execute(&p.pool, &format!("DELETE FROM {} WHERE id = {id}", p.table)).await.unwrap();
     }
-    let rows = wait_converged(&p.pool, &p.table, &p.copy, DEADLINE).await.expect("users_copy converges to users");
+    let rows = wait_converged(&p.pool, &p.table, &p.copy, DEADLINE)
+        .await
+        .expect("users_copy converges to users");
     assert_eq!(rows.len(), 5 + n as usize - k as usize);
-    assert!(rows.iter().any(|(_, name, _)| name == "이름0"), "Korean text survives the trip: {rows:?}");
+    assert!(
+        rows.iter().any(|(_, name, _)| name == "이름0"),
+        "Korean text survives the trip: {rows:?}"
+    );
     assert_eq!(rows[0].2, "changed1@example.com");
 }
 
 #[tokio::test]
 async fn replaying_the_source_topic_leaves_the_copy_unchanged() {
     let mut p = pipeline(10).await;
-    execute(&p.pool, &format!("UPDATE {} SET name = 'renamed' WHERE id = 3", p.table)).await.unwrap();
+    execute(&p.pool, &format!("UPDATE {} SET name = 'renamed' WHERE id = 3", p.table))
+        .await
+        .unwrap();
     execute(&p.pool, &format!("DELETE FROM {} WHERE id = 4", p.table)).await.unwrap();
     let before = wait_converged(&p.pool, &p.table, &p.copy, DEADLINE).await.unwrap();
     wait_caught_up(&p.env, &p.sink, &p.topic, DEADLINE).await.unwrap();
@@ -96,10 +115,16 @@ async fn replaying_the_source_topic_leaves_the_copy_unchanged() {
     // table, re-applying every insert, update, delete and tombstone.
     let replay = p.cleanup.connector(format!("{}-replay", p.sink));
     p.client.delete(&p.sink).await.unwrap();
-    p.client.put_connector(&replay, &sink_config(&p.env, &p.topic, &p.copy).unwrap()).await.unwrap();
+    p.client
+        .put_connector(&replay, &sink_config(&p.env, &p.topic, &p.copy).unwrap())
+        .await
+        .unwrap();
     wait_running(&p.client, &replay, DEADLINE).await.unwrap();
     let end = wait_caught_up(&p.env, &replay, &p.topic, DEADLINE).await.unwrap();
-    assert!(end >= 13, "the replay read the whole topic (10 snapshot rows, an update, a delete and its tombstone)");
+    assert!(
+        end >= 13,
+        "the replay read the whole topic (10 snapshot rows, an update, a delete and its tombstone)"
+    );
     assert_eq!(users(&p.pool, &p.copy).await.unwrap(), before, "replaying changed users_copy");
 }
 
@@ -111,10 +136,16 @@ async fn an_invalid_config_is_rejected_with_the_rest_error() {
     let name = cleanup.connector(names::unique("ch10-invalid"));
     let mut config = sink_config(&env, "unused", "unused").unwrap();
     config.as_object_mut().unwrap().remove("topics");
-    let error = client.put_connector(&name, &config).await.expect_err("a sink without topics must be rejected");
+    let error = client
+        .put_connector(&name, &config)
+        .await
+        .expect_err("a sink without topics must be rejected");
     let message = format!("{error:#}");
     println!("{message}");
-    assert!(message.contains("400") && message.contains("Must configure one of topics or topics.regex"), "{message}");
+    assert!(
+        message.contains("400") && message.contains("Must configure one of topics or topics.regex"),
+        "{message}"
+    );
     assert!(!client.connectors().await.unwrap().contains(&name), "nothing was created");
 }
 
@@ -131,18 +162,23 @@ async fn a_wrong_password_fails_clearly_and_fast() {
     // The source checks its database connection when the config is submitted: PUT itself fails.
     let mut config = source_config(&env, &prefix, "users").unwrap();
     config["database.password"] = json!("not-the-password");
-    let error = format!("{:#}", client.put_connector(&source, &config).await.expect_err("rejected"));
+    let error =
+        format!("{:#}", client.put_connector(&source, &config).await.expect_err("rejected"));
     assert!(error.contains("Access denied for user"), "{error}");
 
     // The sink only connects when its task starts: validate accepts the config, the task FAILS.
     create_topic(&env, &prefix).await.unwrap();
     let mut config = sink_config(&env, &prefix, "unused").unwrap();
     config["connection.password"] = json!("not-the-password");
-    let login = format!("{:#}", check_sink_login(&config).await.expect_err("the preflight login is refused"));
+    let login = format!(
+        "{:#}",
+        check_sink_login(&config).await.expect_err("the preflight login is refused")
+    );
     assert!(login.contains("Access denied for user"), "{login}");
     client.put_connector(&sink, &config).await.unwrap();
-    let trace =
-        wait_failed(&client, &sink, Duration::from_secs(30)).await.expect("the sink task fails, it does not hang");
+    let trace = wait_failed(&client, &sink, Duration::from_secs(30))
+        .await
+        .expect("the sink task fails, it does not hang");
     let explained = explain_failure(&trace);
     assert!(explained.contains("could not open a database connection"), "{explained}\n{trace}");
     assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
@@ -158,7 +194,9 @@ async fn a_bad_record_fails_the_task_with_its_trace() {
     let name = cleanup.connector(format!("{topic}-sink"));
     create_topic(&env, &topic).await.unwrap();
     // Plain JSON, no {"schema", "payload"} envelope: the worker's converter (schemas.enable=true) cannot read it.
-    produce_json(&env, &topic, &json!({"id": 1}), Some(&json!({"id": 1, "name": "no schema"}))).await.unwrap();
+    produce_json(&env, &topic, &json!({"id": 1}), Some(&json!({"id": 1, "name": "no schema"})))
+        .await
+        .unwrap();
 
     client.put_connector(&name, &sink_config(&env, &topic, &table).unwrap()).await.unwrap();
     // errors.tolerance defaults to none: fail fast, at the first bad record.
@@ -180,7 +218,8 @@ async fn with_error_tolerance_a_bad_record_goes_to_the_dead_letter_topic() {
     let name = cleanup.connector(format!("{topic}-sink"));
     create_topic(&env, &topic).await.unwrap();
 
-    let schema = |fields: serde_json::Value| json!({"type": "struct", "optional": false, "fields": fields});
+    let schema =
+        |fields: serde_json::Value| json!({"type": "struct", "optional": false, "fields": fields});
     let id = json!({"field": "id", "type": "int32", "optional": false});
     let good = |n: i32| {
         (
@@ -205,20 +244,36 @@ async fn with_error_tolerance_a_bad_record_goes_to_the_dead_letter_topic() {
     client.put_connector(&name, &config).await.unwrap();
     wait_running(&client, &name, DEADLINE).await.unwrap();
     wait_caught_up(&env, &name, &topic, DEADLINE).await.unwrap();
-    let ids: Vec<i32> = users(&pool, &table).await.unwrap().into_iter().map(|(id, ..)| id).collect();
+    let ids: Vec<i32> =
+        users(&pool, &table).await.unwrap().into_iter().map(|(id, ..)| id).collect();
     assert_eq!(ids, [1, 3], "the good records land, the bad one is skipped");
-    assert_eq!(client.status(&name).await.unwrap()["tasks"][0]["state"], "RUNNING", "the task keeps running");
+    assert_eq!(
+        client.status(&name).await.unwrap()["tasks"][0]["state"],
+        "RUNNING",
+        "the task keeps running"
+    );
 
     let consumer: StreamConsumer = kafka::group_config(&env, &names::unique("ch10-dlq-reader"))
         .set("auto.offset.reset", "earliest")
         .create()
         .unwrap();
     consumer.subscribe(&[&dlq]).unwrap();
-    let message = tokio::time::timeout(DEADLINE, consumer.recv()).await.expect("a record in the DLQ").unwrap();
-    assert_eq!(message.payload(), Some(br#"{"id":2,"name":"no schema"}"#.as_slice()), "the original bytes");
+    let message = tokio::time::timeout(DEADLINE, consumer.recv())
+        .await
+        .expect("a record in the DLQ")
+        .unwrap();
+    assert_eq!(
+        message.payload(),
+        Some(br#"{"id":2,"name":"no schema"}"#.as_slice()),
+        "the original bytes"
+    );
     let headers = message.headers().expect("context headers");
     let header = |name: &str| {
-        headers.iter().find(|h| h.key == name).and_then(|h| h.value).map(|v| String::from_utf8_lossy(v).into_owned())
+        headers
+            .iter()
+            .find(|h| h.key == name)
+            .and_then(|h| h.value)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
     };
     assert_eq!(header("__connect.errors.topic").as_deref(), Some(topic.as_str()));
     assert_eq!(header("__connect.errors.stage").as_deref(), Some("VALUE_CONVERTER"));

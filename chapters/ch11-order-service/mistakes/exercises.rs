@@ -6,7 +6,8 @@
 
 #[path = "../solutions/exercises.rs"]
 mod solution;
-#[allow(unused_imports)] // every exercise is dispatched below; the glob keeps the convention's shape
+#[allow(unused_imports)]
+// every exercise is dispatched below; the glob keeps the convention's shape
 pub use solution::*;
 
 use std::time::Duration;
@@ -20,34 +21,61 @@ use workbook_support::{Env, kafka, mistakes};
 
 use ch11_order_service::{ORDER_AGGREGATE, Order, OutboxEvent, Tables, insert_outbox, new_id};
 
-pub async fn cancel_order(pool: &MySqlPool, tables: &Tables, order_id: &str, fail_after_update: bool) -> Result<bool> {
+pub async fn cancel_order(
+    pool: &MySqlPool,
+    tables: &Tables,
+    order_id: &str,
+    fail_after_update: bool,
+) -> Result<bool> {
     match mistakes::chosen().as_deref() {
         None => solution::cancel_order(pool, tables, order_id, fail_after_update).await,
-        Some("select_then_update") => select_then_update(pool, tables, order_id, fail_after_update).await,
+        Some("select_then_update") => {
+            select_then_update(pool, tables, order_id, fail_after_update).await
+        }
         Some("outbox_outside_transaction") => {
             outbox_outside_transaction(pool, tables, order_id, fail_after_update).await
         }
-        Some("commits_before_outbox") => commits_before_outbox(pool, tables, order_id, fail_after_update).await,
+        Some("commits_before_outbox") => {
+            commits_before_outbox(pool, tables, order_id, fail_after_update).await
+        }
         Some("no_outbox_event") => no_outbox_event(pool, tables, order_id, fail_after_update).await,
-        Some("cancels_any_status") => cancels_any_status(pool, tables, order_id, fail_after_update).await,
-        Some("payload_before_update") => payload_before_update(pool, tables, order_id, fail_after_update).await,
+        Some("cancels_any_status") => {
+            cancels_any_status(pool, tables, order_id, fail_after_update).await
+        }
+        Some("payload_before_update") => {
+            payload_before_update(pool, tables, order_id, fail_after_update).await
+        }
         Some(other) => mistakes::unknown("cancel_order", other),
     }
 }
 
-pub async fn publish_events(env: &Env, topic: &str, events: &[OutboxEvent]) -> Result<Vec<(i32, i64)>> {
+pub async fn publish_events(
+    env: &Env,
+    topic: &str,
+    events: &[OutboxEvent],
+) -> Result<Vec<(i32, i64)>> {
     match mistakes::chosen().as_deref() {
         None => solution::publish_events(env, topic, events).await,
-        Some("default_partitioner") => publish(env, topic, events, Recipe { partitioner: None, ..Recipe::RIGHT }).await,
-        Some("bare_payload") => publish(env, topic, events, Recipe { value: bare_payload, ..Recipe::RIGHT }).await,
-        Some("key_is_event_id") => publish(env, topic, events, Recipe { key_is_event_id: true, ..Recipe::RIGHT }).await,
+        Some("default_partitioner") => {
+            publish(env, topic, events, Recipe { partitioner: None, ..Recipe::RIGHT }).await
+        }
+        Some("bare_payload") => {
+            publish(env, topic, events, Recipe { value: bare_payload, ..Recipe::RIGHT }).await
+        }
+        Some("key_is_event_id") => {
+            publish(env, topic, events, Recipe { key_is_event_id: true, ..Recipe::RIGHT }).await
+        }
         Some("json_macro_envelope") => {
-            publish(env, topic, events, Recipe { value: json_macro_envelope, ..Recipe::RIGHT }).await
+            publish(env, topic, events, Recipe { value: json_macro_envelope, ..Recipe::RIGHT })
+                .await
         }
         Some("int64_for_every_integer") => {
-            publish(env, topic, events, Recipe { value: int64_for_every_integer, ..Recipe::RIGHT }).await
+            publish(env, topic, events, Recipe { value: int64_for_every_integer, ..Recipe::RIGHT })
+                .await
         }
-        Some("no_headers") => publish(env, topic, events, Recipe { headers: false, ..Recipe::RIGHT }).await,
+        Some("no_headers") => {
+            publish(env, topic, events, Recipe { headers: false, ..Recipe::RIGHT }).await
+        }
         Some(other) => mistakes::unknown("publish_events", other),
     }
 }
@@ -75,10 +103,16 @@ fn cancelled_event(order: &Order) -> Result<OutboxEvent> {
 /// Mistake: checks the status with a plain SELECT, then updates by id alone. Inside a transaction it looks safe,
 /// but a plain SELECT takes no lock: concurrent cancels all read CREATED before the first commits, and each
 /// writes an OrderCancelled event (check-then-act race).
-async fn select_then_update(pool: &MySqlPool, tables: &Tables, order_id: &str, fail: bool) -> Result<bool> {
+async fn select_then_update(
+    pool: &MySqlPool,
+    tables: &Tables,
+    order_id: &str,
+    fail: bool,
+) -> Result<bool> {
     let mut tx = pool.begin().await?;
     let sql = format!("SELECT status FROM {} WHERE order_id = ?", tables.orders);
-    let status: Option<(String,)> = sqlx::query_as(AssertSqlSafe(sql)).bind(order_id).fetch_optional(&mut *tx).await?;
+    let status: Option<(String,)> =
+        sqlx::query_as(AssertSqlSafe(sql)).bind(order_id).fetch_optional(&mut *tx).await?;
     if status.as_ref().map(|(s,)| s.as_str()) != Some("CREATED") {
         tx.rollback().await?;
         return Ok(false);
@@ -97,8 +131,16 @@ async fn select_then_update(pool: &MySqlPool, tables: &Tables, order_id: &str, f
 
 /// Mistake: runs the UPDATE and the outbox INSERT on the pool, each committing on its own (autocommit). A crash
 /// between them leaves the order cancelled and no event: the dual write again, inside one database.
-async fn outbox_outside_transaction(pool: &MySqlPool, tables: &Tables, order_id: &str, fail: bool) -> Result<bool> {
-    let sql = format!("UPDATE {} SET status = 'CANCELLED' WHERE order_id = ? AND status = 'CREATED'", tables.orders);
+async fn outbox_outside_transaction(
+    pool: &MySqlPool,
+    tables: &Tables,
+    order_id: &str,
+    fail: bool,
+) -> Result<bool> {
+    let sql = format!(
+        "UPDATE {} SET status = 'CANCELLED' WHERE order_id = ? AND status = 'CREATED'",
+        tables.orders
+    );
     if sqlx::query(AssertSqlSafe(sql)).bind(order_id).execute(pool).await?.rows_affected() == 0 {
         return Ok(false);
     }
@@ -114,10 +156,19 @@ async fn outbox_outside_transaction(pool: &MySqlPool, tables: &Tables, order_id:
 /// Mistake: the UPDATE has its own transaction, and the failpoint sits before its commit, so the failpoint
 /// finds nothing wrong; but the event is inserted after the commit, and a failure there (MariaDB refusing the
 /// INSERT, a crash) leaves the order cancelled without its event.
-async fn commits_before_outbox(pool: &MySqlPool, tables: &Tables, order_id: &str, fail: bool) -> Result<bool> {
+async fn commits_before_outbox(
+    pool: &MySqlPool,
+    tables: &Tables,
+    order_id: &str,
+    fail: bool,
+) -> Result<bool> {
     let mut tx = pool.begin().await?;
-    let sql = format!("UPDATE {} SET status = 'CANCELLED' WHERE order_id = ? AND status = 'CREATED'", tables.orders);
-    if sqlx::query(AssertSqlSafe(sql)).bind(order_id).execute(&mut *tx).await?.rows_affected() == 0 {
+    let sql = format!(
+        "UPDATE {} SET status = 'CANCELLED' WHERE order_id = ? AND status = 'CREATED'",
+        tables.orders
+    );
+    if sqlx::query(AssertSqlSafe(sql)).bind(order_id).execute(&mut *tx).await?.rows_affected() == 0
+    {
         tx.rollback().await?;
         return Ok(false);
     }
@@ -133,10 +184,19 @@ async fn commits_before_outbox(pool: &MySqlPool, tables: &Tables, order_id: &str
 }
 
 /// Mistake: cancels the order atomically, but forgets the outbox row: nobody else ever hears of the cancellation.
-async fn no_outbox_event(pool: &MySqlPool, tables: &Tables, order_id: &str, fail: bool) -> Result<bool> {
+async fn no_outbox_event(
+    pool: &MySqlPool,
+    tables: &Tables,
+    order_id: &str,
+    fail: bool,
+) -> Result<bool> {
     let mut tx = pool.begin().await?;
-    let sql = format!("UPDATE {} SET status = 'CANCELLED' WHERE order_id = ? AND status = 'CREATED'", tables.orders);
-    if sqlx::query(AssertSqlSafe(sql)).bind(order_id).execute(&mut *tx).await?.rows_affected() == 0 {
+    let sql = format!(
+        "UPDATE {} SET status = 'CANCELLED' WHERE order_id = ? AND status = 'CREATED'",
+        tables.orders
+    );
+    if sqlx::query(AssertSqlSafe(sql)).bind(order_id).execute(&mut *tx).await?.rows_affected() == 0
+    {
         tx.rollback().await?;
         return Ok(false);
     }
@@ -150,10 +210,19 @@ async fn no_outbox_event(pool: &MySqlPool, tables: &Tables, order_id: &str, fail
 
 /// Mistake: guards against a second cancellation only (`status <> 'CANCELLED'`), so an order that has already
 /// SHIPPED is cancelled too.
-async fn cancels_any_status(pool: &MySqlPool, tables: &Tables, order_id: &str, fail: bool) -> Result<bool> {
+async fn cancels_any_status(
+    pool: &MySqlPool,
+    tables: &Tables,
+    order_id: &str,
+    fail: bool,
+) -> Result<bool> {
     let mut tx = pool.begin().await?;
-    let sql = format!("UPDATE {} SET status = 'CANCELLED' WHERE order_id = ? AND status <> 'CANCELLED'", tables.orders);
-    if sqlx::query(AssertSqlSafe(sql)).bind(order_id).execute(&mut *tx).await?.rows_affected() == 0 {
+    let sql = format!(
+        "UPDATE {} SET status = 'CANCELLED' WHERE order_id = ? AND status <> 'CANCELLED'",
+        tables.orders
+    );
+    if sqlx::query(AssertSqlSafe(sql)).bind(order_id).execute(&mut *tx).await?.rows_affected() == 0
+    {
         tx.rollback().await?;
         return Ok(false);
     }
@@ -169,14 +238,23 @@ async fn cancels_any_status(pool: &MySqlPool, tables: &Tables, order_id: &str, f
 
 /// Mistake: reads the order for the payload before the UPDATE, so the OrderCancelled event carries the order
 /// as it was: status CREATED.
-async fn payload_before_update(pool: &MySqlPool, tables: &Tables, order_id: &str, fail: bool) -> Result<bool> {
+async fn payload_before_update(
+    pool: &MySqlPool,
+    tables: &Tables,
+    order_id: &str,
+    fail: bool,
+) -> Result<bool> {
     let mut tx = pool.begin().await?;
     let Ok(before) = read_order(&mut tx, tables, order_id).await else {
         tx.rollback().await?;
         return Ok(false);
     };
-    let sql = format!("UPDATE {} SET status = 'CANCELLED' WHERE order_id = ? AND status = 'CREATED'", tables.orders);
-    if sqlx::query(AssertSqlSafe(sql)).bind(order_id).execute(&mut *tx).await?.rows_affected() == 0 {
+    let sql = format!(
+        "UPDATE {} SET status = 'CANCELLED' WHERE order_id = ? AND status = 'CREATED'",
+        tables.orders
+    );
+    if sqlx::query(AssertSqlSafe(sql)).bind(order_id).execute(&mut *tx).await?.rows_affected() == 0
+    {
         tx.rollback().await?;
         return Ok(false);
     }
@@ -200,11 +278,20 @@ struct Recipe {
 }
 
 impl Recipe {
-    const RIGHT: Recipe =
-        Recipe { partitioner: Some("murmur2_random"), value: router_value, key_is_event_id: false, headers: true };
+    const RIGHT: Recipe = Recipe {
+        partitioner: Some("murmur2_random"),
+        value: router_value,
+        key_is_event_id: false,
+        headers: true,
+    };
 }
 
-async fn publish(env: &Env, topic: &str, events: &[OutboxEvent], recipe: Recipe) -> Result<Vec<(i32, i64)>> {
+async fn publish(
+    env: &Env,
+    topic: &str,
+    events: &[OutboxEvent],
+    recipe: Recipe,
+) -> Result<Vec<(i32, i64)>> {
     let mut config = kafka::producer_config(env);
     if let Some(partitioner) = recipe.partitioner {
         config.set("partitioner", partitioner);
@@ -264,7 +351,9 @@ impl Parts {
         let fields: Vec<String> = self
             .fields
             .iter()
-            .map(|(name, kind)| format!(r#"{{"type":"{kind}","optional":true,"field":{}}}"#, json!(name)))
+            .map(|(name, kind)| {
+                format!(r#"{{"type":"{kind}","optional":true,"field":{}}}"#, json!(name))
+            })
             .collect();
         format!(
             r#"{{"schema":{{"type":"struct","fields":[{}],"optional":true,"name":"payload"}},"payload":{}}}"#,
@@ -274,8 +363,11 @@ impl Parts {
     }
 
     fn to_json_value(&self) -> Value {
-        let fields: Vec<Value> =
-            self.fields.iter().map(|(name, kind)| json!({"type": kind, "optional": true, "field": name})).collect();
+        let fields: Vec<Value> = self
+            .fields
+            .iter()
+            .map(|(name, kind)| json!({"type": kind, "optional": true, "field": name}))
+            .collect();
         json!({
             "schema": {"type": "struct", "fields": fields, "optional": true, "name": "payload"},
             "payload": self.payload,

@@ -13,12 +13,21 @@ use workbook_support::{Env, kafka};
 use ch11_order_service::{ORDER_AGGREGATE, Order, OutboxEvent, Tables, insert_outbox, new_id};
 
 // ANCHOR: cancel_order
-pub async fn cancel_order(pool: &MySqlPool, tables: &Tables, order_id: &str, fail_after_update: bool) -> Result<bool> {
+pub async fn cancel_order(
+    pool: &MySqlPool,
+    tables: &Tables,
+    order_id: &str,
+    fail_after_update: bool,
+) -> Result<bool> {
     let mut tx = pool.begin().await.context("starting a transaction")?;
     // The check and the change in ONE statement: only a CREATED order is cancelled, and the row lock the UPDATE
     // takes makes a concurrent cancel wait until we commit; it then finds the order CANCELLED and matches nothing.
-    let sql = format!("UPDATE {} SET status = 'CANCELLED' WHERE order_id = ? AND status = 'CREATED'", tables.orders);
-    let updated = sqlx::query(AssertSqlSafe(sql)).bind(order_id).execute(&mut *tx).await?.rows_affected();
+    let sql = format!(
+        "UPDATE {} SET status = 'CANCELLED' WHERE order_id = ? AND status = 'CREATED'",
+        tables.orders
+    );
+    let updated =
+        sqlx::query(AssertSqlSafe(sql)).bind(order_id).execute(&mut *tx).await?.rows_affected();
     if updated == 0 {
         tx.rollback().await?; // unknown, already cancelled or shipped: nothing to announce
         return Ok(false);
@@ -33,7 +42,8 @@ pub async fn cancel_order(pool: &MySqlPool, tables: &Tables, order_id: &str, fai
          DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%fZ') AS created_at FROM {} WHERE order_id = ?",
         tables.orders
     );
-    let order: Order = sqlx::query_as(AssertSqlSafe(sql)).bind(order_id).fetch_one(&mut *tx).await?;
+    let order: Order =
+        sqlx::query_as(AssertSqlSafe(sql)).bind(order_id).fetch_one(&mut *tx).await?;
     let event = OutboxEvent {
         id: new_id(),
         aggregate_type: ORDER_AGGREGATE.to_string(),
@@ -49,12 +59,18 @@ pub async fn cancel_order(pool: &MySqlPool, tables: &Tables, order_id: &str, fai
 // ANCHOR_END: cancel_order
 
 // ANCHOR: publish_events
-pub async fn publish_events(env: &Env, topic: &str, events: &[OutboxEvent]) -> Result<Vec<(i32, i64)>> {
+pub async fn publish_events(
+    env: &Env,
+    topic: &str,
+    events: &[OutboxEvent],
+) -> Result<Vec<(i32, i64)>> {
     // The router's records are produced by Kafka Connect's Java producer, which puts a keyed record in partition
     // murmur2(key) % partitions. librdkafka's default partitioner hashes with CRC32 instead: same key, other
     // partition. `murmur2_random` is librdkafka's Java-compatible choice.
-    let producer: FutureProducer =
-        kafka::producer_config(env).set("partitioner", "murmur2_random").create().context("creating a producer")?;
+    let producer: FutureProducer = kafka::producer_config(env)
+        .set("partitioner", "murmur2_random")
+        .create()
+        .context("creating a producer")?;
     let mut positions = Vec::with_capacity(events.len());
     for event in events {
         let value = router_value(&event.payload)?;
@@ -62,7 +78,8 @@ pub async fn publish_events(env: &Env, topic: &str, events: &[OutboxEvent]) -> R
             .insert(Header { key: "id", value: Some(&event.id) })
             .insert(Header { key: "eventType", value: Some(&event.event_type) });
         // Key: the aggregate id, as StringConverter writes it (the bare UTF-8 text): one order, one partition.
-        let record = FutureRecord::to(topic).key(&event.aggregate_id).payload(&value).headers(headers);
+        let record =
+            FutureRecord::to(topic).key(&event.aggregate_id).payload(&value).headers(headers);
         // One at a time, as a relay that marks each outbox row published once it is acknowledged: a retried
         // send can never overtake the next event of the same order.
         let delivery = producer.send(record, Duration::from_secs(10)).await.map_err(|(e, _)| e)?;
@@ -103,7 +120,9 @@ fn router_value(payload: &Value) -> Result<String> {
     // and so the order the router keeps.
     let fields = object
         .iter()
-        .map(|(name, value)| Ok(Field { kind: field_type(value)?, optional: true, field: name.clone() }))
+        .map(|(name, value)| {
+            Ok(Field { kind: field_type(value)?, optional: true, field: name.clone() })
+        })
         .collect::<Result<Vec<_>>>()?;
     let schema = Schema { kind: "struct", fields, optional: true, name: "payload" };
     Ok(serde_json::to_string(&Envelope { schema, payload })?)

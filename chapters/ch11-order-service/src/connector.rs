@@ -18,7 +18,11 @@ pub const EVENT_ROUTER: &str = "io.debezium.transforms.outbox.EventRouter";
 /// EventRouter, publishes each new row as one record on `<topic_prefix>.<aggregatetype>`:
 /// key = `aggregateid` (the order id, as a plain string), value = the `payload` JSON (with a schema, so a JDBC
 /// sink can write it), headers `id` (the event id) and `eventType`.
-pub fn outbox_connector_config(env: &Env, topic_prefix: &str, outbox_tables: &[&str]) -> Result<Value> {
+pub fn outbox_connector_config(
+    env: &Env,
+    topic_prefix: &str,
+    outbox_tables: &[&str],
+) -> Result<Value> {
     // Chapter 9's MariaDB source (server, CDC user, tables, schema history), changed where an outbox differs.
     let mut config = ch09_source::source_config(env, topic_prefix, outbox_tables)?;
     let outbox = json!({
@@ -94,7 +98,8 @@ pub async fn wait_outbox_capturing(
              UTC_TIMESTAMP(6))"
         )
     };
-    connect::wait_capturing(env, connector, &marker_topic(topic_prefix), timeout, marker_sql).await?;
+    connect::wait_capturing(env, connector, &marker_topic(topic_prefix), timeout, marker_sql)
+        .await?;
     let pool = db::pool(env).await?;
     let sql = format!("DELETE FROM {outbox_table} WHERE aggregatetype = ?");
     sqlx::query(AssertSqlSafe(sql))

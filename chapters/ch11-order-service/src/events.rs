@@ -27,14 +27,13 @@ pub fn event_record(message: &rdkafka::message::BorrowedMessage<'_>) -> Result<E
     use rdkafka::message::Headers;
     let header = |name: &str| {
         message.headers().and_then(|headers| {
-            headers
-                .iter()
-                .find(|h| h.key == name)
-                .and_then(|h| h.value.map(|v| String::from_utf8_lossy(v).trim_matches('"').to_string()))
+            headers.iter().find(|h| h.key == name).and_then(|h| {
+                h.value.map(|v| String::from_utf8_lossy(v).trim_matches('"').to_string())
+            })
         })
     };
-    let value: Value =
-        serde_json::from_slice(message.payload().unwrap_or(b"null")).context("a value that is not JSON")?;
+    let value: Value = serde_json::from_slice(message.payload().unwrap_or(b"null"))
+        .context("a value that is not JSON")?;
     let payload = match value.get("payload") {
         Some(payload) if value.get("schema").is_some() => payload.clone(),
         _ => value,
@@ -76,8 +75,12 @@ pub async fn next_records(
             Ok(Err(KafkaError::MessageConsumption(
                 RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic,
             ))) => continue,
-            Ok(message) => records.push(event_record(&message.context("reading the order topic")?)?),
-            Err(_) => bail!("only {} of {count} records within {} s", records.len(), timeout.as_secs()),
+            Ok(message) => {
+                records.push(event_record(&message.context("reading the order topic")?)?)
+            }
+            Err(_) => {
+                bail!("only {} of {count} records within {} s", records.len(), timeout.as_secs())
+            }
         }
     }
     Ok(records)

@@ -25,7 +25,12 @@ use ch11_order_service::{OutboxEvent, Tables};
 ///
 /// Return `Ok(true)` when this call cancelled the order; `Ok(false)`, writing nothing, when there is no such
 /// order or it is not `CREATED` (any more).
-pub async fn cancel_order(pool: &MySqlPool, tables: &Tables, order_id: &str, fail_after_update: bool) -> Result<bool> {
+pub async fn cancel_order(
+    pool: &MySqlPool,
+    tables: &Tables,
+    order_id: &str,
+    fail_after_update: bool,
+) -> Result<bool> {
     todo!("UPDATE the status and INSERT the OrderCancelled event in one transaction")
 }
 // ANCHOR_END: cancel_order
@@ -43,7 +48,11 @@ pub async fn cancel_order(pool: &MySqlPool, tables: &Tables, order_id: &str, fai
 ///
 /// Use one producer for all the events, keep each order's events in the order given, and return the (partition,
 /// offset) the broker acknowledged for each event, in the order of `events`.
-pub async fn publish_events(env: &Env, topic: &str, events: &[OutboxEvent]) -> Result<Vec<(i32, i64)>> {
+pub async fn publish_events(
+    env: &Env,
+    topic: &str,
+    events: &[OutboxEvent],
+) -> Result<Vec<(i32, i64)>> {
     todo!("produce each event with the router's partition, key, value bytes and headers")
 }
 // ANCHOR_END: publish_events

@@ -56,8 +56,13 @@ fn error(status: StatusCode, e: anyhow::Error) -> Response {
 
 // ANCHOR: serve
 /// Binds 127.0.0.1:`port` (0 = any free port) and serves the API in the background; returns the address.
-pub async fn serve(repository: OrderRepository, port: u16) -> Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-    let listener = TcpListener::bind(("127.0.0.1", port)).await.with_context(|| format!("binding 127.0.0.1:{port}"))?;
+pub async fn serve(
+    repository: OrderRepository,
+    port: u16,
+) -> Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .await
+        .with_context(|| format!("binding 127.0.0.1:{port}"))?;
     let address = listener.local_addr().context("reading the bound address")?;
     let server = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, router(repository)).await {

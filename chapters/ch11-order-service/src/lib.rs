@@ -22,8 +22,8 @@ pub mod outbox;
 pub mod schema;
 
 pub use connector::{
-    EVENT_ROUTER, MARIADB_SOURCE, MARKER_AGGREGATE, marker_topic, order_topic, outbox_connector_config, outbox_topics,
-    redacted, wait_outbox_capturing,
+    EVENT_ROUTER, MARIADB_SOURCE, MARKER_AGGREGATE, marker_topic, order_topic,
+    outbox_connector_config, outbox_topics, redacted, wait_outbox_capturing,
 };
 pub use events::{EventRecord, event_record, next_records, subscribe};
 pub use orders::{Failpoint, NewOrder, Order, OrderRepository, insert_order, new_id};

@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use ch11_order_service::http::serve;
 use ch11_order_service::{
-    Cleanup, Failpoint, NewOrder, Order, OrderRepository, Tables, migrate, next_records, order_topic,
-    outbox_connector_config, outbox_topics, redacted, subscribe, wait_outbox_capturing,
+    Cleanup, Failpoint, NewOrder, Order, OrderRepository, Tables, migrate, next_records,
+    order_topic, outbox_connector_config, outbox_topics, redacted, subscribe,
+    wait_outbox_capturing,
 };
 use clap::Parser;
 use rdkafka::admin::{AdminOptions, NewTopic, TopicReplication};
@@ -18,7 +19,9 @@ use workbook_support::connect::ConnectClient;
 use workbook_support::{Env, db, kafka, names};
 
 #[derive(Parser, Debug)]
-#[command(about = "An order service on MariaDB (sqlx + axum) whose OrderCreated events reach Kafka through an outbox")]
+#[command(
+    about = "An order service on MariaDB (sqlx + axum) whose OrderCreated events reach Kafka through an outbox"
+)]
 struct Args {
     /// Instance name; its tables are <instance>_orders, <instance>_outbox, <instance>_migrations in mydb
     /// (default: a new ch11_… name per run).
@@ -54,8 +57,10 @@ async fn main() -> Result<()> {
     cleanup.topics.push(direct_topic.clone());
 
     let probe = env.clone();
-    let cluster =
-        tokio::task::spawn_blocking(move || kafka::fetch_cluster(&probe, None, kafka::METADATA_TIMEOUT)).await??;
+    let cluster = tokio::task::spawn_blocking(move || {
+        kafka::fetch_cluster(&probe, None, kafka::METADATA_TIMEOUT)
+    })
+    .await??;
     println!("Kafka at {} ({} broker(s))", env.bootstrap_servers, cluster.brokers.len());
     // ANCHOR: start
     let pool = db::pool(&env).await?;
@@ -75,7 +80,8 @@ async fn main() -> Result<()> {
     let started = Instant::now();
     client.put_connector(&connector, &config).await?;
     // RUNNING is not capturing yet: wait until a marker event written to the outbox comes out of the router.
-    wait_outbox_capturing(&env, &connector, &prefix, &tables.outbox, Duration::from_secs(60)).await?;
+    wait_outbox_capturing(&env, &connector, &prefix, &tables.outbox, Duration::from_secs(60))
+        .await?;
     println!(
         "\nDebezium source {connector} capturing after {} ms: mydb.{} → {}",
         started.elapsed().as_millis(),
@@ -105,7 +111,8 @@ async fn main() -> Result<()> {
             qty: i as i32 + 1,
             unit_price: 1500,
         };
-        let response = http.post(format!("{base}/orders")).json(&new).send().await.context("POST /orders")?;
+        let response =
+            http.post(format!("{base}/orders")).json(&new).send().await.context("POST /orders")?;
         let status = response.status();
         if !status.is_success() {
             bail!("POST /orders answered {status}: {}", response.text().await.unwrap_or_default());
@@ -120,9 +127,11 @@ async fn main() -> Result<()> {
     // ANCHOR_END: place_orders
 
     if let Some((first, _)) = placed.first() {
-        let one: serde_json::Value = http.get(format!("{base}/orders/{}", first.order_id)).send().await?.json().await?;
+        let one: serde_json::Value =
+            http.get(format!("{base}/orders/{}", first.order_id)).send().await?.json().await?;
         println!("GET /orders/{} → {one}", first.order_id);
-        let mine: Vec<Order> = http.get(format!("{base}/users/alice/orders")).send().await?.json().await?;
+        let mine: Vec<Order> =
+            http.get(format!("{base}/users/alice/orders")).send().await?.json().await?;
         println!("GET /users/alice/orders → {} order(s)", mine.len());
     }
 
@@ -151,9 +160,17 @@ async fn main() -> Result<()> {
     );
 
     // ANCHOR: crash_outbox
-    println!("\nA crash inside the transaction (after the order INSERT, before the outbox INSERT and COMMIT):");
-    let (orders_before, outbox_before) = (repository.count_orders().await?, repository.outbox().await?.len());
-    let new = NewOrder { user_id: "carol".into(), product_id: "CATALOG-001".into(), qty: 1, unit_price: 1500 };
+    println!(
+        "\nA crash inside the transaction (after the order INSERT, before the outbox INSERT and COMMIT):"
+    );
+    let (orders_before, outbox_before) =
+        (repository.count_orders().await?, repository.outbox().await?.len());
+    let new = NewOrder {
+        user_id: "carol".into(),
+        product_id: "CATALOG-001".into(),
+        qty: 1,
+        unit_price: 1500,
+    };
     let error = repository.create(&new, Failpoint::AfterOrderInsert).await.unwrap_err();
     println!("  error: {error}");
     println!(
@@ -164,14 +181,18 @@ async fn main() -> Result<()> {
     // ANCHOR_END: crash_outbox
 
     // ANCHOR: crash_dual_write
-    println!("\nThe dual write instead (commit to MariaDB, then send to {direct_topic} ourselves):");
+    println!(
+        "\nThe dual write instead (commit to MariaDB, then send to {direct_topic} ourselves):"
+    );
     create_topic(&env, &direct_topic).await?;
-    let producer: FutureProducer = kafka::producer_config(&env).create().context("creating a producer")?;
+    let producer: FutureProducer =
+        kafka::producer_config(&env).create().context("creating a producer")?;
     let direct_reader = subscribe(&env, &direct_topic, &names::unique("ch11-direct"))?;
     let before = repository.count_orders().await?;
     let ok = repository.create_then_publish(&new, &producer, &direct_topic, false).await?;
     println!("  order {} committed and sent", ok.order_id);
-    let error = repository.create_then_publish(&new, &producer, &direct_topic, true).await.unwrap_err();
+    let error =
+        repository.create_then_publish(&new, &producer, &direct_topic, true).await.unwrap_err();
     println!("  {error}");
     let sent = next_records(&direct_reader, 1, Duration::from_secs(30)).await?;
     let lost = next_records(&direct_reader, 1, Duration::from_secs(3)).await.is_err();
@@ -205,7 +226,9 @@ async fn main() -> Result<()> {
         );
     } else {
         drop(cleanup);
-        println!("\nDeleted connector {connector}, dropped the instance's tables, deleted topics {prefix}*");
+        println!(
+            "\nDeleted connector {connector}, dropped the instance's tables, deleted topics {prefix}*"
+        );
     }
     Ok(())
 }
@@ -213,7 +236,9 @@ async fn main() -> Result<()> {
 async fn create_topic(env: &Env, topic: &str) -> Result<()> {
     let admin = kafka::admin(env)?;
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-    let results = admin.create_topics(&[NewTopic::new(topic, 3, TopicReplication::Fixed(1))], &options).await?;
+    let results = admin
+        .create_topics(&[NewTopic::new(topic, 3, TopicReplication::Fixed(1))], &options)
+        .await?;
     for result in results {
         result.map_err(|(name, code)| anyhow::anyhow!("creating topic {name}: {code}"))?;
     }

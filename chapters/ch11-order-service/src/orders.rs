@@ -49,7 +49,14 @@ pub fn new_id() -> String {
     let hex = format!("{a:016x}{b:016x}");
     // Version 4 and the RFC 4122 variant, so the id looks like what every UUID library makes.
     let variant = ["8", "9", "a", "b"][(b >> 62) as usize];
-    format!("{}-{}-4{}-{variant}{}-{}", &hex[0..8], &hex[8..12], &hex[13..16], &hex[17..20], &hex[20..32])
+    format!(
+        "{}-{}-4{}-{variant}{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[13..16],
+        &hex[17..20],
+        &hex[20..32]
+    )
 }
 
 // ANCHOR: repository
@@ -70,14 +77,21 @@ pub enum Failpoint {
 
 impl OrderRepository {
     /// Stores the order **and** its `OrderCreated` event in one transaction: both rows or neither.
-    pub async fn create(&self, new: &NewOrder, failpoint: Failpoint) -> Result<(Order, OutboxEvent)> {
+    pub async fn create(
+        &self,
+        new: &NewOrder,
+        failpoint: Failpoint,
+    ) -> Result<(Order, OutboxEvent)> {
         validate(new)?;
         let mut tx = self.pool.begin().await.context("starting a transaction")?;
         let order = insert_order(&mut tx, &self.tables, new).await?;
         if failpoint == Failpoint::AfterOrderInsert {
             // No COMMIT: MariaDB undoes the INSERT, as it does when a crashed service's connection drops.
             tx.rollback().await.context("rolling back")?;
-            bail!("failpoint: crashed after inserting order {} (nothing was committed)", order.order_id);
+            bail!(
+                "failpoint: crashed after inserting order {} (nothing was committed)",
+                order.order_id
+            );
         }
         let event = order_created(&order)?;
         insert_outbox(&mut tx, &self.tables, &event).await?;
@@ -134,7 +148,9 @@ impl OrderRepository {
             .send(record, Duration::from_secs(10))
             .await
             .map_err(|(e, _)| e)
-            .with_context(|| format!("order {} is committed but its event was not sent", order.order_id))?;
+            .with_context(|| {
+                format!("order {} is committed but its event was not sent", order.order_id)
+            })?;
         Ok(order)
     }
     // ANCHOR_END: dual_write
@@ -146,14 +162,20 @@ impl OrderRepository {
 
     pub async fn count_orders(&self) -> Result<i64> {
         let sql = format!("SELECT COUNT(*) FROM {}", self.tables.orders);
-        let (n,): (i64,) = sqlx::query_as(AssertSqlSafe(sql)).fetch_one(&self.pool).await.context("counting orders")?;
+        let (n,): (i64,) = sqlx::query_as(AssertSqlSafe(sql))
+            .fetch_one(&self.pool)
+            .await
+            .context("counting orders")?;
         Ok(n)
     }
 }
 
 fn validate(new: &NewOrder) -> Result<()> {
     ensure!(!new.user_id.is_empty() && new.user_id.len() <= 64, "user_id must be 1-64 characters");
-    ensure!(!new.product_id.is_empty() && new.product_id.len() <= 64, "product_id must be 1-64 characters");
+    ensure!(
+        !new.product_id.is_empty() && new.product_id.len() <= 64,
+        "product_id must be 1-64 characters"
+    );
     ensure!(new.qty > 0, "qty must be positive");
     ensure!(new.unit_price >= 0, "unit_price must not be negative");
     Ok(())
@@ -161,7 +183,11 @@ fn validate(new: &NewOrder) -> Result<()> {
 
 // ANCHOR: insert_order
 /// Inserts the order on `conn` (a transaction) and reads it back as stored.
-pub async fn insert_order(conn: &mut MySqlConnection, tables: &Tables, new: &NewOrder) -> Result<Order> {
+pub async fn insert_order(
+    conn: &mut MySqlConnection,
+    tables: &Tables,
+    new: &NewOrder,
+) -> Result<Order> {
     let order_id = new_id();
     let sql = format!(
         "INSERT INTO {} (order_id, user_id, product_id, qty, unit_price, total_price, created_at)
@@ -179,7 +205,11 @@ pub async fn insert_order(conn: &mut MySqlConnection, tables: &Tables, new: &New
         .await
         .context("inserting the order")?;
     let sql = format!("SELECT {ORDER_COLUMNS} FROM {} WHERE order_id = ?", tables.orders);
-    sqlx::query_as(AssertSqlSafe(sql)).bind(&order_id).fetch_one(&mut *conn).await.context("reading the order back")
+    sqlx::query_as(AssertSqlSafe(sql))
+        .bind(&order_id)
+        .fetch_one(&mut *conn)
+        .await
+        .context("reading the order back")
 }
 
 // ANCHOR_END: insert_order

@@ -43,7 +43,11 @@ pub fn order_created(order: &Order) -> Result<OutboxEvent> {
 
 // ANCHOR: insert_outbox
 /// Inserts one event into the outbox on `conn` (the same transaction as the change it announces).
-pub async fn insert_outbox(conn: &mut MySqlConnection, tables: &Tables, event: &OutboxEvent) -> Result<()> {
+pub async fn insert_outbox(
+    conn: &mut MySqlConnection,
+    tables: &Tables,
+    event: &OutboxEvent,
+) -> Result<()> {
     let sql = format!(
         "INSERT INTO {} (id, aggregatetype, aggregateid, type, payload, created_at)
          VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(6))",
@@ -64,8 +68,10 @@ pub async fn insert_outbox(conn: &mut MySqlConnection, tables: &Tables, event: &
 
 /// Every outbox row of `tables`, oldest first.
 pub async fn read_outbox(pool: &MySqlPool, tables: &Tables) -> Result<Vec<OutboxEvent>> {
-    let sql =
-        format!("SELECT id, aggregatetype, aggregateid, type, payload FROM {} ORDER BY created_at, id", tables.outbox);
+    let sql = format!(
+        "SELECT id, aggregatetype, aggregateid, type, payload FROM {} ORDER BY created_at, id",
+        tables.outbox
+    );
     let rows: Vec<(String, String, String, String, String)> =
         sqlx::query_as(AssertSqlSafe(sql)).fetch_all(pool).await.context("reading the outbox")?;
     rows.into_iter()
@@ -75,7 +81,8 @@ pub async fn read_outbox(pool: &MySqlPool, tables: &Tables) -> Result<Vec<Outbox
                 aggregate_type,
                 aggregate_id,
                 event_type,
-                payload: serde_json::from_str(&payload).context("an outbox payload that is not JSON")?,
+                payload: serde_json::from_str(&payload)
+                    .context("an outbox payload that is not JSON")?,
             })
         })
         .collect()

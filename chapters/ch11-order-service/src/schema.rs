@@ -24,7 +24,10 @@ impl Tables {
         let valid = !instance.is_empty()
             && instance.len() <= 40
             && instance.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        ensure!(valid, "instance name {instance:?}: use 1-40 of a-z, 0-9 and _ (it prefixes table names)");
+        ensure!(
+            valid,
+            "instance name {instance:?}: use 1-40 of a-z, 0-9 and _ (it prefixes table names)"
+        );
         Ok(Tables {
             orders: format!("{instance}_orders"),
             outbox: format!("{instance}_outbox"),
@@ -59,7 +62,10 @@ pub fn migrator(tables: &Tables) -> Migrator {
 pub async fn migrate(pool: &MySqlPool, tables: &Tables) -> Result<Vec<(i64, String)>> {
     let migrator = migrator(tables);
     let before = applied_versions(pool, tables).await?;
-    migrator.run(pool).await.with_context(|| format!("migrating the tables of {}", tables.orders))?;
+    migrator
+        .run(pool)
+        .await
+        .with_context(|| format!("migrating the tables of {}", tables.orders))?;
     Ok(migrator
         .iter()
         .filter(|m| !before.contains(&m.version))
@@ -80,8 +86,10 @@ async fn applied_versions(pool: &MySqlPool, tables: &Tables) -> Result<Vec<i64>>
         return Ok(Vec::new());
     }
     let sql = format!("SELECT version FROM {} WHERE success", tables.migrations);
-    let rows: Vec<(i64,)> =
-        sqlx::query_as(AssertSqlSafe(sql)).fetch_all(pool).await.context("reading applied migrations")?;
+    let rows: Vec<(i64,)> = sqlx::query_as(AssertSqlSafe(sql))
+        .fetch_all(pool)
+        .await
+        .context("reading applied migrations")?;
     Ok(rows.into_iter().map(|(v,)| v).collect())
 }
 

@@ -4,7 +4,10 @@ use std::process::Command;
 
 #[test]
 fn the_example_runs_the_outbox_and_the_dual_write() {
-    let output = Command::new(env!("CARGO_BIN_EXE_ch11-order-service")).args(["--orders", "2"]).output().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_ch11-order-service"))
+        .args(["--orders", "2"])
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "the example failed:\n{stdout}\n{stderr}");

@@ -3,7 +3,10 @@
 // The exercises under test: your file, or with `--features solutions` the reference solutions,
 // or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
 #[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
-#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(
+    all(feature = "solutions", not(feature = "mistakes")),
+    path = "../solutions/exercises.rs"
+)]
 #[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
 mod exercises;
 
@@ -11,8 +14,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use ch11_order_service::{
-    Cleanup, Failpoint, NewOrder, ORDER_AGGREGATE, Order, OrderRepository, OutboxEvent, Tables, insert_outbox, migrate,
-    new_id, order_topic, outbox_connector_config, outbox_topics, wait_outbox_capturing,
+    Cleanup, Failpoint, NewOrder, ORDER_AGGREGATE, Order, OrderRepository, OutboxEvent, Tables,
+    insert_outbox, migrate, new_id, order_topic, outbox_connector_config, outbox_topics,
+    wait_outbox_capturing,
 };
 use rdkafka::Message;
 use rdkafka::consumer::{Consumer, StreamConsumer};
@@ -45,7 +49,10 @@ async fn status(repo: &OrderRepository, order_id: &str) -> String {
 /// The OrderCancelled events of one order in the outbox.
 async fn cancellations(repo: &OrderRepository, order_id: &str) -> Vec<OutboxEvent> {
     let events = repo.outbox().await.unwrap();
-    events.into_iter().filter(|e| e.event_type == "OrderCancelled" && e.aggregate_id == order_id).collect()
+    events
+        .into_iter()
+        .filter(|e| e.event_type == "OrderCancelled" && e.aggregate_id == order_id)
+        .collect()
 }
 
 /// Runs one DDL statement on a connection of its own; it waits at most 30 s for another session's locks.
@@ -95,7 +102,11 @@ async fn cancel_order() {
     assert!(cancelled, "cancelling a CREATED order must return true");
     assert_eq!(status(&repo, &order.order_id).await, "CANCELLED", "the cancelled order's status");
     let events = cancellations(&repo, &order.order_id).await;
-    assert_eq!(events.len(), 1, "exactly one OrderCancelled event for the cancelled order in the outbox: {events:?}");
+    assert_eq!(
+        events.len(),
+        1,
+        "exactly one OrderCancelled event for the cancelled order in the outbox: {events:?}"
+    );
     let event = &events[0];
     assert_eq!(event.aggregate_type, ORDER_AGGREGATE, "the event's aggregate_type");
     assert_eq!(
@@ -104,9 +115,23 @@ async fn cancel_order() {
         "the payload is the order as it is after the update (status CANCELLED): {}",
         event.payload
     );
-    assert_eq!(event.payload["order_id"], json!(order.order_id), "the payload is the order: {}", event.payload);
-    assert_eq!(event.payload["total_price"], json!(1400), "the payload is the order: {}", event.payload);
-    assert!(event.id.len() == 36 && event.id != created.id, "a fresh UUID as event id, not {:?}", event.id);
+    assert_eq!(
+        event.payload["order_id"],
+        json!(order.order_id),
+        "the payload is the order: {}",
+        event.payload
+    );
+    assert_eq!(
+        event.payload["total_price"],
+        json!(1400),
+        "the payload is the order: {}",
+        event.payload
+    );
+    assert!(
+        event.id.len() == 36 && event.id != created.id,
+        "a fresh UUID as event id, not {:?}",
+        event.id
+    );
     assert_eq!(status(&repo, &other.order_id).await, "CREATED", "only that order is cancelled");
 
     // 2. A retry, and an unknown order: false, and nothing written.
@@ -118,7 +143,11 @@ async fn cancel_order() {
     );
     let unknown = exercises::cancel_order(pool, tables, "no-such-order", false).await.unwrap();
     assert!(!unknown, "cancelling an unknown order must return false");
-    assert_eq!(repo.outbox().await.unwrap().len(), 3, "two OrderCreated and one OrderCancelled in the outbox");
+    assert_eq!(
+        repo.outbox().await.unwrap().len(),
+        3,
+        "two OrderCreated and one OrderCancelled in the outbox"
+    );
 
     // 3. Only a CREATED order can be cancelled: a shipped one has left the warehouse.
     let (shipped, _) = repo.create(&an_order("emil"), Failpoint::None).await.unwrap();
@@ -137,26 +166,38 @@ async fn cancel_order() {
     let (victim, _) = repo.create(&an_order("finn"), Failpoint::None).await.unwrap();
     let id = &victim.order_id;
     let failed = exercises::cancel_order(pool, tables, id, true).await;
-    assert!(failed.is_err(), "with fail_after_update = true, cancel_order must return an error, not {failed:?}");
+    assert!(
+        failed.is_err(),
+        "with fail_after_update = true, cancel_order must return an error, not {failed:?}"
+    );
     assert_left_nothing(&repo, id, "after the failpoint (fail_after_update = true)").await;
 
     let refuse = format!("CHECK (aggregateid <> '{id}' OR type <> 'OrderCancelled')");
     ddl(&env, format!("ALTER TABLE {} ADD CONSTRAINT refuse_event {refuse}", tables.outbox)).await;
     let failed = exercises::cancel_order(pool, tables, id, false).await;
     ddl(&env, format!("ALTER TABLE {} DROP CONSTRAINT refuse_event", tables.outbox)).await;
-    assert!(failed.is_err(), "MariaDB refused the outbox INSERT (the check made it fail), so the cancel must fail");
+    assert!(
+        failed.is_err(),
+        "MariaDB refused the outbox INSERT (the check made it fail), so the cancel must fail"
+    );
     assert_left_nothing(&repo, id, "after MariaDB refused the outbox INSERT").await;
 
     let refuse = format!("CHECK (order_id <> '{id}' OR status = 'CREATED')");
     ddl(&env, format!("ALTER TABLE {} ADD CONSTRAINT refuse_cancel {refuse}", tables.orders)).await;
     let failed = exercises::cancel_order(pool, tables, id, false).await;
     ddl(&env, format!("ALTER TABLE {} DROP CONSTRAINT refuse_cancel", tables.orders)).await;
-    assert!(failed.is_err(), "MariaDB refused the UPDATE (the check made it fail), so the cancel must fail");
+    assert!(
+        failed.is_err(),
+        "MariaDB refused the UPDATE (the check made it fail), so the cancel must fail"
+    );
     assert_left_nothing(&repo, id, "after MariaDB refused the UPDATE").await;
 
     let cancelled = exercises::cancel_order(pool, tables, id, false).await.unwrap();
     let events = cancellations(&repo, id).await.len();
-    assert!(cancelled && events == 1, "after the failures, a real cancel: returned {cancelled}, {events} event(s)");
+    assert!(
+        cancelled && events == 1,
+        "after the failures, a real cancel: returned {cancelled}, {events} event(s)"
+    );
 
     // 5. Many cancels of one order at the same moment, each on its own connection.
     cancel_concurrently(&env, &repo).await;
@@ -168,19 +209,30 @@ async fn cancel_order() {
 async fn cancel_concurrently(env: &Env, repo: &OrderRepository) {
     const RACERS: usize = 8;
     let (contested, _) = repo.create(&an_order("gus"), Failpoint::None).await.unwrap();
-    let racers = MySqlPoolOptions::new().max_connections(RACERS as u32).connect(&env.database_url).await.unwrap();
+    let racers = MySqlPoolOptions::new()
+        .max_connections(RACERS as u32)
+        .connect(&env.database_url)
+        .await
+        .unwrap();
     let mut holder = repo.pool.begin().await.unwrap();
     let lock = format!("SELECT order_id FROM {} WHERE order_id = ? FOR UPDATE", repo.tables.orders);
-    sqlx::query(AssertSqlSafe(lock)).bind(&contested.order_id).fetch_one(&mut *holder).await.unwrap();
+    sqlx::query(AssertSqlSafe(lock))
+        .bind(&contested.order_id)
+        .fetch_one(&mut *holder)
+        .await
+        .unwrap();
     let tasks: Vec<_> = (0..RACERS)
         .map(|_| {
-            let (pool, tables, id) = (racers.clone(), repo.tables.clone(), contested.order_id.clone());
+            let (pool, tables, id) =
+                (racers.clone(), repo.tables.clone(), contested.order_id.clone());
             tokio::spawn(async move { exercises::cancel_order(&pool, &tables, &id, false).await })
         })
         .collect();
     println!("waiting for {RACERS} concurrent cancels of one order to reach its row lock");
     wait::until(
-        &format!("each of {RACERS} concurrent cancels waits for the order's row lock or has returned"),
+        &format!(
+            "each of {RACERS} concurrent cancels waits for the order's row lock or has returned"
+        ),
         Duration::from_secs(30),
         Duration::from_millis(50),
         || async {
@@ -194,7 +246,8 @@ async fn cancel_concurrently(env: &Env, repo: &OrderRepository) {
     let mut results = Vec::new();
     for task in tasks {
         let joined = tokio::time::timeout(Duration::from_secs(60), task).await;
-        let result = joined.expect("a concurrent cancel did not return within 60 s of the lock's release");
+        let result =
+            joined.expect("a concurrent cancel did not return within 60 s of the lock's release");
         results.push(result.expect("a concurrent cancel panicked").map_err(|e| format!("{e:#}")));
     }
     racers.close().await;
@@ -221,7 +274,9 @@ struct Raw {
 
 fn raw(message: &rdkafka::message::BorrowedMessage<'_>) -> Raw {
     let header = |name: &str| {
-        message.headers().and_then(|h| h.iter().find(|h| h.key == name).and_then(|h| h.value.map(<[u8]>::to_vec)))
+        message.headers().and_then(|h| {
+            h.iter().find(|h| h.key == name).and_then(|h| h.value.map(<[u8]>::to_vec))
+        })
     };
     Raw {
         partition: message.partition(),
@@ -238,7 +293,11 @@ fn text(bytes: &Option<Vec<u8>>) -> String {
 }
 
 /// Reads the next `count` records of the consumer's topic, or fails after `timeout` saying how many arrived.
-async fn read_raw(consumer: &StreamConsumer, count: usize, timeout: Duration) -> Result<Vec<Raw>, String> {
+async fn read_raw(
+    consumer: &StreamConsumer,
+    count: usize,
+    timeout: Duration,
+) -> Result<Vec<Raw>, String> {
     let deadline = tokio::time::Instant::now() + timeout;
     let mut records = Vec::new();
     while records.len() < count {
@@ -248,7 +307,13 @@ async fn read_raw(consumer: &StreamConsumer, count: usize, timeout: Duration) ->
             ))) => continue,
             Ok(Err(e)) => return Err(format!("reading the topic: {e}")),
             Ok(Ok(message)) => records.push(raw(&message)),
-            Err(_) => return Err(format!("only {} of {count} records within {} s", records.len(), timeout.as_secs())),
+            Err(_) => {
+                return Err(format!(
+                    "only {} of {count} records within {} s",
+                    records.len(),
+                    timeout.as_secs()
+                ));
+            }
         }
     }
     Ok(records)
@@ -256,16 +321,25 @@ async fn read_raw(consumer: &StreamConsumer, count: usize, timeout: Duration) ->
 
 /// Says how a value differs from the router's, in the words of the usual mistakes.
 fn explain_value(event: &OutboxEvent, mine: &Option<Vec<u8>>, router: &Option<Vec<u8>>) -> String {
-    let parsed = |bytes: &Option<Vec<u8>>| bytes.as_deref().and_then(|b| serde_json::from_slice::<Value>(b).ok());
+    let parsed = |bytes: &Option<Vec<u8>>| {
+        bytes.as_deref().and_then(|b| serde_json::from_slice::<Value>(b).ok())
+    };
     let what = match (parsed(mine), parsed(router)) {
-        (Some(m), Some(r)) if m == r["payload"] => "yours is the bare payload; the router's JsonConverter \
+        (Some(m), Some(r)) if m == r["payload"] => {
+            "yours is the bare payload; the router's JsonConverter \
             (schemas.enable=true) wraps it in an envelope with the schema it inferred"
-            .to_string(),
-        (Some(m), Some(r)) if m == r => "same JSON, different bytes: a consumer that compares, hashes or \
+                .to_string()
+        }
+        (Some(m), Some(r)) if m == r => {
+            "same JSON, different bytes: a consumer that compares, hashes or \
             deduplicates the bytes sees two different values. Compare the order of the keys"
-            .to_string(),
+                .to_string()
+        }
         (Some(m), Some(r)) if m.get("payload") == r.get("payload") => {
-            format!("the schema differs from the one the router inferred: {}", schema_difference(&m, &r))
+            format!(
+                "the schema differs from the one the router inferred: {}",
+                schema_difference(&m, &r)
+            )
         }
         _ => "the value differs".to_string(),
     };
@@ -284,7 +358,10 @@ fn schema_difference(mine: &Value, router: &Value) -> String {
         let name = &theirs["field"];
         match fields(mine).into_iter().find(|f| f["field"] == *name) {
             Some(ours) if ours["type"] != theirs["type"] => {
-                return format!("field {name}: yours {}, the router's {}", ours["type"], theirs["type"]);
+                return format!(
+                    "field {name}: yours {}, the router's {}",
+                    ours["type"], theirs["type"]
+                );
             }
             None => return format!("field {name} is missing from yours"),
             _ => {}
@@ -312,7 +389,9 @@ async fn publish_events() {
     let client = ConnectClient::new(&env).unwrap();
     let config = outbox_connector_config(&env, &prefix, &[&repo.tables.outbox]).unwrap();
     client.put_connector(&connector, &config).await.unwrap();
-    wait_outbox_capturing(&env, &connector, &prefix, &repo.tables.outbox, Duration::from_secs(60)).await.unwrap();
+    wait_outbox_capturing(&env, &connector, &prefix, &repo.tables.outbox, Duration::from_secs(60))
+        .await
+        .unwrap();
 
     // Twelve orders (the first one too expensive for 32 bits), four events each, interleaved as in a busy
     // service. The router publishes every one of them.
@@ -320,13 +399,20 @@ async fn publish_events() {
     let mut events: Vec<OutboxEvent> = Vec::new();
     for i in 0..ORDERS {
         let unit_price = if i == 0 { 1_500_000_000 } else { 700 + i as i64 };
-        let new = NewOrder { user_id: format!("user-{i}"), product_id: "CATALOG-002".into(), qty: 2, unit_price };
+        let new = NewOrder {
+            user_id: format!("user-{i}"),
+            product_id: "CATALOG-002".into(),
+            qty: 2,
+            unit_price,
+        };
         let (order, created) = repo.create(&new, Failpoint::None).await.unwrap();
         orders.push(order);
         events.push(created);
     }
     let mut conn = repo.pool.acquire().await.unwrap();
-    for (event_type, status) in [("OrderPaid", "PAID"), ("OrderShipped", "SHIPPED"), ("OrderDelivered", "DELIVERED")] {
+    for (event_type, status) in
+        [("OrderPaid", "PAID"), ("OrderShipped", "SHIPPED"), ("OrderDelivered", "DELIVERED")]
+    {
         for order in &orders {
             let mut payload = serde_json::to_value(order).unwrap();
             payload["status"] = json!(status);
@@ -343,20 +429,27 @@ async fn publish_events() {
     }
     drop(conn);
 
-    let reader: StreamConsumer = kafka::consumer_config(&env, &names::unique("ch11-ex-reader")).create().unwrap();
+    let reader: StreamConsumer =
+        kafka::consumer_config(&env, &names::unique("ch11-ex-reader")).create().unwrap();
     reader.subscribe(&[&topic]).unwrap();
     println!("waiting for the router's {} records on {topic}", events.len());
     let routed = read_raw(&reader, events.len(), Duration::from_secs(60)).await;
     let routed = routed.unwrap_or_else(|e| panic!("the router's records (not your code yet): {e}"));
-    let by_id: HashMap<Vec<u8>, Raw> = routed.into_iter().filter_map(|r| Some((r.id.clone()?, r))).collect();
+    let by_id: HashMap<Vec<u8>, Raw> =
+        routed.into_iter().filter_map(|r| Some((r.id.clone()?, r))).collect();
 
     // The same events, published by you into the same topic.
     let positions = exercises::publish_events(&env, &topic, &events).await.unwrap();
-    assert_eq!(positions.len(), events.len(), "publish_events must return one (partition, offset) per event");
+    assert_eq!(
+        positions.len(),
+        events.len(),
+        "publish_events must return one (partition, offset) per event"
+    );
     println!("waiting for the {} records of publish_events on {topic}", events.len());
     let yours = read_raw(&reader, events.len(), Duration::from_secs(60)).await;
     let yours = yours.unwrap_or_else(|e| panic!("the records of publish_events on {topic}: {e}"));
-    let at: HashMap<(i32, i64), Raw> = yours.into_iter().map(|r| ((r.partition, r.offset), r)).collect();
+    let at: HashMap<(i32, i64), Raw> =
+        yours.into_iter().map(|r| ((r.partition, r.offset), r)).collect();
 
     let mut misplaced = Vec::new();
     for (event, &(partition, offset)) in events.iter().zip(&positions) {
@@ -368,7 +461,8 @@ async fn publish_events() {
                 event.id
             )
         });
-        for (name, ours, theirs) in [("id", &mine.id, &router.id), ("eventType", &mine.event_type, &router.event_type)]
+        for (name, ours, theirs) in
+            [("id", &mine.id, &router.id), ("eventType", &mine.event_type, &router.event_type)]
         {
             assert!(
                 ours == theirs,
@@ -390,8 +484,10 @@ async fn publish_events() {
         );
         assert!(mine.value == router.value, "{}", explain_value(event, &mine.value, &router.value));
         if mine.partition != router.partition {
-            misplaced
-                .push(format!("order {}: router {}, yours {}", event.aggregate_id, router.partition, mine.partition));
+            misplaced.push(format!(
+                "order {}: router {}, yours {}",
+                event.aggregate_id, router.partition, mine.partition
+            ));
         }
     }
     assert!(

@@ -6,7 +6,8 @@
 
 #[path = "../solutions/exercises.rs"]
 mod solution;
-#[allow(unused_imports)] // every exercise is dispatched below; the glob keeps the convention's shape
+#[allow(unused_imports)]
+// every exercise is dispatched below; the glob keeps the convention's shape
 pub use solution::*;
 
 use anyhow::{Context, Result};
@@ -17,13 +18,21 @@ use workbook_support::{Env, mistakes};
 
 use ch12_data_sync::{CatalogTables, merge, remember_event, shared_table_sink_config};
 
-pub async fn apply_event(pool: &MySqlPool, tables: &CatalogTables, record: &EventRecord) -> Result<bool> {
+pub async fn apply_event(
+    pool: &MySqlPool,
+    tables: &CatalogTables,
+    record: &EventRecord,
+) -> Result<bool> {
     match mistakes::chosen().as_deref() {
         None => solution::apply_event(pool, tables, record).await,
         Some("no_dedup") => no_dedup(pool, tables, record).await,
         Some("dedup_by_order_id") => dedup_by_order_id(pool, tables, record).await,
-        Some("stock_then_mark_separately") => stock_then_mark_separately(pool, tables, record).await,
-        Some("mark_then_stock_separately") => mark_then_stock_separately(pool, tables, record).await,
+        Some("stock_then_mark_separately") => {
+            stock_then_mark_separately(pool, tables, record).await
+        }
+        Some("mark_then_stock_separately") => {
+            mark_then_stock_separately(pool, tables, record).await
+        }
         Some("swallows_errors") => swallows_errors(pool, tables, record).await,
         Some(other) => mistakes::unknown("apply_event", other),
     }
@@ -54,7 +63,12 @@ fn change(record: &EventRecord) -> Result<Option<(String, i64)>> {
     Ok(Some((product, sign * qty)))
 }
 
-async fn update_stock(conn: &mut MySqlConnection, tables: &CatalogTables, product: &str, delta: i64) -> Result<()> {
+async fn update_stock(
+    conn: &mut MySqlConnection,
+    tables: &CatalogTables,
+    product: &str,
+    delta: i64,
+) -> Result<()> {
     let sql = format!("UPDATE {} SET stock = stock + ? WHERE product_id = ?", tables.stock);
     sqlx::query(AssertSqlSafe(sql)).bind(delta).bind(product).execute(conn).await?;
     Ok(())
@@ -73,7 +87,11 @@ async fn no_dedup(pool: &MySqlPool, tables: &CatalogTables, record: &EventRecord
 
 /// Mistake: deduplicates on the order id (the record key). An order's OrderCancelled shares the order id with
 /// its OrderCreated, so the cancellation is skipped as a "duplicate" and the stock is never given back.
-async fn dedup_by_order_id(pool: &MySqlPool, tables: &CatalogTables, record: &EventRecord) -> Result<bool> {
+async fn dedup_by_order_id(
+    pool: &MySqlPool,
+    tables: &CatalogTables,
+    record: &EventRecord,
+) -> Result<bool> {
     let Some((product, delta)) = change(record)? else { return Ok(false) };
     let mut tx = pool.begin().await?;
     // The order id in the event-id column: "have I seen this order?"
@@ -89,7 +107,11 @@ async fn dedup_by_order_id(pool: &MySqlPool, tables: &CatalogTables, record: &Ev
 /// Mistake: checks for the event id, changes the stock, then records the event id, each statement committing on
 /// its own. A crash (here: MariaDB refusing the mark) between the stock change and the mark leaves the stock
 /// changed and the event unmarked, so its redelivery takes the stock a second time.
-async fn stock_then_mark_separately(pool: &MySqlPool, tables: &CatalogTables, record: &EventRecord) -> Result<bool> {
+async fn stock_then_mark_separately(
+    pool: &MySqlPool,
+    tables: &CatalogTables,
+    record: &EventRecord,
+) -> Result<bool> {
     let Some((product, delta)) = change(record)? else { return Ok(false) };
     let id = event_id(record)?;
     let sql = format!("SELECT COUNT(*) FROM {} WHERE event_id = ?", tables.processed);
@@ -105,7 +127,11 @@ async fn stock_then_mark_separately(pool: &MySqlPool, tables: &CatalogTables, re
 /// Mistake: records the event id in a transaction of its own, then changes the stock. A crash between the two
 /// (here: MariaDB refusing the stock change) leaves the event marked as applied without its change: the
 /// redelivery is skipped, and the change is lost for good.
-async fn mark_then_stock_separately(pool: &MySqlPool, tables: &CatalogTables, record: &EventRecord) -> Result<bool> {
+async fn mark_then_stock_separately(
+    pool: &MySqlPool,
+    tables: &CatalogTables,
+    record: &EventRecord,
+) -> Result<bool> {
     let Some((product, delta)) = change(record)? else { return Ok(false) };
     let mut tx = pool.begin().await?;
     let first = remember_event(&mut tx, tables, event_id(record)?, &record.key).await?;
@@ -119,7 +145,11 @@ async fn mark_then_stock_separately(pool: &MySqlPool, tables: &CatalogTables, re
 
 /// Mistake: the reference solution, but a database error becomes `Ok(false)` ("nothing changed"). The consumer
 /// then stores the offset as for a duplicate, and the event is never delivered again: lost.
-async fn swallows_errors(pool: &MySqlPool, tables: &CatalogTables, record: &EventRecord) -> Result<bool> {
+async fn swallows_errors(
+    pool: &MySqlPool,
+    tables: &CatalogTables,
+    record: &EventRecord,
+) -> Result<bool> {
     match solution::apply_event(pool, tables, record).await {
         Ok(changed) => Ok(changed),
         Err(e) => {
@@ -149,7 +179,8 @@ fn lets_sink_add_columns(env: &Env, topic: &str, table: &str) -> Result<Value> {
 /// until a newer order service adds a field (`coupon`): the sink then fails on it.
 fn excludes_todays_fields(env: &Env, topic: &str, table: &str) -> Result<Value> {
     let mut config = shared_table_sink_config(env, topic, table)?;
-    let excluded = ["created_at", "product_id", "qty", "unit_price", "user_id"].map(|f| format!("{topic}:{f}"));
+    let excluded = ["created_at", "product_id", "qty", "unit_price", "user_id"]
+        .map(|f| format!("{topic}:{f}"));
     merge(&mut config, &json!({"field.exclude.list": excluded.join(",")}));
     Ok(config)
 }

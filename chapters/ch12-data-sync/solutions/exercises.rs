@@ -9,7 +9,11 @@ use workbook_support::Env;
 use ch12_data_sync::{CatalogTables, JDBC_SINK, jdbc_connection, merge, remember_event};
 
 // ANCHOR: apply_event
-pub async fn apply_event(pool: &MySqlPool, tables: &CatalogTables, record: &EventRecord) -> Result<bool> {
+pub async fn apply_event(
+    pool: &MySqlPool,
+    tables: &CatalogTables,
+    record: &EventRecord,
+) -> Result<bool> {
     let sign = match record.event_type.as_deref() {
         Some("OrderCreated") => -1,
         Some("OrderCancelled") => 1,
@@ -38,7 +42,8 @@ pub fn orders_sink_config(env: &Env, topic: &str, table: &str) -> Result<Value> 
     let mut config = jdbc_connection(env)?;
     // The fields to write, as `<topic>:<field>`: exactly the table's columns. Every other field, today's and any
     // a newer producer adds, is dropped before the sink compares the record with the table.
-    let columns = ["order_id", "status", "total_price"].map(|field| format!("{topic}:{field}")).join(",");
+    let columns =
+        ["order_id", "status", "total_price"].map(|field| format!("{topic}:{field}")).join(",");
     merge(
         &mut config,
         &json!({

@@ -26,7 +26,10 @@ pub struct CatalogTables {
 
 impl CatalogTables {
     pub fn with_prefix(prefix: &str) -> CatalogTables {
-        CatalogTables { stock: format!("{prefix}_stock"), processed: format!("{prefix}_processed_events") }
+        CatalogTables {
+            stock: format!("{prefix}_stock"),
+            processed: format!("{prefix}_processed_events"),
+        }
     }
 
     pub async fn create(&self, pool: &MySqlPool) -> Result<()> {
@@ -55,7 +58,11 @@ impl CatalogTables {
 /// Applies one `OrderCreated` event to the read model, exactly once per event id: the event id is recorded in
 /// the same transaction as the stock change, so a redelivered event finds it and changes nothing.
 /// Returns whether the stock changed.
-pub async fn apply_order_created(pool: &MySqlPool, tables: &CatalogTables, record: &EventRecord) -> Result<bool> {
+pub async fn apply_order_created(
+    pool: &MySqlPool,
+    tables: &CatalogTables,
+    record: &EventRecord,
+) -> Result<bool> {
     if record.event_type.as_deref() != Some("OrderCreated") {
         return Ok(false);
     }
@@ -84,7 +91,8 @@ pub async fn remember_event(
         "INSERT IGNORE INTO {} (event_id, order_id, applied_at) VALUES (?, ?, UTC_TIMESTAMP(6))",
         tables.processed
     );
-    let inserted = sqlx::query(AssertSqlSafe(sql)).bind(event_id).bind(order_id).execute(&mut *conn).await?;
+    let inserted =
+        sqlx::query(AssertSqlSafe(sql)).bind(event_id).bind(order_id).execute(&mut *conn).await?;
     Ok(inserted.rows_affected() == 1)
 }
 // ANCHOR_END: apply
@@ -138,7 +146,9 @@ pub async fn run_catalog(
         consumer.store_offset(message.topic(), message.partition(), message.offset())?;
     }
     // Commit what was stored before leaving the group, so a restart resumes right after the last applied event.
-    consumer.commit_consumer_state(rdkafka::consumer::CommitMode::Sync).or_else(ignore_no_offset)?;
+    consumer
+        .commit_consumer_state(rdkafka::consumer::CommitMode::Sync)
+        .or_else(ignore_no_offset)?;
     Ok(())
 }
 // ANCHOR_END: catalog

@@ -23,7 +23,11 @@ use ch12_data_sync::CatalogTables;
 /// event, delivered again, is applied exactly once.
 ///
 /// Return `Ok(true)` when the stock changed, `Ok(false)` otherwise.
-pub async fn apply_event(pool: &MySqlPool, tables: &CatalogTables, record: &EventRecord) -> Result<bool> {
+pub async fn apply_event(
+    pool: &MySqlPool,
+    tables: &CatalogTables,
+    record: &EventRecord,
+) -> Result<bool> {
     todo!("apply OrderCreated and OrderCancelled once per event id")
 }
 // ANCHOR_END: apply_event
@@ -48,6 +52,8 @@ pub async fn apply_event(pool: &MySqlPool, tables: &CatalogTables, record: &Even
 /// order as JSON with an embedded schema (`{"schema": ..., "payload": {...}}`). Connect with
 /// `ch12_data_sync::jdbc_connection(env)` (MariaDB as the Connect worker reaches it).
 pub fn orders_sink_config(env: &Env, topic: &str, table: &str) -> Result<Value> {
-    todo!("a JDBC sink that upserts order_id, status and total_price into mydb.<table>, and nothing else")
+    todo!(
+        "a JDBC sink that upserts order_id, status and total_price into mydb.<table>, and nothing else"
+    )
 }
 // ANCHOR_END: orders_sink_config

@@ -18,8 +18,12 @@ use workbook_support::{Env, kafka};
 pub mod catalog;
 pub mod shared_table;
 
-pub use catalog::{Catalog, CatalogStats, CatalogTables, apply_order_created, remember_event, run_catalog, stock};
-pub use shared_table::{JDBC_SINK, create_shared_orders_table, jdbc_connection, merge, shared_table_sink_config};
+pub use catalog::{
+    Catalog, CatalogStats, CatalogTables, apply_order_created, remember_event, run_catalog, stock,
+};
+pub use shared_table::{
+    JDBC_SINK, create_shared_orders_table, jdbc_connection, merge, shared_table_sink_config,
+};
 
 /// The products the catalog sells, and the stock each starts with.
 pub const PRODUCTS: [&str; 3] = ["CATALOG-001", "CATALOG-002", "CATALOG-003"];
@@ -27,8 +31,10 @@ pub const INITIAL_STOCK: i64 = 1000;
 
 pub async fn count(pool: &MySqlPool, table: &str) -> Result<i64> {
     let sql = format!("SELECT COUNT(*) FROM {table}");
-    let (n,): (i64,) =
-        sqlx::query_as(AssertSqlSafe(sql)).fetch_one(pool).await.with_context(|| format!("counting {table}"))?;
+    let (n,): (i64,) = sqlx::query_as(AssertSqlSafe(sql))
+        .fetch_one(pool)
+        .await
+        .with_context(|| format!("counting {table}"))?;
     Ok(n)
 }
 

@@ -8,19 +8,21 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use ch11_order_service::http::serve;
 use ch11_order_service::{
-    Cleanup, NewOrder, Order, OrderRepository, Tables, migrate, order_topic, outbox_connector_config, outbox_topics,
-    wait_outbox_capturing,
+    Cleanup, NewOrder, Order, OrderRepository, Tables, migrate, order_topic,
+    outbox_connector_config, outbox_topics, wait_outbox_capturing,
 };
 use ch12_data_sync::{
-    Catalog, CatalogStats, CatalogTables, INITIAL_STOCK, PRODUCTS, count, create_shared_orders_table, group_position,
-    shared_table_sink_config, stock,
+    Catalog, CatalogStats, CatalogTables, INITIAL_STOCK, PRODUCTS, count,
+    create_shared_orders_table, group_position, shared_table_sink_config, stock,
 };
 use clap::Parser;
 use workbook_support::connect::{ConnectClient, wait_sink_assigned};
 use workbook_support::{Env, db, kafka, names, wait};
 
 #[derive(Parser, Debug)]
-#[command(about = "Two order-service instances publish to one topic; a JDBC sink and a catalog consumer converge")]
+#[command(
+    about = "Two order-service instances publish to one topic; a JDBC sink and a catalog consumer converge"
+)]
 struct Args {
     /// Orders to place (spread over the two instances) before the catalog outage.
     #[arg(short = 'n', long, default_value_t = 20)]
@@ -143,21 +145,34 @@ async fn main() -> Result<()> {
     consumer.stop().await?;
     let applied_before = demo.stats.applied.load(Ordering::Relaxed);
     placed.extend(demo.place(args.late_orders, args.orders).await?);
-    let sink_rows = wait::until("the sink has every order", demo.deadline, Duration::from_millis(100), || async {
-        let rows = count(&demo.pool, &demo.shared).await?;
-        Ok((rows == placed.len() as i64).then_some(rows))
-    })
+    let sink_rows = wait::until(
+        "the sink has every order",
+        demo.deadline,
+        Duration::from_millis(100),
+        || async {
+            let rows = count(&demo.pool, &demo.shared).await?;
+            Ok((rows == placed.len() as i64).then_some(rows))
+        },
+    )
     .await?;
     let probe = demo.env.clone();
     let (group, topic) = (demo.group.clone(), demo.topic.clone());
-    let (committed, end) = tokio::task::spawn_blocking(move || group_position(&probe, &group, &topic)).await??;
+    let (committed, end) =
+        tokio::task::spawn_blocking(move || group_position(&probe, &group, &topic)).await??;
     println!(
         "   sink table: {sink_rows} rows; catalog: down, committed offsets {committed} of {end} (lag {})",
         end - committed
     );
     println!("   restarting the catalog consumer in the same group");
     let restarted = Instant::now();
-    let consumer = Catalog::start(&demo.env, &demo.pool, &demo.catalog, &demo.topic, &demo.group, demo.stats.clone());
+    let consumer = Catalog::start(
+        &demo.env,
+        &demo.pool,
+        &demo.catalog,
+        &demo.topic,
+        &demo.group,
+        demo.stats.clone(),
+    );
     let caught_up = demo.converge(&placed).await?;
     println!(
         "   caught up {} ms after the restart: applied {} more events, nothing lost",
@@ -168,17 +183,32 @@ async fn main() -> Result<()> {
     // ANCHOR_END: outage
 
     // ANCHOR: replay
-    println!("\n3. Replay: a second catalog consumer in a NEW group reads the whole topic into the same read model");
+    println!(
+        "\n3. Replay: a second catalog consumer in a NEW group reads the whole topic into the same read model"
+    );
     consumer.stop().await?;
     let before = stock(&demo.pool, &demo.catalog).await?;
     let replay_stats = Arc::new(CatalogStats::default());
     let replay_group = format!("{}-replay", demo.group);
-    let replay = Catalog::start(&demo.env, &demo.pool, &demo.catalog, &demo.topic, &replay_group, replay_stats.clone());
-    wait::until("the replay has read every event", demo.deadline, Duration::from_millis(100), || async {
-        Ok((replay_stats.skipped.load(Ordering::Relaxed) + replay_stats.applied.load(Ordering::Relaxed)
-            >= placed.len() as u64)
-            .then_some(()))
-    })
+    let replay = Catalog::start(
+        &demo.env,
+        &demo.pool,
+        &demo.catalog,
+        &demo.topic,
+        &replay_group,
+        replay_stats.clone(),
+    );
+    wait::until(
+        "the replay has read every event",
+        demo.deadline,
+        Duration::from_millis(100),
+        || async {
+            Ok((replay_stats.skipped.load(Ordering::Relaxed)
+                + replay_stats.applied.load(Ordering::Relaxed)
+                >= placed.len() as u64)
+                .then_some(()))
+        },
+    )
     .await?;
     replay.stop().await?;
     let after = stock(&demo.pool, &demo.catalog).await?;
@@ -196,7 +226,9 @@ async fn main() -> Result<()> {
         println!("\nKept connectors {source} and {sink}, tables {run}_*, topics {prefix}*");
     } else {
         drop(cleanup);
-        println!("\nDeleted connectors {source} and {sink}, dropped tables {run}_*, deleted topics {prefix}*");
+        println!(
+            "\nDeleted connectors {source} and {sink}, dropped tables {run}_*, deleted topics {prefix}*"
+        );
     }
     Ok(())
 }
@@ -213,7 +245,13 @@ impl Demo {
                 qty: (i % 4 + 1) as i32,
                 unit_price: 1200,
             };
-            let response = self.http.post(format!("{base}/orders")).json(&new).send().await.context("POST /orders")?;
+            let response = self
+                .http
+                .post(format!("{base}/orders"))
+                .json(&new)
+                .send()
+                .await
+                .context("POST /orders")?;
             if !response.status().is_success() {
                 bail!("POST {base}/orders answered {}", response.status());
             }
@@ -225,11 +263,16 @@ impl Demo {
     /// Polls until the shared table holds every placed order and the stock reflects every one of them.
     async fn converge(&self, placed: &[Order]) -> Result<Instant> {
         let expected = expected_stock(placed);
-        wait::until("the sink table and the read model converge", self.deadline, Duration::from_millis(50), || async {
-            let rows = count(&self.pool, &self.shared).await?;
-            let stock = stock(&self.pool, &self.catalog).await?;
-            Ok((rows == placed.len() as i64 && stock == expected).then_some(()))
-        })
+        wait::until(
+            "the sink table and the read model converge",
+            self.deadline,
+            Duration::from_millis(50),
+            || async {
+                let rows = count(&self.pool, &self.shared).await?;
+                let stock = stock(&self.pool, &self.catalog).await?;
+                Ok((rows == placed.len() as i64 && stock == expected).then_some(()))
+            },
+        )
         .await?;
         Ok(Instant::now())
     }
@@ -245,8 +288,11 @@ impl Demo {
             self.shared,
             count(&self.pool, &self.shared).await?
         );
-        let stock: Vec<String> =
-            stock(&self.pool, &self.catalog).await?.iter().map(|(p, s)| format!("{p}={s}")).collect();
+        let stock: Vec<String> = stock(&self.pool, &self.catalog)
+            .await?
+            .iter()
+            .map(|(p, s)| format!("{p}={s}"))
+            .collect();
         println!("   catalog stock (started at {INITIAL_STOCK} each): {}", stock.join(" "));
         Ok(())
     }
@@ -256,7 +302,8 @@ fn expected_stock(placed: &[Order]) -> Vec<(String, i64)> {
     PRODUCTS
         .iter()
         .map(|p| {
-            let sold: i64 = placed.iter().filter(|o| o.product_id == *p).map(|o| i64::from(o.qty)).sum();
+            let sold: i64 =
+                placed.iter().filter(|o| o.product_id == *p).map(|o| i64::from(o.qty)).sum();
             (p.to_string(), INITIAL_STOCK - sold)
         })
         .collect()

@@ -12,12 +12,17 @@ fn two_instances_converge_survive_an_outage_and_a_replay() {
     assert!(stdout.contains("_orders_all: 8 rows"), "{stdout}");
     assert!(stdout.contains("   converged "), "{stdout}");
     // 2. The catalog was behind by exactly the late orders, and caught up from its committed offsets.
-    assert!(stdout.contains("sink table: 12 rows; catalog: down, committed offsets 8 of 12 (lag 4)"), "{stdout}");
+    assert!(
+        stdout.contains("sink table: 12 rows; catalog: down, committed offsets 8 of 12 (lag 4)"),
+        "{stdout}"
+    );
     assert!(stdout.contains("applied 4 more events, nothing lost"), "{stdout}");
     assert!(stdout.contains("_orders_all: 12 rows"), "{stdout}");
     // 3. Replaying all 12 events changes nothing.
     assert!(
-        stdout.contains("12 events redelivered: applied 0, skipped as already applied 12; stock unchanged"),
+        stdout.contains(
+            "12 events redelivered: applied 0, skipped as already applied 12; stock unchanged"
+        ),
         "{stdout}"
     );
     assert!(stdout.contains("Deleted connectors"), "{stdout}");

@@ -3,7 +3,10 @@
 // The exercises under test: your file, or with `--features solutions` the reference solutions,
 // or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
 #[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
-#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(
+    all(feature = "solutions", not(feature = "mistakes")),
+    path = "../solutions/exercises.rs"
+)]
 #[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
 mod exercises;
 
@@ -56,8 +59,15 @@ async fn apply_event() {
     // 1. An order, created then cancelled, each event delivered twice.
     let order = new_id();
     let created = event("OrderCreated", &order, "CATALOG-001", 3);
-    assert!(exercises::apply_event(&pool, &tables, &created).await.unwrap(), "first OrderCreated: true");
-    assert_eq!(stock_of(&pool, &tables, "CATALOG-001").await, INITIAL_STOCK - 3, "an OrderCreated of 3");
+    assert!(
+        exercises::apply_event(&pool, &tables, &created).await.unwrap(),
+        "first OrderCreated: true"
+    );
+    assert_eq!(
+        stock_of(&pool, &tables, "CATALOG-001").await,
+        INITIAL_STOCK - 3,
+        "an OrderCreated of 3"
+    );
     let again = exercises::apply_event(&pool, &tables, &created).await.unwrap();
     let now = stock_of(&pool, &tables, "CATALOG-001").await;
     assert!(
@@ -85,10 +95,20 @@ async fn apply_event() {
 
     // 2. Other event types change nothing.
     let other = event("OrderCreated", &new_id(), "CATALOG-002", 2);
-    assert!(exercises::apply_event(&pool, &tables, &other).await.unwrap(), "an OrderCreated of another order: true");
+    assert!(
+        exercises::apply_event(&pool, &tables, &other).await.unwrap(),
+        "an OrderCreated of another order: true"
+    );
     let shipped = event("OrderShipped", &new_id(), "CATALOG-002", 2);
-    assert!(!exercises::apply_event(&pool, &tables, &shipped).await.unwrap(), "other event types change nothing");
-    assert_eq!(stock_of(&pool, &tables, "CATALOG-002").await, INITIAL_STOCK - 2, "other event types change nothing");
+    assert!(
+        !exercises::apply_event(&pool, &tables, &shipped).await.unwrap(),
+        "other event types change nothing"
+    );
+    assert_eq!(
+        stock_of(&pool, &tables, "CATALOG-002").await,
+        INITIAL_STOCK - 2,
+        "other event types change nothing"
+    );
     assert_eq!(stock_of(&pool, &tables, "CATALOG-003").await, INITIAL_STOCK);
 
     // 3. A failure between the two writes: MariaDB refuses the "applied" mark of one event (a CHECK constraint
@@ -96,7 +116,14 @@ async fn apply_event() {
     let marked = event("OrderCreated", &new_id(), "CATALOG-002", 5);
     let id = marked.event_id.clone().unwrap();
     let before = stock_of(&pool, &tables, "CATALOG-002").await;
-    ddl(&env, format!("ALTER TABLE {} ADD CONSTRAINT refuse_mark CHECK (event_id <> '{id}')", tables.processed)).await;
+    ddl(
+        &env,
+        format!(
+            "ALTER TABLE {} ADD CONSTRAINT refuse_mark CHECK (event_id <> '{id}')",
+            tables.processed
+        ),
+    )
+    .await;
     let failed = exercises::apply_event(&pool, &tables, &marked).await;
     ddl(&env, format!("ALTER TABLE {} DROP CONSTRAINT refuse_mark", tables.processed)).await;
     let after = stock_of(&pool, &tables, "CATALOG-002").await;
@@ -112,7 +139,10 @@ async fn apply_event() {
     );
     let redelivered = exercises::apply_event(&pool, &tables, &marked).await.unwrap();
     let now = stock_of(&pool, &tables, "CATALOG-002").await;
-    assert!(redelivered && now == before - 5, "the redelivery must apply the event once: {redelivered}, {now}");
+    assert!(
+        redelivered && now == before - 5,
+        "the redelivery must apply the event once: {redelivered}, {now}"
+    );
 
     // 4. The other way round: MariaDB refuses the stock change of one event, then the event comes again.
     let refused = event("OrderCreated", &new_id(), "CATALOG-003", 4);
@@ -176,7 +206,8 @@ async fn columns(pool: &MySqlPool, table: &str) -> Vec<String> {
 
 /// The sink task's failure, in one line: its innermost `Caused by:` (the sentence that says what went wrong).
 fn failure(status: &Value) -> Option<String> {
-    let failed = status["tasks"].as_array().into_iter().flatten().find(|t| t["state"] == "FAILED")?;
+    let failed =
+        status["tasks"].as_array().into_iter().flatten().find(|t| t["state"] == "FAILED")?;
     let trace = failed["trace"].as_str().unwrap_or("(no trace)");
     let cause = trace.lines().rev().find_map(|l| l.trim().strip_prefix("Caused by: "));
     Some(cause.unwrap_or_else(|| trace.lines().next().unwrap_or_default()).to_string())
@@ -216,7 +247,10 @@ async fn orders_sink_config() {
         (
             "on the first OrderCreated events, which carry every field of an order: more fields than the table has \
              columns",
-            vec![(&x, order_value(&x, "CREATED", 2, None)), (&y, order_value(&y, "CREATED", 1, None))],
+            vec![
+                (&x, order_value(&x, "CREATED", 2, None)),
+                (&y, order_value(&y, "CREATED", 1, None)),
+            ],
             Box::new(|rows: &[Row]| rows.iter().any(|r| r.0 == x) && rows.iter().any(|r| r.0 == y)),
         ),
         (
@@ -239,19 +273,27 @@ async fn orders_sink_config() {
             let record = FutureRecord::to(&topic).key(key.as_str()).payload(value);
             producer.send(record, Duration::from_secs(10)).await.unwrap();
         }
-        println!("waiting for the sink to write the events {}", during.split(':').next().unwrap_or_default());
-        let outcome =
-            wait::until("the table shows the events", Duration::from_secs(60), Duration::from_millis(250), || {
+        println!(
+            "waiting for the sink to write the events {}",
+            during.split(':').next().unwrap_or_default()
+        );
+        let outcome = wait::until(
+            "the table shows the events",
+            Duration::from_secs(60),
+            Duration::from_millis(250),
+            || {
                 let (client, pool, connector, select) = (&client, &pool, &connector, &select);
                 async move {
                     if let Some(cause) = failure(&client.status(connector).await?) {
                         return Ok(Some(Err(cause)));
                     }
-                    let rows: Vec<Row> = sqlx::query_as(AssertSqlSafe(select.clone())).fetch_all(pool).await?;
+                    let rows: Vec<Row> =
+                        sqlx::query_as(AssertSqlSafe(select.clone())).fetch_all(pool).await?;
                     Ok(done(&rows).then_some(Ok(rows)))
                 }
-            })
-            .await;
+            },
+        )
+        .await;
         rows = match outcome {
             Ok(Ok(rows)) => rows,
             Ok(Err(cause)) => panic!("the sink task FAILED {during}. Its error: {cause}"),

@@ -83,7 +83,8 @@ fn integer_division(histogram: &[(u64, u64)], p: f64) -> Option<u64> {
 /// Mistake: one sample per pair, as if the histogram were the list of samples: a value seen 99 times
 /// weighs as much as one seen once.
 fn counts_ignored(histogram: &[(u64, u64)], p: f64) -> Option<u64> {
-    let values: Vec<(u64, u64)> = sorted(histogram).into_iter().map(|(value, _)| (value, 1)).collect();
+    let values: Vec<(u64, u64)> =
+        sorted(histogram).into_iter().map(|(value, _)| (value, 1)).collect();
     if values.is_empty() {
         return None;
     }
@@ -159,7 +160,12 @@ fn smaller_batches(throughput_tuned: &ClientConfig) -> ClientConfig {
 /// client id (and its compression) are gone.
 fn starts_from_scratch(throughput_tuned: &ClientConfig) -> ClientConfig {
     let mut config = ClientConfig::new();
-    for key in ["bootstrap.servers", "socket.connection.setup.timeout.ms", "socket.timeout.ms", "message.timeout.ms"] {
+    for key in [
+        "bootstrap.servers",
+        "socket.connection.setup.timeout.ms",
+        "socket.timeout.ms",
+        "message.timeout.ms",
+    ] {
         if let Some(value) = throughput_tuned.get(key) {
             config.set(key, value);
         }

@@ -17,7 +17,12 @@ pub struct ProducerKnobs {
 
 impl Default for ProducerKnobs {
     fn default() -> Self {
-        ProducerKnobs { acks: "all".into(), linger_ms: 5, batch_size: None, compression: "none".into() }
+        ProducerKnobs {
+            acks: "all".into(),
+            linger_ms: 5,
+            batch_size: None,
+            compression: "none".into(),
+        }
     }
 }
 
@@ -80,7 +85,11 @@ mod tests {
         assert_eq!(config.get("linger.ms"), Some("50"));
         assert_eq!(config.get("batch.size"), Some("16384"));
         assert_eq!(config.get("enable.idempotence"), Some("true"));
-        let config = consumer_config(&env, "g", FetchKnobs { fetch_min_bytes: 100_000, fetch_wait_max_ms: 200 });
+        let config = consumer_config(
+            &env,
+            "g",
+            FetchKnobs { fetch_min_bytes: 100_000, fetch_wait_max_ms: 200 },
+        );
         assert_eq!(config.get("fetch.min.bytes"), Some("100000"));
         assert_eq!(config.get("fetch.wait.max.ms"), Some("200"));
     }

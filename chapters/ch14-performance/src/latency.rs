@@ -59,8 +59,10 @@ pub async fn send_paced(
         tokio::time::sleep_until((start + Duration::from_micros(offset_micros)).into()).await;
         let intended = start_micros + offset_micros;
         let (key, value) = (format!("order-{}", seq % 64), payload(intended, seq, run.record_size));
-        let record = FutureRecord::to(topic).key(&key).payload(&value).timestamp((intended / 1000) as i64);
-        deliveries.push(producer.send_result(record).map_err(|(e, _)| e).context("enqueueing a record")?);
+        let record =
+            FutureRecord::to(topic).key(&key).payload(&value).timestamp((intended / 1000) as i64);
+        deliveries
+            .push(producer.send_result(record).map_err(|(e, _)| e).context("enqueueing a record")?);
     }
     Ok(deliveries)
 }
@@ -110,8 +112,9 @@ pub async fn measure_latency(
     cleanup.topics.push(topic.clone());
 
     // The consumer starts first, assigned to every partition from offset 0 (a fresh topic).
-    let consumer: StreamConsumer =
-        consumer_config(env, &names::unique("ch14-latency"), fetch).create().context("creating the consumer")?;
+    let consumer: StreamConsumer = consumer_config(env, &names::unique("ch14-latency"), fetch)
+        .create()
+        .context("creating the consumer")?;
     let mut partitions = TopicPartitionList::new();
     for p in 0..run.partitions {
         partitions.add_partition_offset(&topic, p, Offset::Beginning)?;

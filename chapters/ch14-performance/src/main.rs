@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use ch14_performance::{
-    FetchKnobs, LatencyRun, ProducerKnobs, measure_latency, measure_parallel, measure_throughput, producer_config,
+    FetchKnobs, LatencyRun, ProducerKnobs, measure_latency, measure_parallel, measure_throughput,
+    producer_config,
 };
 use clap::{Args, Parser, Subcommand};
 use workbook_support::{Env, kafka};
@@ -60,8 +61,11 @@ struct ProducerArgs {
 impl ProducerArgs {
     /// Every combination of the listed knob values.
     fn combinations(&self) -> Vec<ProducerKnobs> {
-        let batch_sizes: Vec<Option<u64>> =
-            if self.batch_size.is_empty() { vec![None] } else { self.batch_size.iter().copied().map(Some).collect() };
+        let batch_sizes: Vec<Option<u64>> = if self.batch_size.is_empty() {
+            vec![None]
+        } else {
+            self.batch_size.iter().copied().map(Some).collect()
+        };
         let mut all = Vec::new();
         for compression in &self.compression {
             for &batch_size in &batch_sizes {
@@ -135,9 +139,11 @@ async fn main() -> Result<()> {
     let env = Env::load()?;
     // Fail within seconds, with the workbook's message, when there is no broker.
     let probe = env.clone();
-    tokio::task::spawn_blocking(move || kafka::fetch_cluster(&probe, None, kafka::METADATA_TIMEOUT))
-        .await
-        .context("the metadata request panicked")??;
+    tokio::task::spawn_blocking(move || {
+        kafka::fetch_cluster(&probe, None, kafka::METADATA_TIMEOUT)
+    })
+    .await
+    .context("the metadata request panicked")??;
     match cli.command {
         Command::Latency(args) => latency(&env, &args).await,
         Command::Throughput(args) => throughput(&env, &args).await,
@@ -164,7 +170,16 @@ async fn latency(env: &Env, args: &LatencyArgs) -> Result<()> {
     );
     println!(
         "{:>9} {:>10} {:>11} {:>9} {:>6} {:>6} {:>8} {:>8} {:>8} {:>8}",
-        "linger.ms", "batch.size", "compression", "fetch.min", "sent", "recv", "p50 ms", "p90 ms", "p99 ms", "max ms"
+        "linger.ms",
+        "batch.size",
+        "compression",
+        "fetch.min",
+        "sent",
+        "recv",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "max ms"
     );
     for &fetch_min_bytes in &args.fetch_min_bytes {
         let fetch = FetchKnobs { fetch_min_bytes, fetch_wait_max_ms: args.fetch_wait_max_ms };
@@ -202,10 +217,15 @@ async fn throughput(env: &Env, args: &ThroughputArgs) -> Result<()> {
         "linger.ms", "batch.size", "compression", "seconds", "records/s", "MB/s"
     );
     for knobs in p.combinations() {
-        let measured =
-            measure_throughput(env, &producer_config(env, &knobs), args.records, p.record_size, p.partitions)
-                .await
-                .with_context(|| format!("measuring with {knobs:?}"))?;
+        let measured = measure_throughput(
+            env,
+            &producer_config(env, &knobs),
+            args.records,
+            p.record_size,
+            p.partitions,
+        )
+        .await
+        .with_context(|| format!("measuring with {knobs:?}"))?;
         println!(
             "{:>9} {:>10} {:>11} {:>8.2} {:>10.0} {:>7.1}",
             knobs.linger_ms,
@@ -228,9 +248,16 @@ async fn consumers(env: &Env, args: &ConsumersArgs) -> Result<()> {
     println!("{:>7} {:>8} {:>10}  records per member", "members", "seconds", "records/s");
     for &members in &args.members {
         for _ in 0..args.repeat {
-            let run = measure_parallel(env, members, args.partitions, args.records, work, FetchKnobs::default())
-                .await
-                .with_context(|| format!("measuring {members} member(s)"))?;
+            let run = measure_parallel(
+                env,
+                members,
+                args.partitions,
+                args.records,
+                work,
+                FetchKnobs::default(),
+            )
+            .await
+            .with_context(|| format!("measuring {members} member(s)"))?;
             let per_member: Vec<String> = run.per_member.iter().map(usize::to_string).collect();
             println!(
                 "{members:>7} {:>8.2} {:>10.0}  {}",

@@ -70,7 +70,8 @@ pub async fn measure_parallel(
     let mut threads = Vec::new();
     let mut assigned = Vec::new();
     for _ in 0..members {
-        let consumer: BaseConsumer = consumer_config(env, &group, fetch).create().context("creating a group member")?;
+        let consumer: BaseConsumer =
+            consumer_config(env, &group, fetch).create().context("creating a group member")?;
         consumer.subscribe(&[&topic]).context("subscribing")?;
         let owns = Arc::new(AtomicUsize::new(0));
         assigned.push(owns.clone());
@@ -81,15 +82,22 @@ pub async fn measure_parallel(
         // Wait for the group to settle: every partition owned, every member (up to the number of
         // partitions) owning at least one. Otherwise the first member would start alone.
         let busy = members.min(partitions as usize);
-        wait::until("the group to assign every partition", Duration::from_secs(60), Duration::from_millis(100), || {
-            let owned: Vec<usize> = assigned.iter().map(|a| a.load(Ordering::Relaxed)).collect();
-            let settled =
-                owned.iter().sum::<usize>() == partitions as usize && owned.iter().filter(|&&n| n > 0).count() == busy;
-            async move { Ok(settled.then_some(())) }
-        })
+        wait::until(
+            "the group to assign every partition",
+            Duration::from_secs(60),
+            Duration::from_millis(100),
+            || {
+                let owned: Vec<usize> =
+                    assigned.iter().map(|a| a.load(Ordering::Relaxed)).collect();
+                let settled = owned.iter().sum::<usize>() == partitions as usize
+                    && owned.iter().filter(|&&n| n > 0).count() == busy;
+                async move { Ok(settled.then_some(())) }
+            },
+        )
         .await?;
-        let producer: FutureProducer =
-            producer_config(env, &ProducerKnobs::default()).create().context("creating the producer")?;
+        let producer: FutureProducer = producer_config(env, &ProducerKnobs::default())
+            .create()
+            .context("creating the producer")?;
         let started = Instant::now();
         produce_flat_out(&producer, &topic, total, 200, 10_000).await?;
         let limit = Duration::from_secs(30) + work * total as u32;

@@ -23,7 +23,8 @@ pub fn payload(intended_micros: u64, seq: u64, size: usize) -> String {
     );
     let mut filler = seq.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
     while value.len() + 2 < size {
-        filler = filler.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        filler =
+            filler.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         value.push(char::from(b"abcdefghijklmnopqrstuvwxyz     "[(filler >> 59) as usize % 31]));
     }
     value.push_str("\"}");

@@ -16,9 +16,18 @@ impl Summary {
     pub fn of(samples: &mut [u64]) -> Option<Summary> {
         samples.sort_unstable();
         // Nearest rank: the smallest sample that at least p% of all samples are <= to.
-        let rank = |p: f64| samples[((p / 100.0 * samples.len() as f64).ceil() as usize).clamp(1, samples.len()) - 1];
+        let rank = |p: f64| {
+            samples
+                [((p / 100.0 * samples.len() as f64).ceil() as usize).clamp(1, samples.len()) - 1]
+        };
         let max = *samples.last()?;
-        Some(Summary { count: samples.len(), p50: rank(50.0), p90: rank(90.0), p99: rank(99.0), max })
+        Some(Summary {
+            count: samples.len(),
+            p50: rank(50.0),
+            p90: rank(90.0),
+            p99: rank(99.0),
+            max,
+        })
     }
 }
 // ANCHOR_END: summary

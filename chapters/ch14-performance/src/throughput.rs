@@ -24,10 +24,14 @@ pub async fn produce_flat_out(
 ) -> Result<u64> {
     let mut pending: VecDeque<DeliveryFuture> = VecDeque::new();
     let mut bytes = 0;
-    let check = |delivery: Result<rdkafka::producer::future_producer::OwnedDeliveryResult, _>| match delivery {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err((error, _))) => Err(anyhow::Error::new(error).context("a record was not delivered")),
-        Err(_) => bail!("the producer went away before delivering"),
+    let check = |delivery: Result<rdkafka::producer::future_producer::OwnedDeliveryResult, _>| {
+        match delivery {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err((error, _))) => {
+                Err(anyhow::Error::new(error).context("a record was not delivered"))
+            }
+            Err(_) => bail!("the producer went away before delivering"),
+        }
     };
     let now = now_micros();
     for seq in 0..total {
@@ -50,7 +54,9 @@ pub async fn produce_flat_out(
                         None => bail!("the producer's queue is full with nothing in flight"),
                     }
                 }
-                Err((error, _)) => return Err(anyhow::Error::new(error).context("enqueueing a record")),
+                Err((error, _)) => {
+                    return Err(anyhow::Error::new(error).context("enqueueing a record"));
+                }
             }
         }
     }

@@ -11,9 +11,20 @@ fn run(args: &[&str]) -> String {
 
 #[test]
 fn latency_prints_percentiles_per_linger() {
-    let stdout = run(&["latency", "--rate", "500", "--seconds", "1", "--warmup-seconds", "1", "--linger-ms", "0,5"]);
+    let stdout = run(&[
+        "latency",
+        "--rate",
+        "500",
+        "--seconds",
+        "1",
+        "--warmup-seconds",
+        "1",
+        "--linger-ms",
+        "0,5",
+    ]);
     assert!(stdout.contains("p99 ms"), "{stdout}");
-    let rows: Vec<&str> = stdout.lines().filter(|l| l.trim_start().starts_with(['0', '5'])).collect();
+    let rows: Vec<&str> =
+        stdout.lines().filter(|l| l.trim_start().starts_with(['0', '5'])).collect();
     assert_eq!(rows.len(), 2, "{stdout}");
     for row in rows {
         // sent == received: 1000 records each (2 s at 500/s).
@@ -31,7 +42,10 @@ fn throughput_prints_records_per_second() {
 fn consumers_split_the_work() {
     let stdout = run(&["consumers", "--members", "1,3", "--records", "300", "--work-us", "500"]);
     assert!(stdout.contains("records per member"), "{stdout}");
-    assert!(stdout.lines().any(|l| l.trim_start().starts_with("3 ") && l.matches(" + ").count() == 2), "{stdout}");
+    assert!(
+        stdout.lines().any(|l| l.trim_start().starts_with("3 ") && l.matches(" + ").count() == 2),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -3,7 +3,10 @@
 // The exercises under test: your file, or with `--features solutions` the reference solutions,
 // or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
 #[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
-#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(
+    all(feature = "solutions", not(feature = "mistakes")),
+    path = "../solutions/exercises.rs"
+)]
 #[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
 mod exercises;
 
@@ -27,7 +30,8 @@ fn nearest_rank(histogram: &[(u64, u64)], p: f64) -> Option<u64> {
                 std::panic::resume_unwind(payload);
             }
             let empty = histogram.iter().all(|&(_, count)| count == 0);
-            let why = if empty { ": it holds no samples, and no samples must give None" } else { "" };
+            let why =
+                if empty { ": it holds no samples, and no samples must give None" } else { "" };
             panic!("percentile({histogram:?}, {p}) panicked (see above){why}");
         }
     }
@@ -43,7 +47,11 @@ fn percentile() {
         "99 of the 100 samples are 2 and one is 900: p98 is 2. Each pair stands for `count` samples, not one"
     );
     for empty in [&[(5, 0)][..], &[(5, 0), (7, 0)]] {
-        assert_eq!(nearest_rank(empty, 50.0), None, "{empty:?} holds no samples (every count is 0): None");
+        assert_eq!(
+            nearest_rank(empty, 50.0),
+            None,
+            "{empty:?} holds no samples (every count is 0): None"
+        );
     }
     assert_eq!(
         nearest_rank(&[(1, 50), (10, 40), (100, 9)], 90.0),
@@ -115,7 +123,10 @@ async fn low_latency_producer_config() {
     let effective = config.create_native_config().expect("librdkafka accepts every setting");
     // acks is a topic-level property in librdkafka; unset, it is "all" (-1).
     let acks = effective.get("acks").unwrap_or_else(|_| "-1".to_string());
-    assert_eq!(acks, "-1", "acks={acks}: a record acknowledged fast must still be on every in-sync replica");
+    assert_eq!(
+        acks, "-1",
+        "acks={acks}: a record acknowledged fast must still be on every in-sync replica"
+    );
     let idempotent = effective.get("enable.idempotence").unwrap_or_default();
     assert_eq!(
         idempotent, "true",
@@ -142,7 +153,9 @@ async fn low_latency_producer_config() {
         record_size: 200,
         partitions: 3,
     };
-    println!("waiting for a latency run: 1000 records/s, 1 s warm-up + 2 s measured, on a fresh topic");
+    println!(
+        "waiting for a latency run: 1000 records/s, 1 s warm-up + 2 s measured, on a fresh topic"
+    );
     let result = measure_latency(&env, &config, FetchKnobs::default(), &run).await.unwrap();
     assert_eq!(result.received, result.sent, "every record sent must arrive");
     let latency = result.latency.expect("no measured records arrived");

@@ -14,7 +14,9 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use rdkafka::client::ClientContext;
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer};
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
+};
 use rdkafka::error::KafkaError;
 use rdkafka::message::BorrowedMessage;
 use rdkafka::types::RDKafkaErrorCode;
@@ -35,10 +37,14 @@ pub async fn commit_on_revoke(
         None => solution::commit_on_revoke(env, topic, group, commit_every, process, stop).await,
         Some("no_commit_on_revoke") => no_commit_on_revoke(run, process, stop).await,
         Some("commits_the_offset_read") => commits_the_offset_read(run, process, stop).await,
-        Some("commits_the_position_on_revoke") => commits_the_position_on_revoke(run, process, stop).await,
+        Some("commits_the_position_on_revoke") => {
+            commits_the_position_on_revoke(run, process, stop).await
+        }
         Some("marks_before_processing") => marks_before_processing(run, process, stop).await,
         Some("commits_every_record") => commits_every_record(run, process, stop).await,
-        Some("commits_on_stop_not_on_revoke") => commits_on_stop_not_on_revoke(run, process, stop).await,
+        Some("commits_on_stop_not_on_revoke") => {
+            commits_on_stop_not_on_revoke(run, process, stop).await
+        }
         Some(other) => mistakes::unknown("commit_on_revoke", other),
     }
 }
@@ -55,39 +61,63 @@ type Process<'a> = &'a mut dyn FnMut(&str) -> Result<()>;
 
 /// Mistake: commits after every `commit_every` records only, never when partitions are
 /// revoked: what was processed since the last batch is processed again by the next owner.
-async fn no_commit_on_revoke(run: Run<'_>, process: Process<'_>, stop: watch::Receiver<bool>) -> Result<()> {
+async fn no_commit_on_revoke(
+    run: Run<'_>,
+    process: Process<'_>,
+    stop: watch::Receiver<bool>,
+) -> Result<()> {
     consume(run, process, stop, How::NoCommitOnRevoke).await
 }
 
 /// Mistake: commits the last processed record's own offset, in batches and on revoke. A
 /// committed offset is the next record to read, so the next owner repeats that record.
-async fn commits_the_offset_read(run: Run<'_>, process: Process<'_>, stop: watch::Receiver<bool>) -> Result<()> {
+async fn commits_the_offset_read(
+    run: Run<'_>,
+    process: Process<'_>,
+    stop: watch::Receiver<bool>,
+) -> Result<()> {
     consume(run, process, stop, How::CommitsTheOffsetRead).await
 }
 
 /// Mistake: commits the consumer's position (`commit_consumer_state`) in batches and on revoke.
 /// With auto offset store on, that counts every record handed out, including one whose
 /// processing failed: the next owner skips it.
-async fn commits_the_position_on_revoke(run: Run<'_>, process: Process<'_>, stop: watch::Receiver<bool>) -> Result<()> {
+async fn commits_the_position_on_revoke(
+    run: Run<'_>,
+    process: Process<'_>,
+    stop: watch::Receiver<bool>,
+) -> Result<()> {
     consume(run, process, stop, How::CommitsThePosition).await
 }
 
 /// Mistake: marks a record processed before calling `process`. When `process` fails, the revoke
 /// that runs as the consumer closes commits the failed record as done: it is lost.
-async fn marks_before_processing(run: Run<'_>, process: Process<'_>, stop: watch::Receiver<bool>) -> Result<()> {
+async fn marks_before_processing(
+    run: Run<'_>,
+    process: Process<'_>,
+    stop: watch::Receiver<bool>,
+) -> Result<()> {
     consume(run, process, stop, How::MarksBeforeProcessing).await
 }
 
 /// Mistake: commits after every record (and so never needs the revoke): no record lost or
 /// repeated, but a round trip per record, which this service cannot afford.
-async fn commits_every_record(run: Run<'_>, process: Process<'_>, stop: watch::Receiver<bool>) -> Result<()> {
+async fn commits_every_record(
+    run: Run<'_>,
+    process: Process<'_>,
+    stop: watch::Receiver<bool>,
+) -> Result<()> {
     consume(run, process, stop, How::CommitsEveryRecord).await
 }
 
 /// Mistake: commits in batches and once more when told to stop, but not when a rebalance
 /// revokes partitions: the member that takes them over repeats what was processed since the
 /// last batch.
-async fn commits_on_stop_not_on_revoke(run: Run<'_>, process: Process<'_>, stop: watch::Receiver<bool>) -> Result<()> {
+async fn commits_on_stop_not_on_revoke(
+    run: Run<'_>,
+    process: Process<'_>,
+    stop: watch::Receiver<bool>,
+) -> Result<()> {
     consume(run, process, stop, How::CommitsOnStop).await
 }
 
@@ -117,7 +147,8 @@ impl Variant {
             .cloned()
             .collect();
         for key in keys {
-            let next = if only.is_some() { processed.remove(&key).unwrap() } else { processed[&key] };
+            let next =
+                if only.is_some() { processed.remove(&key).unwrap() } else { processed[&key] };
             let offset = if self.how == How::CommitsTheOffsetRead { next - 1 } else { next };
             offsets.add_partition_offset(&key.0, key.1, Offset::Offset(offset)).unwrap();
         }
@@ -147,7 +178,12 @@ impl ConsumerContext for Variant {
     }
 }
 
-async fn consume(run: Run<'_>, process: Process<'_>, mut stop: watch::Receiver<bool>, how: How) -> Result<()> {
+async fn consume(
+    run: Run<'_>,
+    process: Process<'_>,
+    mut stop: watch::Receiver<bool>,
+    how: How,
+) -> Result<()> {
     let Run { env, topic, group, commit_every } = run;
     let context = Variant { how, processed: Mutex::default() };
     let consumer: StreamConsumer<Variant> = kafka::client_config(env)
@@ -195,7 +231,9 @@ pub fn deploy_safe_config(env: &Env, group: &str, name: &str, restart: Duration)
         Some("static_but_eager") => static_but_eager(env, group, name, restart),
         Some("no_instance_id") => no_instance_id(env, group, name, restart),
         Some("instance_id_per_process") => instance_id_per_process(env, group, name, restart),
-        Some("session_timeout_ignores_restart") => session_timeout_ignores_restart(env, group, name, restart),
+        Some("session_timeout_ignores_restart") => {
+            session_timeout_ignores_restart(env, group, name, restart)
+        }
         Some(other) => mistakes::unknown("deploy_safe_config", other),
     }
 }
@@ -218,7 +256,12 @@ fn no_instance_id(env: &Env, group: &str, instance: &str, restart: Duration) -> 
 
 /// Mistake: a `group.instance.id` made unique per process, like a client id: the restarted
 /// instance is a new static member, and the old one holds its partitions until it expires.
-fn instance_id_per_process(env: &Env, group: &str, instance: &str, restart: Duration) -> ClientConfig {
+fn instance_id_per_process(
+    env: &Env,
+    group: &str,
+    instance: &str,
+    restart: Duration,
+) -> ClientConfig {
     let mut config = solution::deploy_safe_config(env, group, instance, restart);
     config.set("group.instance.id", names::unique(instance));
     config
@@ -226,7 +269,12 @@ fn instance_id_per_process(env: &Env, group: &str, instance: &str, restart: Dura
 
 /// Mistake: static and cooperative, but the session timeout copied from chapter 5 (10 s), shorter
 /// than a restart: the coordinator declares the instance dead while it is down.
-fn session_timeout_ignores_restart(env: &Env, group: &str, instance: &str, restart: Duration) -> ClientConfig {
+fn session_timeout_ignores_restart(
+    env: &Env,
+    group: &str,
+    instance: &str,
+    restart: Duration,
+) -> ClientConfig {
     let mut config = solution::deploy_safe_config(env, group, instance, restart);
     config.set("session.timeout.ms", "10000");
     config

@@ -7,7 +7,9 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use rdkafka::client::ClientContext;
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer};
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
+};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::sync::watch;
 use workbook_support::{Env, kafka};
@@ -97,7 +99,9 @@ pub async fn commit_on_revoke(
         consumer.context().processed.lock().unwrap().insert(key, message.offset() + 1);
         count += 1;
         if count % commit_every == 0 {
-            consumer.commit(&consumer.context().offsets(), CommitMode::Sync).context("committing")?;
+            consumer
+                .commit(&consumer.context().offsets(), CommitMode::Sync)
+                .context("committing")?;
         }
     }
 }

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use ch15_rebalancing::{Change, Member, Protocol, Timeline, member_config, static_member, wait_settled};
+use ch15_rebalancing::{
+    Change, Member, Protocol, Timeline, member_config, static_member, wait_settled,
+};
 use clap::{Parser, ValueEnum};
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::consumer::StreamConsumer;
@@ -172,7 +174,9 @@ impl Story {
         let mut config = member_config(&self.env, "ch15-refused", Protocol::Consumer);
         config.set("partition.assignment.strategy", "cooperative-sticky");
         match config.create::<StreamConsumer>() {
-            Ok(_) => println!("\n(librdkafka accepted partition.assignment.strategy with group.protocol=consumer)"),
+            Ok(_) => println!(
+                "\n(librdkafka accepted partition.assignment.strategy with group.protocol=consumer)"
+            ),
             Err(e) => println!("\ngroup.protocol=consumer + partition.assignment.strategy: {e}"),
         }
     }
@@ -181,10 +185,14 @@ impl Story {
         if !self.hold {
             return Ok(());
         }
-        println!("holding: cargo xtask cli kafka-consumer-groups --describe --members --verbose --group {group}");
+        println!(
+            "holding: cargo xtask cli kafka-consumer-groups --describe --members --verbose --group {group}"
+        );
         println!("press Enter to go on");
         let mut line = String::new();
-        tokio::task::spawn_blocking(move || std::io::stdin().read_line(&mut line)).await?.context("reading stdin")?;
+        tokio::task::spawn_blocking(move || std::io::stdin().read_line(&mut line))
+            .await?
+            .context("reading stdin")?;
         Ok(())
     }
 }

@@ -23,7 +23,12 @@ pub struct Member {
 
 impl Member {
     /// Creates a consumer from `config`, subscribes it to `topic` and keeps polling it.
-    pub fn start(config: &ClientConfig, name: &str, topic: &str, timeline: &Timeline) -> Result<Member> {
+    pub fn start(
+        config: &ClientConfig,
+        name: &str,
+        topic: &str,
+        timeline: &Timeline,
+    ) -> Result<Member> {
         let context = Watch { member: name.to_string(), timeline: timeline.clone() };
         // The client id names the member in the broker's view (kafka-consumer-groups).
         let consumer: WatchedConsumer = config
@@ -68,8 +73,14 @@ async fn consume(consumer: WatchedConsumer, mut stopped: watch::Receiver<bool>) 
 // ANCHOR_END: member
 
 /// Waits until `members` own all `partitions` partitions between them, each one once.
-pub async fn wait_settled(timeline: &Timeline, members: &[&str], partitions: i32, timeout: Duration) -> Result<()> {
-    let what = format!("members {} to own the {partitions} partitions between them", members.join(", "));
+pub async fn wait_settled(
+    timeline: &Timeline,
+    members: &[&str],
+    partitions: i32,
+    timeout: Duration,
+) -> Result<()> {
+    let what =
+        format!("members {} to own the {partitions} partitions between them", members.join(", "));
     wait::until(&what, timeout, Duration::from_millis(50), || async {
         Ok(timeline.settled(members, partitions).then_some(()))
     })

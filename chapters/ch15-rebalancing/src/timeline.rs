@@ -77,7 +77,8 @@ impl Timeline {
             Change::Note => {}
         }
         let now_owns = list(owned.iter().copied());
-        let event = Event { member: member.to_string(), at: self.elapsed(), change, partitions, text };
+        let event =
+            Event { member: member.to_string(), at: self.elapsed(), change, partitions, text };
         if self.print {
             let at = event.at.as_secs_f64();
             match change {
@@ -107,7 +108,8 @@ impl Timeline {
     pub fn unowned(&self, partitions: i32, since: Duration) -> Vec<Duration> {
         let state = self.state.lock().unwrap();
         let n = partitions as usize;
-        let (mut owners, mut free_since, mut total) = (vec![0usize; n], vec![None; n], vec![Duration::ZERO; n]);
+        let (mut owners, mut free_since, mut total) =
+            (vec![0usize; n], vec![None; n], vec![Duration::ZERO; n]);
         let overlap = |from: Duration, to: Duration| to.saturating_sub(from.max(since));
         for event in &state.events {
             for &p in event.partitions.iter().filter(|p| (**p as usize) < n) {
@@ -160,8 +162,10 @@ impl Timeline {
     /// How many partitions members gave up (revoked or lost) after `since`.
     pub fn revoked_since(&self, since: Duration) -> usize {
         let state = self.state.lock().unwrap();
-        let revoked =
-            state.events.iter().filter(|e| e.at > since && matches!(e.change, Change::Revoked | Change::Lost));
+        let revoked = state
+            .events
+            .iter()
+            .filter(|e| e.at > since && matches!(e.change, Change::Revoked | Change::Lost));
         revoked.map(|e| e.partitions.len()).sum()
     }
 
@@ -204,7 +208,10 @@ fn who_assigned(fac: &str, message: &str) -> Option<(Vec<i32>, String)> {
     // "(null)(<topic id>)[0], (null)(<topic id>)[1]": partitions by topic id, not name.
     let partitions: Vec<i32> =
         target.split('[').skip(1).filter_map(|part| part.split_once(']')?.0.parse().ok()).collect();
-    let text = format!("heartbeat answer from the coordinator: target assignment {}", list(partitions.clone()));
+    let text = format!(
+        "heartbeat answer from the coordinator: target assignment {}",
+        list(partitions.clone())
+    );
     Some((partitions, text))
 }
 

@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 use std::process::Command;
 use std::time::Duration;
 
-use ch15_rebalancing::{Change, Member, Protocol, Timeline, member_config, static_member, wait_settled};
+use ch15_rebalancing::{
+    Change, Member, Protocol, Timeline, member_config, static_member, wait_settled,
+};
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use workbook_support::cleanup::Cleanup;
 use workbook_support::{Env, kafka, names};
@@ -48,7 +50,8 @@ async fn join(protocol: Protocol) -> Join {
         .filter(|e| e.member == "A" && e.at > mark && e.change == Change::Revoked)
         .flat_map(|e| e.partitions.clone())
         .collect();
-    let notes = events.iter().filter(|e| e.change == Change::Note).map(|e| e.text.clone()).collect();
+    let notes =
+        events.iter().filter(|e| e.change == Change::Note).map(|e| e.text.clone()).collect();
     let joined = Join { revoked_by_a, owned_by_b: timeline.owned("B"), notes };
     b.stop().await.unwrap();
     a.stop().await.unwrap();
@@ -61,15 +64,26 @@ async fn eager_revokes_every_partition_and_a_client_assigns() {
     let joined = join(Protocol::Eager).await;
     assert_eq!(joined.revoked_by_a, (0..PARTITIONS).collect(), "eager: A gives up everything");
     assert_eq!(joined.owned_by_b.len(), 3);
-    assert!(joined.notes.iter().any(|n| n.contains("\"range\" assignor run for 2 member(s)")), "{:?}", joined.notes);
+    assert!(
+        joined.notes.iter().any(|n| n.contains("\"range\" assignor run for 2 member(s)")),
+        "{:?}",
+        joined.notes
+    );
 }
 
 #[tokio::test]
 async fn cooperative_sticky_revokes_only_what_moves() {
     let joined = join(Protocol::Cooperative).await;
-    assert_eq!(joined.revoked_by_a, joined.owned_by_b, "cooperative: A gives up exactly what B gets");
+    assert_eq!(
+        joined.revoked_by_a, joined.owned_by_b,
+        "cooperative: A gives up exactly what B gets"
+    );
     assert_eq!(joined.owned_by_b.len(), 3);
-    assert!(joined.notes.iter().any(|n| n.contains("\"cooperative-sticky\" assignor run")), "{:?}", joined.notes);
+    assert!(
+        joined.notes.iter().any(|n| n.contains("\"cooperative-sticky\" assignor run")),
+        "{:?}",
+        joined.notes
+    );
 }
 
 #[tokio::test]
@@ -77,7 +91,11 @@ async fn consumer_protocol_assigns_in_the_broker_incrementally() {
     let joined = join(Protocol::Consumer).await;
     assert_eq!(joined.revoked_by_a, joined.owned_by_b, "KIP-848: A gives up exactly what B gets");
     assert_eq!(joined.owned_by_b.len(), 3);
-    assert!(joined.notes.iter().all(|n| !n.contains("assignor run")), "no client ran an assignor: {:?}", joined.notes);
+    assert!(
+        joined.notes.iter().all(|n| !n.contains("assignor run")),
+        "no client ran an assignor: {:?}",
+        joined.notes
+    );
     assert!(joined.notes.iter().any(|n| n.contains("target assignment")), "{:?}", joined.notes);
 }
 
@@ -105,8 +123,11 @@ async fn a_static_member_restarts_without_a_rebalance() {
     let b = Member::start(&config("B"), "B", &topic, &timeline).unwrap();
     wait_settled(&timeline, &["A", "B"], PARTITIONS, SETTLE).await.unwrap();
     assert_eq!(timeline.owned("B"), owned, "B got its own partitions back");
-    let to_a: Vec<_> =
-        timeline.events().into_iter().filter(|e| e.member == "A" && e.at > mark && e.change != Change::Note).collect();
+    let to_a: Vec<_> = timeline
+        .events()
+        .into_iter()
+        .filter(|e| e.member == "A" && e.at > mark && e.change != Change::Note)
+        .collect();
     assert!(to_a.is_empty(), "A saw no rebalance while B restarted: {to_a:?}");
     b.stop().await.unwrap();
     a.stop().await.unwrap();
@@ -115,7 +136,10 @@ async fn a_static_member_restarts_without_a_rebalance() {
 
 #[test]
 fn the_demo_tells_the_static_story() {
-    let output = Command::new(env!("CARGO_BIN_EXE_ch15-rebalancing")).args(["--scenario", "static"]).output().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_ch15-rebalancing"))
+        .args(["--scenario", "static"])
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout.contains("A saw 0 rebalance callback(s) during B's restart"), "{stdout}");

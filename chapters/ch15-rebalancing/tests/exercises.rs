@@ -3,7 +3,10 @@
 // The exercises under test: your file, or with `--features solutions` the reference solutions,
 // or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
 #[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
-#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(
+    all(feature = "solutions", not(feature = "mistakes")),
+    path = "../solutions/exercises.rs"
+)]
 #[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
 mod exercises;
 
@@ -118,8 +121,11 @@ fn recorder(work: &Shared, member: &'static str) -> impl FnMut(&str) -> anyhow::
 /// The group's committed offset per partition (None: nothing committed), read by a consumer
 /// that never joins the group.
 fn committed(env: &Env, group: &str, topic: &str) -> Vec<Option<i64>> {
-    let client: StreamConsumer =
-        kafka::client_config(env).set("group.id", group).set("enable.auto.commit", "false").create().unwrap();
+    let client: StreamConsumer = kafka::client_config(env)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
     let mut list = TopicPartitionList::new();
     for p in 0..PARTITIONS {
         list.add_partition(topic, p);
@@ -136,11 +142,20 @@ fn committed(env: &Env, group: &str, topic: &str) -> Vec<Option<i64>> {
 
 /// Waits until `check` holds, failing at once if a member returned an error it should not have
 /// (the simulated crash aside).
-async fn wait_for(work: &Shared, what: &str, timeout: Duration, mut check: impl FnMut(&Work) -> bool) {
+async fn wait_for(
+    work: &Shared,
+    what: &str,
+    timeout: Duration,
+    mut check: impl FnMut(&Work) -> bool,
+) {
     println!("waiting for {what}");
     let outcome = wait::until(what, timeout, Duration::from_millis(100), || {
         let work = work.lock().unwrap();
-        let early = work.finished.iter().find(|(_, r)| matches!(r, Err(e) if !e.contains("simulated crash"))).cloned();
+        let early = work
+            .finished
+            .iter()
+            .find(|(_, r)| matches!(r, Err(e) if !e.contains("simulated crash")))
+            .cloned();
         let done = check(&work);
         async move {
             if let Some((member, Err(e))) = early {
@@ -156,9 +171,18 @@ async fn wait_for(work: &Shared, what: &str, timeout: Duration, mut check: impl 
 }
 
 /// Runs `commit_on_revoke` as member `name` until `stop`, recording what it returns.
-async fn member(env: &Env, topic: &str, group: &str, work: &Shared, name: &'static str, every: usize, stop: &Stop) {
+async fn member(
+    env: &Env,
+    topic: &str,
+    group: &str,
+    work: &Shared,
+    name: &'static str,
+    every: usize,
+    stop: &Stop,
+) {
     let mut process = recorder(work, name);
-    let result = exercises::commit_on_revoke(env, topic, group, every, &mut process, stop.subscribe()).await;
+    let result =
+        exercises::commit_on_revoke(env, topic, group, every, &mut process, stop.subscribe()).await;
     work.lock().unwrap().finished.push((name.to_string(), result.map_err(|e| format!("{e:#}"))));
 }
 
@@ -171,7 +195,9 @@ fn returned(work: &Shared, member: &str) -> Option<Result<(), String>> {
 
 /// Every value produced so far.
 fn produced(records: &Records) -> Vec<String> {
-    (0..PARTITIONS).flat_map(|p| (0..records.next[p as usize]).map(move |o| format!("p{p}-{o}"))).collect()
+    (0..PARTITIONS)
+        .flat_map(|p| (0..records.next[p as usize]).map(move |o| format!("p{p}-{o}")))
+        .collect()
 }
 
 #[tokio::test]
@@ -191,11 +217,17 @@ async fn commit_on_revoke() {
     let stop_first = Stop::new(false);
     let first = member(&env, &topic, &group, &work, "A1", 30, &stop_first);
     let driver = async {
-        wait_for(&work, "A1 to process the first 30 records", Duration::from_secs(60), |w| w.count("A1") >= 30).await;
+        wait_for(&work, "A1 to process the first 30 records", Duration::from_secs(60), |w| {
+            w.count("A1") >= 30
+        })
+        .await;
         check_first_batch(&env, &group, &topic).await;
         // 3 more per partition (offsets 5..7): 48 processed, and the next batch is at 60.
         records.fill(3).await;
-        wait_for(&work, "A1 to process 48 records", Duration::from_secs(60), |w| w.count("A1") >= 48).await;
+        wait_for(&work, "A1 to process 48 records", Duration::from_secs(60), |w| {
+            w.count("A1") >= 48
+        })
+        .await;
         let offsets = committed(&env, &group, &topic);
         assert!(
             offsets.iter().all(|o| *o == Some(5)),
@@ -205,7 +237,9 @@ async fn commit_on_revoke() {
         stop_first.send(true).unwrap();
     };
     let timeout = Duration::from_secs(120);
-    tokio::time::timeout(timeout, async { tokio::join!(first, driver) }).await.expect("part 1 took over 120 s");
+    tokio::time::timeout(timeout, async { tokio::join!(first, driver) })
+        .await
+        .expect("part 1 took over 120 s");
     assert_eq!(returned(&work, "A1"), Some(Ok(())), "A1 was stopped and must return Ok(())");
     // Closing the consumer revoked every partition: what A1 processed must be committed now.
     let offsets = committed(&env, &group, &topic);
@@ -228,7 +262,10 @@ async fn commit_on_revoke() {
     let driver = async {
         // 3 more per partition (offsets 8..10) for A, which owns every partition for now.
         records.fill(3).await;
-        wait_for(&work, "A to process offsets 8 to 10", Duration::from_secs(60), |w| w.count("A") >= 18).await;
+        wait_for(&work, "A to process offsets 8 to 10", Duration::from_secs(60), |w| {
+            w.count("A") >= 18
+        })
+        .await;
         check_no_repeats(&work, "when A started");
 
         // B joins: a rebalance moves some of A's partitions to B. Records keep arriving until
@@ -239,7 +276,8 @@ async fn commit_on_revoke() {
         loop {
             {
                 let w = work.lock().unwrap();
-                let new = |member: &str| w.processed.iter().any(|(m, v)| m == member && parse(v).1 >= 11);
+                let new =
+                    |member: &str| w.processed.iter().any(|(m, v)| m == member && parse(v).1 >= 11);
                 if new("A") && new("B") {
                     break;
                 }
@@ -247,15 +285,21 @@ async fn commit_on_revoke() {
                     panic!("member {member} returned before it was stopped: {result:?}");
                 }
             }
-            assert!(Instant::now() < deadline, "A and B did not both get partitions within 90 s of B joining");
+            assert!(
+                Instant::now() < deadline,
+                "A and B did not both get partitions within 90 s of B joining"
+            );
             records.fill(1).await;
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
         check_no_repeats(&work, "after B joined");
         let so_far = produced(&records);
-        wait_for(&work, "every record produced so far to be processed", Duration::from_secs(60), |w| {
-            so_far.iter().all(|v| w.has(v))
-        })
+        wait_for(
+            &work,
+            "every record produced so far to be processed",
+            Duration::from_secs(60),
+            |w| so_far.iter().all(|v| w.has(v)),
+        )
         .await;
 
         // A crash: processing the next record of partition 0 fails once, in its owner.
@@ -281,16 +325,24 @@ async fn commit_on_revoke() {
              which counts what was handed out, or a record marked done before `process` succeeded)"
         );
         check_no_repeats(&work, "after the crash");
-        println!("the crash was handled after {:.1} s; stopping {survivor}", started.elapsed().as_secs_f64());
+        println!(
+            "the crash was handled after {:.1} s; stopping {survivor}",
+            started.elapsed().as_secs_f64()
+        );
         stop.send(true).unwrap();
         survivor
     };
     let timeout = Duration::from_secs(240);
-    let ((), (), survivor) =
-        tokio::time::timeout(timeout, async { tokio::join!(a, b, driver) }).await.expect("part 2 took over 240 s");
+    let ((), (), survivor) = tokio::time::timeout(timeout, async { tokio::join!(a, b, driver) })
+        .await
+        .expect("part 2 took over 240 s");
 
     // The survivor closed: closing revokes its partitions, so everything it processed is committed.
-    assert_eq!(returned(&work, survivor), Some(Ok(())), "{survivor} was stopped and must return Ok(())");
+    assert_eq!(
+        returned(&work, survivor),
+        Some(Ok(())),
+        "{survivor} was stopped and must return Ok(())"
+    );
     let offsets = committed(&env, &group, &topic);
     let ends: Vec<Option<i64>> = records.next.iter().map(|n| Some(*n)).collect();
     assert_eq!(
@@ -304,12 +356,18 @@ async fn commit_on_revoke() {
 /// After 30 processed records the first batch must be committed: offset 5 everywhere.
 async fn check_first_batch(env: &Env, group: &str, topic: &str) {
     println!("waiting for the first batch's commit (offset 5 in every partition)");
-    let outcome = wait::until("the first batch's commit", Duration::from_secs(20), Duration::from_millis(200), || {
-        let offsets = committed(env, group, topic);
-        // Offset 4 everywhere is a mistake the check below names: stop waiting for 5.
-        let settled = offsets.iter().all(|o| *o == Some(5)) || offsets.iter().all(|o| *o == Some(4));
-        async move { Ok(settled.then_some(())) }
-    })
+    let outcome = wait::until(
+        "the first batch's commit",
+        Duration::from_secs(20),
+        Duration::from_millis(200),
+        || {
+            let offsets = committed(env, group, topic);
+            // Offset 4 everywhere is a mistake the check below names: stop waiting for 5.
+            let settled =
+                offsets.iter().all(|o| *o == Some(5)) || offsets.iter().all(|o| *o == Some(4));
+            async move { Ok(settled.then_some(())) }
+        },
+    )
     .await;
     let offsets = committed(env, group, topic);
     if outcome.is_ok() && offsets.iter().all(|o| *o == Some(5)) {
@@ -371,7 +429,8 @@ fn callbacks(timeline: &Timeline, member: &str, since: Duration) -> Vec<String> 
 /// Why the others saw a rebalance while svc-1 restarted, read from the two configurations.
 fn diagnose(first: &ClientConfig, second: &ClientConfig, seen: &str) -> String {
     let what = format!("while svc-1 restarted, the others got rebalance callbacks ({seen})");
-    let (Some(id1), Some(id2)) = (first.get("group.instance.id"), second.get("group.instance.id")) else {
+    let (Some(id1), Some(id2)) = (first.get("group.instance.id"), second.get("group.instance.id"))
+    else {
         return format!(
             "{what}: there is no group.instance.id, so svc-1 is a dynamic member: when it stops it leaves the \
              group, the coordinator gives its partitions to the others at once, and takes them back when it returns"
@@ -384,7 +443,8 @@ fn diagnose(first: &ClientConfig, second: &ClientConfig, seen: &str) -> String {
         );
     }
     let consumer_protocol = first.get("group.protocol") == Some("consumer");
-    let session: u128 = first.get("session.timeout.ms").and_then(|s| s.parse().ok()).unwrap_or(45_000);
+    let session: u128 =
+        first.get("session.timeout.ms").and_then(|s| s.parse().ok()).unwrap_or(45_000);
     if !consumer_protocol && session <= RESTART.as_millis() + 5_000 {
         return format!(
             "{what}: session.timeout.ms ({session} ms) is not longer than a restart ({} ms) with room to spare: \
@@ -411,7 +471,9 @@ async fn deploy_safe_config() {
     let first_svc1 = config("svc-1");
     let svc1 = start(&first_svc1, "svc-1", &topic, &timeline);
     println!("waiting for svc-0 and svc-1 to share the {PARTITIONS} partitions");
-    if let Err(e) = wait_settled(&timeline, &["svc-0", "svc-1"], PARTITIONS, Duration::from_secs(60)).await {
+    if let Err(e) =
+        wait_settled(&timeline, &["svc-0", "svc-1"], PARTITIONS, Duration::from_secs(60)).await
+    {
         panic!("{e:#}");
     }
 
@@ -419,14 +481,21 @@ async fn deploy_safe_config() {
     let joined = timeline.elapsed();
     let svc2 = start(&config("svc-2"), "svc-2", &topic, &timeline);
     println!("waiting for svc-2 to join and get its share");
-    if let Err(e) = wait_settled(&timeline, &["svc-0", "svc-1", "svc-2"], PARTITIONS, Duration::from_secs(60)).await {
+    if let Err(e) =
+        wait_settled(&timeline, &["svc-0", "svc-1", "svc-2"], PARTITIONS, Duration::from_secs(60))
+            .await
+    {
         panic!("{e:#}");
     }
     for member in ["svc-0", "svc-1"] {
         let revoked: BTreeSet<i32> = timeline
             .events()
             .iter()
-            .filter(|e| e.member == member && e.at > joined && matches!(e.change, Change::Revoked | Change::Lost))
+            .filter(|e| {
+                e.member == member
+                    && e.at > joined
+                    && matches!(e.change, Change::Revoked | Change::Lost)
+            })
             .flat_map(|e| e.partitions.clone())
             .collect();
         let kept: BTreeSet<i32> = timeline.owned(member).intersection(&revoked).copied().collect();
@@ -461,7 +530,9 @@ async fn deploy_safe_config() {
     let second_svc1 = config("svc-1");
     let svc1 = start(&second_svc1, "svc-1", &topic, &timeline);
     println!("waiting for svc-1 to get its partitions back");
-    let back = wait_settled(&timeline, &["svc-0", "svc-1", "svc-2"], PARTITIONS, Duration::from_secs(60)).await;
+    let back =
+        wait_settled(&timeline, &["svc-0", "svc-1", "svc-2"], PARTITIONS, Duration::from_secs(60))
+            .await;
     let seen = others(&timeline);
     if !seen.is_empty() {
         panic!("{}", diagnose(&first_svc1, &second_svc1, &seen.join(", ")));

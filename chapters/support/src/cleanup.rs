@@ -62,7 +62,10 @@ impl Cleanup {
 
     /// What it will delete, for a message: `topics [a, b], connectors [c], tables [d]`.
     pub fn describe(&self) -> String {
-        format!("topics {:?}, connectors {:?}, tables {:?}", self.topics, self.connectors, self.tables)
+        format!(
+            "topics {:?}, connectors {:?}, tables {:?}",
+            self.topics, self.connectors, self.tables
+        )
     }
 
     /// Keeps everything (an example's `--keep`): the guard forgets what it was to delete.
@@ -81,22 +84,30 @@ impl Cleanup {
             }
             // DELETE returns before the worker has stopped the tasks; a source task still running
             // would create its topics again right after we delete them. Wait until it is gone.
-            let gone =
-                crate::wait::until("the deleted connectors to stop", limit, Duration::from_millis(200), || async {
+            let gone = crate::wait::until(
+                "the deleted connectors to stop",
+                limit,
+                Duration::from_millis(200),
+                || async {
                     for name in &connectors {
                         if client.status(name).await.is_ok() {
                             return Ok(None);
                         }
                     }
                     Ok(Some(()))
-                });
+                },
+            );
             let _ = gone.await;
         }
         if !tables.is_empty()
             && let Ok(Ok(pool)) = tokio::time::timeout(limit, db::pool(&self.env)).await
         {
             for table in &tables {
-                let _ = tokio::time::timeout(limit, db::execute(&pool, &format!("DROP TABLE IF EXISTS {table}"))).await;
+                let _ = tokio::time::timeout(
+                    limit,
+                    db::execute(&pool, &format!("DROP TABLE IF EXISTS {table}")),
+                )
+                .await;
             }
         }
         if !topics.is_empty() {
@@ -107,7 +118,11 @@ impl Cleanup {
 
     /// Empties the guard, handing over what it held: (connectors, tables, topics).
     fn take(&mut self) -> (Vec<String>, Vec<String>, Vec<String>) {
-        (std::mem::take(&mut self.connectors), std::mem::take(&mut self.tables), std::mem::take(&mut self.topics))
+        (
+            std::mem::take(&mut self.connectors),
+            std::mem::take(&mut self.tables),
+            std::mem::take(&mut self.topics),
+        )
     }
 }
 
@@ -121,7 +136,8 @@ impl Drop for Cleanup {
         // Drop cannot be async, and the caller's runtime is blocked right here (its pooled
         // connections with it): clean up on a thread with a runtime of its own.
         let cleaning = std::thread::spawn(move || {
-            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build()
+            {
                 runtime.block_on(leftovers.run());
             }
         });

@@ -82,7 +82,8 @@ impl ConnectClient {
 
     /// `PUT /connector-plugins/{class}/config/validate`: what is wrong with a config, without creating anything.
     pub async fn validate(&self, class: &str, config: &Value) -> Result<Value> {
-        self.call(Method::PUT, &format!("/connector-plugins/{class}/config/validate"), Some(config)).await
+        self.call(Method::PUT, &format!("/connector-plugins/{class}/config/validate"), Some(config))
+            .await
     }
 
     /// `PUT /connectors/{name}/pause`
@@ -97,7 +98,9 @@ impl ConnectClient {
 
     /// `POST /connectors/{name}/restart?includeTasks=true`
     pub async fn restart(&self, name: &str) -> Result<()> {
-        self.call(Method::POST, &format!("/connectors/{name}/restart?includeTasks=true"), None).await.map(drop)
+        self.call(Method::POST, &format!("/connectors/{name}/restart?includeTasks=true"), None)
+            .await
+            .map(drop)
     }
 
     /// `DELETE /connectors/{name}`
@@ -116,14 +119,18 @@ impl ConnectClient {
             format!("no answer from Kafka Connect at {url}. Is the environment up? Try `cargo xtask status`")
         })?;
         let status = response.status();
-        let text = response.text().await.with_context(|| format!("reading the answer of {method} {url}"))?;
+        let text = response
+            .text()
+            .await
+            .with_context(|| format!("reading the answer of {method} {url}"))?;
         if !status.is_success() {
             bail!("{method} {path} failed with {status}: {}", error_message(&text));
         }
         if status == StatusCode::NO_CONTENT || text.trim().is_empty() {
             return Ok(Value::Null);
         }
-        serde_json::from_str(&text).with_context(|| format!("{method} {path} answered with invalid JSON: {text}"))
+        serde_json::from_str(&text)
+            .with_context(|| format!("{method} {path} answered with invalid JSON: {text}"))
     }
 }
 
@@ -131,31 +138,45 @@ impl ConnectClient {
 /// Polls `GET /connectors/{name}/status` until the connector and its tasks run; a FAILED one ends the wait
 /// with the root cause of its trace (a wrong password fails in seconds, it does not hang).
 pub async fn wait_running(client: &ConnectClient, name: &str, timeout: Duration) -> Result<Value> {
-    crate::wait::until(&format!("connector {name} RUNNING"), timeout, Duration::from_millis(250), || async {
-        let status = client.status(name).await?;
-        if let Some(trace) = failed_trace(&status) {
-            return Err(crate::wait::fatal(format!("{name} FAILED: {}", root_cause(&trace))));
-        }
-        let tasks = status["tasks"].as_array().map(Vec::as_slice).unwrap_or_default();
-        let running = status["connector"]["state"] == "RUNNING"
-            && !tasks.is_empty()
-            && tasks.iter().all(|t| t["state"] == "RUNNING");
-        Ok(running.then_some(status))
-    })
+    crate::wait::until(
+        &format!("connector {name} RUNNING"),
+        timeout,
+        Duration::from_millis(250),
+        || async {
+            let status = client.status(name).await?;
+            if let Some(trace) = failed_trace(&status) {
+                return Err(crate::wait::fatal(format!("{name} FAILED: {}", root_cause(&trace))));
+            }
+            let tasks = status["tasks"].as_array().map(Vec::as_slice).unwrap_or_default();
+            let running = status["connector"]["state"] == "RUNNING"
+                && !tasks.is_empty()
+                && tasks.iter().all(|t| t["state"] == "RUNNING");
+            Ok(running.then_some(status))
+        },
+    )
     .await
 }
 
 /// The Java stack trace of the connector or of a task, when one is FAILED (from `GET …/status`).
 pub fn failed_trace(status: &Value) -> Option<String> {
-    let states = std::iter::once(&status["connector"]).chain(status["tasks"].as_array().into_iter().flatten());
-    states.filter(|s| s["state"] == "FAILED").map(|s| s["trace"].as_str().unwrap_or("(no trace)").to_string()).next()
+    let states = std::iter::once(&status["connector"])
+        .chain(status["tasks"].as_array().into_iter().flatten());
+    states
+        .filter(|s| s["state"] == "FAILED")
+        .map(|s| s["trace"].as_str().unwrap_or("(no trace)").to_string())
+        .next()
 }
 
 /// The innermost `Caused by:` line of a Java stack trace (the first line when there is none): usually the
 /// sentence a human needs, e.g. `java.sql.SQLException: Access denied for user …`.
 pub fn root_cause(trace: &str) -> String {
     let first = trace.lines().next().unwrap_or_default();
-    trace.lines().rev().find_map(|l| l.trim().strip_prefix("Caused by: ")).unwrap_or(first).to_string()
+    trace
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("Caused by: "))
+        .unwrap_or(first)
+        .to_string()
 }
 // ANCHOR_END: wait_running
 
@@ -187,7 +208,10 @@ mod tests {
 
     #[test]
     fn error_message_prefers_connects_message_field() {
-        assert_eq!(error_message(r#"{"error_code":404,"message":"Connector x not found"}"#), "Connector x not found");
+        assert_eq!(
+            error_message(r#"{"error_code":404,"message":"Connector x not found"}"#),
+            "Connector x not found"
+        );
         assert_eq!(error_message("plain text"), "plain text");
     }
 
@@ -196,7 +220,10 @@ mod tests {
         let status = serde_json::json!({"connector": {"state": "RUNNING"},
             "tasks": [{"id": 0, "state": "FAILED", "trace": "java.lang.Boom\n\tat x"}]});
         assert_eq!(failed_trace(&status).as_deref(), Some("java.lang.Boom\n\tat x"));
-        assert_eq!(failed_trace(&serde_json::json!({"connector": {"state": "RUNNING"}, "tasks": []})), None);
+        assert_eq!(
+            failed_trace(&serde_json::json!({"connector": {"state": "RUNNING"}, "tasks": []})),
+            None
+        );
     }
 
     #[test]

@@ -79,7 +79,8 @@ impl Address {
     /// Parses a `mysql://` (or `mariadb://`) URL; user, password and database must be there, the
     /// port defaults to 3306. Percent-escapes in the user and password are decoded.
     pub fn parse(url: &str) -> Result<Address> {
-        let parsed = reqwest::Url::parse(url).with_context(|| format!("{} is not a URL", redact(url)))?;
+        let parsed =
+            reqwest::Url::parse(url).with_context(|| format!("{} is not a URL", redact(url)))?;
         if !matches!(parsed.scheme(), "mysql" | "mariadb") {
             bail!("{} is not a mysql:// URL", redact(url));
         }
@@ -92,7 +93,9 @@ impl Address {
             password: decode(parsed.password().unwrap_or_default()),
             database: decode(database),
         };
-        for (part, value) in [("host", &address.host), ("user", &address.user), ("database", &address.database)] {
+        for (part, value) in
+            [("host", &address.host), ("user", &address.user), ("database", &address.database)]
+        {
             if value.is_empty() {
                 bail!("{} names no {part}", redact(url));
             }
@@ -148,7 +151,10 @@ mod tests {
 
     #[test]
     fn redact_hides_only_the_password() {
-        assert_eq!(redact("mysql://workbook:s3cret@127.0.0.1:3307/mydb"), "mysql://workbook:***@127.0.0.1:3307/mydb");
+        assert_eq!(
+            redact("mysql://workbook:s3cret@127.0.0.1:3307/mydb"),
+            "mysql://workbook:***@127.0.0.1:3307/mydb"
+        );
         assert_eq!(redact("mysql://127.0.0.1/mydb"), "mysql://127.0.0.1/mydb");
         assert_eq!(redact("127.0.0.1:9092"), "127.0.0.1:9092");
         assert_eq!(redact("http://127.0.0.1:8083"), "http://127.0.0.1:8083");
@@ -171,7 +177,14 @@ mod tests {
     fn an_address_without_a_database_or_user_is_refused() {
         let err = Address::parse("mysql://u:secret@h:1").unwrap_err().to_string();
         assert!(err.contains("names no database") && !err.contains("secret"), "{err}");
-        assert!(Address::parse("mysql://h:1/db").unwrap_err().to_string().contains("names no user"));
-        assert!(Address::parse("http://u:p@h:1/db").unwrap_err().to_string().contains("not a mysql:// URL"));
+        assert!(
+            Address::parse("mysql://h:1/db").unwrap_err().to_string().contains("names no user")
+        );
+        assert!(
+            Address::parse("http://u:p@h:1/db")
+                .unwrap_err()
+                .to_string()
+                .contains("not a mysql:// URL")
+        );
     }
 }

@@ -93,11 +93,15 @@ impl Env {
         let required = |key: &str| lookup(key).with_context(|| format!("{key} is not set"));
         let database_url = required(DATABASE_URL)?;
         let bootstrap_servers = required(KAFKA_BOOTSTRAP_SERVERS)?;
-        let files_dir = lookup(WORKBOOK_FILES_DIR).map(PathBuf::from).unwrap_or_else(|| workbook_dir().join("files"));
+        let files_dir = lookup(WORKBOOK_FILES_DIR)
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workbook_dir().join("files"));
         Ok(Env {
-            connect_bootstrap_servers: lookup(CONNECT_BOOTSTRAP_SERVERS).unwrap_or_else(|| bootstrap_servers.clone()),
+            connect_bootstrap_servers: lookup(CONNECT_BOOTSTRAP_SERVERS)
+                .unwrap_or_else(|| bootstrap_servers.clone()),
             bootstrap_servers,
-            connect_database_url: lookup(CONNECT_DATABASE_URL).unwrap_or_else(|| database_url.clone()),
+            connect_database_url: lookup(CONNECT_DATABASE_URL)
+                .unwrap_or_else(|| database_url.clone()),
             database_url,
             connect_url: required(CONNECT_URL)?.trim_end_matches('/').to_string(),
             connect_files_dir: lookup(CONNECT_FILES_DIR)
@@ -157,7 +161,8 @@ mod tests {
     use super::*;
 
     fn lookup_in(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: BTreeMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         move |key| map.get(key).cloned()
     }
 
@@ -173,8 +178,15 @@ mod tests {
         assert_eq!(env.connect_url, "http://127.0.0.1:8083", "trailing slash trimmed");
         assert_eq!(env.cdc_user, None);
         assert_eq!(env.connect_database_url, env.database_url, "defaults to DATABASE_URL");
-        assert_eq!(env.connect_bootstrap_servers, env.bootstrap_servers, "defaults to KAFKA_BOOTSTRAP_SERVERS");
-        assert_eq!(env.connect_files_dir, env.files_dir.display().to_string(), "defaults to the files dir");
+        assert_eq!(
+            env.connect_bootstrap_servers, env.bootstrap_servers,
+            "defaults to KAFKA_BOOTSTRAP_SERVERS"
+        );
+        assert_eq!(
+            env.connect_files_dir,
+            env.files_dir.display().to_string(),
+            "defaults to the files dir"
+        );
         assert_eq!(env.connect_plugin_path, None);
     }
 

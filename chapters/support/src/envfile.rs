@@ -19,7 +19,8 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, String>> {
             }
             // dotenvy names the line by its text; say where it is, as an editor would.
             Err(dotenvy::Error::LineParse(line, _)) => {
-                let number = text.lines().position(|l| l.trim() == line.trim()).map_or(0, |n| n + 1);
+                let number =
+                    text.lines().position(|l| l.trim() == line.trim()).map_or(0, |n| n + 1);
                 bail!("line {number}: expected KEY=value, found {:?}", line.trim());
             }
             Err(error) => return Err(error).context("reading dotenv text"),
@@ -44,7 +45,8 @@ pub fn render(header: &str, vars: &BTreeMap<String, String>) -> String {
 
 /// Reads and parses an env file.
 pub fn read(path: &Path) -> Result<BTreeMap<String, String>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     parse(&text).with_context(|| format!("parsing {}", path.display()))
 }
 

@@ -12,10 +12,16 @@ pub const GIVE_UP_WITHIN: Duration = Duration::from_secs(15);
 /// Runs `program` (`env!("CARGO_BIN_EXE_…")`) with `args` and returns what it printed on stdout.
 /// A program that fails fails the test, with both its outputs.
 pub fn run(program: &str, args: &[&str]) -> String {
-    let output = Command::new(program).args(args).output().unwrap_or_else(|e| panic!("running {program}: {e}"));
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("running {program}: {e}"));
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{program} {args:?} failed.\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        output.status.success(),
+        "{program} {args:?} failed.\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
     stdout
 }
 

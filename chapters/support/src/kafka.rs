@@ -92,8 +92,10 @@ pub async fn topic_partitions(env: &Env, topic: &str) -> Result<usize> {
 pub async fn create_topic(env: &Env, topic: &str, partitions: i32) -> Result<()> {
     let options = AdminOptions::new().request_timeout(Some(ADMIN_TIMEOUT));
     let new_topic = NewTopic::new(topic, partitions, TopicReplication::Fixed(-1));
-    let results =
-        admin(env)?.create_topics(&[new_topic], &options).await.with_context(|| format!("creating topic {topic}"))?;
+    let results = admin(env)?
+        .create_topics(&[new_topic], &options)
+        .await
+        .with_context(|| format!("creating topic {topic}"))?;
     for result in results {
         result.map_err(|(name, code)| anyhow::anyhow!("creating topic {name}: {code}"))?;
     }
@@ -115,7 +117,10 @@ pub async fn delete_topics(env: &Env, topics: &[&str]) -> Result<()> {
 /// "Unknown topic" is not an error here but a reason to keep waiting: a topic that a connector
 /// creates appears with its first record, and until then the consumer reports it (the broker's
 /// code, or librdkafka's own) and asks again at the next metadata refresh.
-pub async fn recv_before(consumer: &StreamConsumer, deadline: Instant) -> Result<Option<BorrowedMessage<'_>>> {
+pub async fn recv_before(
+    consumer: &StreamConsumer,
+    deadline: Instant,
+) -> Result<Option<BorrowedMessage<'_>>> {
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match tokio::time::timeout(left, consumer.recv()).await {
@@ -166,11 +171,17 @@ pub struct Cluster {
 ///
 /// librdkafka's metadata call blocks its thread until the answer comes; this runs it on tokio's
 /// blocking pool, so the async threads keep working meanwhile.
-pub async fn fetch_metadata(bootstrap_servers: &str, topic: Option<&str>, timeout: Duration) -> Result<Cluster> {
+pub async fn fetch_metadata(
+    bootstrap_servers: &str,
+    topic: Option<&str>,
+    timeout: Duration,
+) -> Result<Cluster> {
     let (servers, topic) = (bootstrap_servers.to_string(), topic.map(str::to_string));
-    tokio::task::spawn_blocking(move || fetch_metadata_blocking(&servers, topic.as_deref(), timeout))
-        .await
-        .context("the metadata request panicked")?
+    tokio::task::spawn_blocking(move || {
+        fetch_metadata_blocking(&servers, topic.as_deref(), timeout)
+    })
+    .await
+    .context("the metadata request panicked")?
 }
 
 /// The first thing a chapter's program does: [`fetch_metadata`] from the environment's brokers (an
@@ -183,8 +194,13 @@ pub async fn probe(env: &Env) -> Result<Cluster> {
 }
 
 /// [`fetch_metadata`] for code that is not async: it blocks the calling thread until the answer comes.
-pub fn fetch_metadata_blocking(bootstrap_servers: &str, topic: Option<&str>, timeout: Duration) -> Result<Cluster> {
-    let consumer: BaseConsumer = client_config_for(bootstrap_servers).create().context("creating a Kafka client")?;
+pub fn fetch_metadata_blocking(
+    bootstrap_servers: &str,
+    topic: Option<&str>,
+    timeout: Duration,
+) -> Result<Cluster> {
+    let consumer: BaseConsumer =
+        client_config_for(bootstrap_servers).create().context("creating a Kafka client")?;
     let metadata = consumer.fetch_metadata(topic, timeout).with_context(|| {
         format!(
             "no answer from Kafka at {bootstrap_servers} within {} s. Is the environment up? \
@@ -202,8 +218,11 @@ pub fn fetch_cluster(env: &Env, topic: Option<&str>, timeout: Duration) -> Resul
 }
 
 fn cluster_from(metadata: &Metadata) -> Cluster {
-    let mut brokers: Vec<Broker> =
-        metadata.brokers().iter().map(|b| Broker { id: b.id(), host: b.host().to_string(), port: b.port() }).collect();
+    let mut brokers: Vec<Broker> = metadata
+        .brokers()
+        .iter()
+        .map(|b| Broker { id: b.id(), host: b.host().to_string(), port: b.port() })
+        .collect();
     brokers.sort_by_key(|b| b.id);
     let mut topics: Vec<Topic> = metadata
         .topics()

@@ -25,7 +25,12 @@ pub fn fatal(message: impl std::fmt::Display) -> anyhow::Error {
 /// Polls `check` every `every` until it returns `Ok(Some(value))`, or fails after `timeout`
 /// with `what` and the last error seen. Errors are retried (the service may not be up yet),
 /// except a [`fatal`] one, which is returned at once.
-pub async fn until<T, F, Fut>(what: &str, timeout: Duration, every: Duration, mut check: F) -> Result<T>
+pub async fn until<T, F, Fut>(
+    what: &str,
+    timeout: Duration,
+    every: Duration,
+    mut check: F,
+) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Option<T>>>,
@@ -41,7 +46,9 @@ where
         }
         if Instant::now() >= deadline {
             match last_error {
-                Some(e) => bail!("{what}: not true after {} s (last error: {e:#})", timeout.as_secs()),
+                Some(e) => {
+                    bail!("{what}: not true after {} s (last error: {e:#})", timeout.as_secs())
+                }
                 None => bail!("{what}: not true after {} s", timeout.as_secs()),
             }
         }
@@ -69,9 +76,12 @@ mod tests {
     #[tokio::test]
     async fn a_fatal_error_ends_the_wait_at_once() {
         let started = std::time::Instant::now();
-        let err = until::<(), _, _>("doomed", Duration::from_secs(30), Duration::from_millis(5), || async {
-            Err(fatal("the broker exited"))
-        })
+        let err = until::<(), _, _>(
+            "doomed",
+            Duration::from_secs(30),
+            Duration::from_millis(5),
+            || async { Err(fatal("the broker exited")) },
+        )
         .await
         .unwrap_err();
         assert_eq!(err.to_string(), "the broker exited");
@@ -80,9 +90,12 @@ mod tests {
 
     #[tokio::test]
     async fn gives_up_at_the_deadline_with_the_last_error() {
-        let err = until::<(), _, _>("never", Duration::from_millis(20), Duration::from_millis(5), || async {
-            anyhow::bail!("still broken")
-        })
+        let err = until::<(), _, _>(
+            "never",
+            Duration::from_millis(20),
+            Duration::from_millis(5),
+            || async { anyhow::bail!("still broken") },
+        )
         .await
         .unwrap_err();
         let text = err.to_string();

@@ -8,7 +8,12 @@ use workbook_support::{Env, kafka, names};
 
 /// Creates a fresh topic with `partitions` partitions and writes `per_partition` records into
 /// each, valued `p{partition}-{i}`, with explicit partitions so the layout is known.
-pub async fn filled_topic(env: &Env, prefix: &str, partitions: i32, per_partition: usize) -> String {
+pub async fn filled_topic(
+    env: &Env,
+    prefix: &str,
+    partitions: i32,
+    per_partition: usize,
+) -> String {
     let topic = names::unique(prefix);
     kafka::create_topic(env, &topic, partitions).await.unwrap();
     let producer: FutureProducer = kafka::producer_config(env).create().unwrap();
@@ -16,7 +21,10 @@ pub async fn filled_topic(env: &Env, prefix: &str, partitions: i32, per_partitio
         for p in 0..partitions {
             let value = format!("p{p}-{i}");
             producer
-                .send(FutureRecord::<str, str>::to(&topic).partition(p).payload(&value), Duration::from_secs(10))
+                .send(
+                    FutureRecord::<str, str>::to(&topic).partition(p).payload(&value),
+                    Duration::from_secs(10),
+                )
                 .await
                 .unwrap();
         }

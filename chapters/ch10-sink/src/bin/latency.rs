@@ -8,13 +8,17 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use ch10_sink::{Cleanup, data_topic, ensure_utf8mb4, execute, sink_config, source_config, wait_running};
+use ch10_sink::{
+    Cleanup, data_topic, ensure_utf8mb4, execute, sink_config, source_config, wait_running,
+};
 use clap::Parser;
 use workbook_support::connect::{ConnectClient, marker, wait_capturing, wait_sink_assigned};
 use workbook_support::{Env, db, names, wait};
 
 #[derive(Parser, Debug)]
-#[command(about = "Commit → sink-row latency of the MariaDB → Kafka → MariaDB pipeline (p50/p90/p99)")]
+#[command(
+    about = "Commit → sink-row latency of the MariaDB → Kafka → MariaDB pipeline (p50/p90/p99)"
+)]
 struct Args {
     /// Rows inserted (each one measured unless updated later).
     #[arg(long, default_value_t = 250)]
@@ -77,7 +81,11 @@ async fn main() -> Result<()> {
     }
     for id in 1..=args.updates {
         tick.tick().await;
-        execute(&pool, &format!("UPDATE {table} SET name = 'v2', changed_at = NOW(6) WHERE id = {id}")).await?;
+        execute(
+            &pool,
+            &format!("UPDATE {table} SET name = 'v2', changed_at = NOW(6) WHERE id = {id}"),
+        )
+        .await?;
     }
 
     let total = i64::from(args.inserts);
@@ -85,20 +93,36 @@ async fn main() -> Result<()> {
         "SELECT COUNT(*) FROM {table} s JOIN {copy} c USING (id) \
          WHERE id > 0 AND s.name = c.name AND s.changed_at = c.changed_at"
     );
-    wait::until("every change reached the copy", Duration::from_secs(120), Duration::from_millis(100), || async {
-        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(same.clone())).fetch_one(&pool).await?;
-        Ok((n == total).then_some(()))
-    })
+    wait::until(
+        "every change reached the copy",
+        Duration::from_secs(120),
+        Duration::from_millis(100),
+        || async {
+            let n: i64 =
+                sqlx::query_scalar(sqlx::AssertSqlSafe(same.clone())).fetch_one(&pool).await?;
+            Ok((n == total).then_some(()))
+        },
+    )
     .await?;
-    let sql = format!("SELECT name, TIMESTAMPDIFF(MICROSECOND, changed_at, arrived_at) FROM {copy} WHERE id > 0");
-    let samples: Vec<(String, i64)> =
-        sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&pool).await.context("reading latencies")?;
+    let sql = format!(
+        "SELECT name, TIMESTAMPDIFF(MICROSECOND, changed_at, arrived_at) FROM {copy} WHERE id > 0"
+    );
+    let samples: Vec<(String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&pool)
+        .await
+        .context("reading latencies")?;
     let mut all: Vec<i64> = samples.iter().map(|(_, us)| *us).collect();
-    let mut inserts: Vec<i64> = samples.iter().filter(|(n, _)| n == "v1").map(|(_, us)| *us).collect();
-    let mut updates: Vec<i64> = samples.iter().filter(|(n, _)| n == "v2").map(|(_, us)| *us).collect();
+    let mut inserts: Vec<i64> =
+        samples.iter().filter(|(n, _)| n == "v1").map(|(_, us)| *us).collect();
+    let mut updates: Vec<i64> =
+        samples.iter().filter(|(n, _)| n == "v2").map(|(_, us)| *us).collect();
     println!("\ncommit → row in the copy, milliseconds (MariaDB's clock on both ends)");
-    println!("{:<8} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8}", "changes", "count", "p50", "p90", "p99", "max", "mean");
-    for (label, values) in [("inserts", &mut inserts), ("updates", &mut updates), ("all", &mut all)] {
+    println!(
+        "{:<8} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "changes", "count", "p50", "p90", "p99", "max", "mean"
+    );
+    for (label, values) in [("inserts", &mut inserts), ("updates", &mut updates), ("all", &mut all)]
+    {
         report(label, values);
     }
     cleanup.run().await;
@@ -110,7 +134,10 @@ fn report(label: &str, values: &mut [i64]) {
         return;
     }
     values.sort_unstable();
-    let at = |q: f64| values[((values.len() as f64 * q).ceil() as usize).clamp(1, values.len()) - 1] as f64 / 1000.0;
+    let at = |q: f64| {
+        values[((values.len() as f64 * q).ceil() as usize).clamp(1, values.len()) - 1] as f64
+            / 1000.0
+    };
     let mean = values.iter().sum::<i64>() as f64 / values.len() as f64 / 1000.0;
     println!(
         "{label:<8} {:>6} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1}",

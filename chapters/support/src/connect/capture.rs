@@ -46,7 +46,9 @@ pub async fn wait_capturing(
     timeout: Duration,
     marker_sql: impl Fn(u32) -> String,
 ) -> Result<u32> {
-    println!("waiting for {connector} to capture: a marker row each second until one arrives on {topic}");
+    println!(
+        "waiting for {connector} to capture: a marker row each second until one arrives on {topic}"
+    );
     let client = ConnectClient::new(env)?;
     let pool = db::pool(env).await?;
     let consumer = topic_reader(env, topic)?;
@@ -69,7 +71,9 @@ pub async fn wait_capturing(
                 Err(e) => last_error = Some(e),
             }
             written += 1;
-            db::execute(&pool, &marker_sql(written)).await.with_context(|| format!("writing marker row {written}"))?;
+            db::execute(&pool, &marker_sql(written))
+                .await
+                .with_context(|| format!("writing marker row {written}"))?;
             next_marker = now + Duration::from_secs(1);
         }
         // The topic appears only with the connector's first record: until then there is nothing to read.
@@ -97,7 +101,9 @@ pub async fn wait_capturing(
 /// Whether a record is a marker of [`wait_capturing`]: its key or value (the bytes on the topic) carries
 /// [`MARKER`]. Readers of a change topic skip these.
 pub fn is_marker(key: Option<&[u8]>, value: Option<&[u8]>) -> bool {
-    let carries = |bytes: Option<&[u8]>| bytes.is_some_and(|b| b.windows(MARKER.len()).any(|w| w == MARKER.as_bytes()));
+    let carries = |bytes: Option<&[u8]>| {
+        bytes.is_some_and(|b| b.windows(MARKER.len()).any(|w| w == MARKER.as_bytes()))
+    };
     carries(key) || carries(value)
 }
 

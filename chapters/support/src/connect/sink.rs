@@ -16,17 +16,27 @@ use crate::{Env, kafka};
 /// earlier are not lost (a new sink group starts at the earliest offset), but whatever measures the time from a
 /// write to its row, or expects the sink to be reading *now*, must wait for the assignment, not for RUNNING.
 /// A FAILED connector or task ends the wait at once with its trace.
-pub async fn wait_sink_assigned(env: &Env, connector: &str, topic: &str, timeout: Duration) -> Result<usize> {
+pub async fn wait_sink_assigned(
+    env: &Env,
+    connector: &str,
+    topic: &str,
+    timeout: Duration,
+) -> Result<usize> {
     println!("waiting for sink {connector} to be assigned {topic}");
     let client = ConnectClient::new(env)?;
     let group = format!("connect-{connector}");
     let what = format!("{group} assigned a partition of {topic}");
     crate::wait::until(&what, timeout, Duration::from_millis(250), || async {
         if let Some(trace) = failed_trace(&client.status(connector).await?) {
-            return Err(crate::wait::fatal(format!("{connector} FAILED: {}\n{trace}", root_cause(&trace))));
+            return Err(crate::wait::fatal(format!(
+                "{connector} FAILED: {}\n{trace}",
+                root_cause(&trace)
+            )));
         }
         let (env, group, topic) = (env.clone(), group.clone(), topic.to_string());
-        let assigned = tokio::task::spawn_blocking(move || assigned_partitions(&env, &group, &topic)).await??;
+        let assigned =
+            tokio::task::spawn_blocking(move || assigned_partitions(&env, &group, &topic))
+                .await??;
         Ok((assigned > 0).then_some(assigned))
     })
     .await
@@ -36,8 +46,11 @@ pub async fn wait_sink_assigned(env: &Env, connector: &str, topic: &str, timeout
 /// How many partitions of `topic` the members of `group` hold, as the group coordinator describes them
 /// (classic protocol: each member's assignment is the consumer protocol's `Assignment` struct).
 fn assigned_partitions(env: &Env, group: &str, topic: &str) -> Result<usize> {
-    let client: BaseConsumer = kafka::client_config(env).create().context("creating a Kafka client")?;
-    let groups = client.fetch_group_list(Some(group), kafka::METADATA_TIMEOUT).context("describing the group")?;
+    let client: BaseConsumer =
+        kafka::client_config(env).create().context("creating a Kafka client")?;
+    let groups = client
+        .fetch_group_list(Some(group), kafka::METADATA_TIMEOUT)
+        .context("describing the group")?;
     let Some(info) = groups.groups().iter().find(|g| g.name() == group) else { return Ok(0) };
     if info.state() != "Stable" {
         return Ok(0); // joining or rebalancing: assignments are not final
