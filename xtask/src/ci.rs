@@ -3,7 +3,7 @@
 //! 1. lint (`cargo fmt --check`, `cargo clippy -D warnings`);
 //! 2. build every target;
 //! 3. `up` (one environment for the whole run);
-//! 4. `cargo test --workspace` against it;
+//! 4. the workspace's tests against it (three `cargo test` runs side by side);
 //! 5. the exercise audit (stubs fail, solutions pass, known mistakes are caught);
 //! 6. the connector audit (every connector the run created had Connect's view of the services);
 //! 7. the book;
@@ -67,7 +67,7 @@ pub async fn run(options: &CiOptions) -> Result<()> {
 }
 
 async fn tests_audit_book() -> Result<Tally> {
-    let mut tally = step_counting("test", cargo(&["test", "--workspace", "--no-fail-fast", "--quiet"]))?;
+    let mut tally = test_in_parallel()?;
     let audit_started = Instant::now();
     check::audit().await?;
     println!("== exercise audit: {:.1} s", audit_started.elapsed().as_secs_f64());
@@ -125,6 +125,51 @@ fn report_peak_memory() {
     println!("== environment peak memory: {total} MiB ({})", each.join(", "));
 }
 
+/// Packages whose tests bring up clusters of their own or wait on slow machinery: each group runs
+/// beside the others (the tests isolate themselves by unique names), so the slowest sets the pace.
+const SLOW_GROUPS: [&[&str]; 2] =
+    [&["workbook-tests", "xtask"], &["ch13-reliability", "ch15-rebalancing", "ch16-compaction", "ch18-operations"]];
+
+/// `cargo test` for the whole workspace as three `cargo test` runs side by side: the two slow
+/// groups above and every other package. Everything is built already (the build step).
+fn test_in_parallel() -> Result<Tally> {
+    let started = Instant::now();
+    let chapters_dir = workbook_support::env::workspace_root().join("chapters");
+    let mut rest: Vec<String> = vec!["workbook-support".into()];
+    for entry in std::fs::read_dir(&chapters_dir).context("listing chapters/")? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        let grouped = SLOW_GROUPS.iter().any(|group| group.contains(&name.as_str()));
+        if name.starts_with("ch") && chapters_dir.join(&name).join("Cargo.toml").is_file() && !grouped {
+            rest.push(name);
+        }
+    }
+    rest.sort();
+    let mut groups: Vec<Vec<String>> =
+        SLOW_GROUPS.iter().map(|group| group.iter().map(|p| p.to_string()).collect()).collect();
+    groups.push(rest);
+    let runs: Vec<std::thread::JoinHandle<Result<Tally>>> = groups
+        .into_iter()
+        .enumerate()
+        .map(|(index, packages)| {
+            let mut args = vec!["test".to_string(), "--no-fail-fast".into(), "--quiet".into()];
+            for package in &packages {
+                args.extend(["--package".to_string(), package.clone()]);
+            }
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let command = cargo(&args);
+            std::thread::spawn(move || step_counting(&format!("test [{}]", index + 1), command))
+        })
+        .collect();
+    let mut tally = Tally::default();
+    for run in runs {
+        let counted = run.join().map_err(|_| anyhow::anyhow!("a test group's thread panicked"))??;
+        tally.passed += counted.passed;
+        tally.failed += counted.failed;
+    }
+    println!("== test: {:.1} s, {} passed, {} failed", started.elapsed().as_secs_f64(), tally.passed, tally.failed);
+    Ok(tally)
+}
+
 /// Passed and failed tests, summed over every test binary.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Tally {
@@ -140,7 +185,7 @@ fn step_counting(name: &str, mut command: Command) -> Result<Tally> {
     let mut tally = Tally::default();
     for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
         let line = line?;
-        println!("{line}");
+        println!("{name}: {line}");
         let counted = count(&line);
         tally.passed += counted.passed;
         tally.failed += counted.failed;
