@@ -63,7 +63,8 @@ fn min_isr_one(brokers: usize, failures: usize) -> Option<ReplicaPlan> {
 /// Mistake: off by one: min.insync.replicas = failures ("tolerate one failure, so one copy must be in
 /// sync"), with 2 × failures + 1 replicas: the acknowledging brokers can all be among the dead.
 fn min_isr_equals_failures(brokers: usize, failures: usize) -> Option<ReplicaPlan> {
-    let plan = ReplicaPlan { replication_factor: 2 * failures + 1, min_insync_replicas: failures.max(1) };
+    let plan =
+        ReplicaPlan { replication_factor: 2 * failures + 1, min_insync_replicas: failures.max(1) };
     (plan.replication_factor <= brokers).then_some(plan)
 }
 

@@ -20,6 +20,7 @@ pub fn replica_plan(brokers: usize, failures: usize) -> Option<ReplicaPlan> {
     // Writes go on: with `failures` brokers down, min.insync.replicas copies must still be in sync.
     let replication_factor = min_insync_replicas + failures;
     // Each replica needs a broker of its own.
-    (replication_factor <= brokers).then_some(ReplicaPlan { replication_factor, min_insync_replicas })
+    (replication_factor <= brokers)
+        .then_some(ReplicaPlan { replication_factor, min_insync_replicas })
 }
 // ANCHOR_END: replica_plan

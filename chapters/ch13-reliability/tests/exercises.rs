@@ -5,7 +5,10 @@
 // The exercises under test: your file, or with `--features solutions` the reference solutions,
 // or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
 #[cfg_attr(not(any(feature = "solutions", feature = "mistakes")), path = "../src/exercises.rs")]
-#[cfg_attr(all(feature = "solutions", not(feature = "mistakes")), path = "../solutions/exercises.rs")]
+#[cfg_attr(
+    all(feature = "solutions", not(feature = "mistakes")),
+    path = "../solutions/exercises.rs"
+)]
 #[cfg_attr(feature = "mistakes", path = "../mistakes/exercises.rs")]
 mod exercises;
 
@@ -28,7 +31,12 @@ fn acks_all_can_write() {
             "one broker down: the ISR [2,3] has exactly min.insync.replicas members, leader included, and that \
              is enough (at least min.insync.replicas, not more than)",
         ),
-        (partition(1, &[1, 2], &[1, 2]), 2, true, "two replicas, both in sync, leader included: enough"),
+        (
+            partition(1, &[1, 2], &[1, 2]),
+            2,
+            true,
+            "two replicas, both in sync, leader included: enough",
+        ),
         (
             partition(2, &[1, 2, 3], &[2]),
             2,
@@ -36,7 +44,12 @@ fn acks_all_can_write() {
             "three replicas, but only the leader in sync: NOT_ENOUGH_REPLICAS. The leader counts the replicas in \
              sync now, not the replicas assigned",
         ),
-        (partition(3, &[3], &[3]), 2, false, "one replica can never be two in sync: not the replicas assigned"),
+        (
+            partition(3, &[3], &[3]),
+            2,
+            false,
+            "one replica can never be two in sync: not the replicas assigned",
+        ),
         (partition(2, &[1, 2, 3], &[2]), 1, true, "min.insync.replicas=1 accepts a single copy"),
         (
             partition(-1, &[1, 2, 3], &[3]),
@@ -66,7 +79,9 @@ fn acks_all_can_write() {
 /// What a plan survives, worked out the way the brokers would, with the reason when it falls short.
 fn judge(plan: ReplicaPlan, brokers: usize, failures: usize) -> Result<(), String> {
     let ReplicaPlan { replication_factor: rf, min_insync_replicas: min } = plan;
-    let what = format!("{brokers} brokers, {failures} failure(s): replication factor {rf}, min.insync.replicas {min}");
+    let what = format!(
+        "{brokers} brokers, {failures} failure(s): replication factor {rf}, min.insync.replicas {min}"
+    );
     if rf > brokers {
         return Err(format!(
             "{what}: a topic with {rf} replicas cannot be created on {brokers} brokers (each replica needs a broker \
@@ -74,7 +89,9 @@ fn judge(plan: ReplicaPlan, brokers: usize, failures: usize) -> Result<(), Strin
         ));
     }
     if min == 0 || min > rf {
-        return Err(format!("{what}: min.insync.replicas must be between 1 and the replication factor"));
+        return Err(format!(
+            "{what}: min.insync.replicas must be between 1 and the replication factor"
+        ));
     }
     if rf - failures.min(rf) < min {
         return Err(format!(
@@ -101,7 +118,10 @@ fn replica_plan() {
             // The fewest replicas that survive `failures`: counted here by trying every plan there is.
             let fewest = (1..=brokers)
                 .flat_map(|rf| {
-                    (1..=rf).map(move |min| ReplicaPlan { replication_factor: rf, min_insync_replicas: min })
+                    (1..=rf).map(move |min| ReplicaPlan {
+                        replication_factor: rf,
+                        min_insync_replicas: min,
+                    })
                 })
                 .find(|p| judge(*p, brokers, failures).is_ok());
             match (plan, fewest) {
@@ -118,7 +138,9 @@ fn replica_plan() {
                     );
                 }
                 (None, Some(possible)) => {
-                    panic!("{brokers} brokers, {failures} failure(s): None, but {possible:?} can do it on this cluster")
+                    panic!(
+                        "{brokers} brokers, {failures} failure(s): None, but {possible:?} can do it on this cluster"
+                    )
                 }
                 (None, None) => {}
             }
