@@ -69,7 +69,7 @@ struct LostAcksArgs {
     /// Records written while the followers are frozen.
     #[arg(long, default_value_t = 100)]
     unreplicated: u64,
-    /// Only one run: `1` or `all` (default: acks=1, then acks=all, on the same cluster).
+    /// Only one run, with these acks (default: acks=1, then acks=all, on the same cluster).
     #[arg(long, value_enum)]
     acks: Option<Acks>,
 }
