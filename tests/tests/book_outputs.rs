@@ -127,6 +127,28 @@ fn shown_outputs_are_what_the_commands_print() {
     );
 }
 
+/// Every chapter with exercises shows, in its Check section, what the checker says about the
+/// untouched stubs, marked so that the test above keeps it true.
+#[test]
+fn every_chapter_with_exercises_shows_the_checker() {
+    let root = workspace_root();
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(root.join("chapters")).unwrap() {
+        let dir = entry.unwrap().path();
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        if !dir.join("exercises.toml").is_file() {
+            continue;
+        }
+        let id = &name[..4];
+        let page = std::fs::read_to_string(root.join("book/src").join(format!("{name}.md"))).unwrap_or_default();
+        if !page.contains(&format!("{MARK}cargo xtask check {id} -->")) {
+            missing.push(name);
+        }
+    }
+    missing.sort();
+    assert!(missing.is_empty(), "pages without a marked `cargo xtask check chNN` output: {missing:?}");
+}
+
 #[test]
 fn reads_marked_blocks() {
     let page = "Text.\n\n<!-- output: cargo xtask hint ch03::x -->\n```text\n$ cargo xtask hint ch03::x\nline 1\nline 2\n```\nmore\n";
