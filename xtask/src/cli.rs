@@ -68,12 +68,25 @@ pub const TOOLS: &[Tool] = &[
     ),
     tool("kafka-consumer-perf-test", "org.apache.kafka.tools.ConsumerPerformance", "measure consumer throughput", true),
     tool("kafka-configs", "kafka.admin.ConfigCommand", "show and change topic, broker and client configs", true),
+    tool("kafka-acls", "org.apache.kafka.tools.AclCommand", "list, add and remove ACLs", true),
     tool("kafka-get-offsets", "org.apache.kafka.tools.GetOffsetShell", "earliest/latest offsets of partitions", true),
+    tool(
+        "kafka-delete-records",
+        "org.apache.kafka.tools.DeleteRecordsCommand",
+        "delete records below an offset (--offset-json-file)",
+        true,
+    ),
     tool("kafka-transactions", "org.apache.kafka.tools.TransactionsCommand", "list and describe transactions", true),
     tool(
         "kafka-log-dirs",
         "org.apache.kafka.tools.LogDirsCommand",
         "where partitions live on the brokers' disks",
+        true,
+    ),
+    tool(
+        "kafka-reassign-partitions",
+        "org.apache.kafka.tools.reassign.ReassignPartitionsCommand",
+        "move partition replicas between brokers and log dirs",
         true,
     ),
     tool("kafka-cluster", "org.apache.kafka.tools.ClusterTool", "cluster id, unregister brokers", true),
@@ -208,6 +221,12 @@ mod tests {
     fn finds_tools_by_script_name_too() {
         assert_eq!(find("kafka-topics.sh").unwrap().main_class, "org.apache.kafka.tools.TopicCommand");
         assert_eq!(find("kafka-topics.bat").unwrap().name, "kafka-topics");
+        assert_eq!(find("kafka-delete-records.sh").unwrap().main_class, "org.apache.kafka.tools.DeleteRecordsCommand");
+        assert_eq!(
+            find("kafka-reassign-partitions").unwrap().main_class,
+            "org.apache.kafka.tools.reassign.ReassignPartitionsCommand"
+        );
+        assert_eq!(find("kafka-acls").unwrap().main_class, "org.apache.kafka.tools.AclCommand");
         let err = find("kafka-topic").unwrap_err().to_string();
         assert!(err.contains("unknown tool `kafka-topic`") && err.contains("kafka-topics"), "{err}");
     }
