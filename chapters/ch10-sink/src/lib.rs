@@ -38,7 +38,7 @@ pub fn sink_config(env: &Env, topics: &str, table_format: &str) -> Result<Value>
         // INSERT … ON DUPLICATE KEY UPDATE keyed by the record key: replaying a record rewrites the same row.
         "insert.mode": "upsert",
         "primary.key.mode": "record_key",
-        // A Debezium delete event (op "d") becomes a DELETE; its tombstone is then skipped.
+        // A Debezium delete event (op "d") becomes a DELETE, and so does a tombstone (null value).
         "delete.enabled": "true",
         // Create the table on the first record, add columns when the record schema grows.
         "schema.evolution": "basic",
