@@ -8,7 +8,7 @@ use workbook_support::kafka::{Cluster, Partition, Topic};
 
 // ANCHOR: leader_of
 /// The id of the broker that leads partition `partition` of `topic`, according to `cluster`
-/// (the metadata from `workbook_support::kafka::fetch_cluster`).
+/// (the metadata that `workbook_support::kafka::fetch_metadata(...).await` returns).
 ///
 /// Return `None` when the topic or the partition does not exist, and also when the partition
 /// has no leader right now (the metadata then says leader `-1`: the partition is offline).
