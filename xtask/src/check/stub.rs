@@ -113,6 +113,31 @@ mod tests {
         assert!(STUB[range].starts_with("#[allow(dead_code)]\npub async fn tell"));
     }
 
+    /// The newest commit in which the function is still a stub, from a real repository.
+    #[test]
+    fn the_pristine_stub_comes_from_git_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = |args: &[&str]| {
+            let status = Command::new("git")
+                .current_dir(dir.path())
+                .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+                .args(args)
+                .status()
+                .unwrap();
+            assert!(status.success(), "git {args:?}");
+        };
+        git(&["init", "-q"]);
+        std::fs::write(dir.path().join("exercises.rs"), STUB).unwrap();
+        git(&["add", "exercises.rs"]);
+        git(&["commit", "-q", "-m", "stubs"]);
+        // The learner solves `add` and commits it: the stub is now only in an older commit.
+        std::fs::write(dir.path().join("exercises.rs"), STUB.replace("todo!(\"add them\")", "a + b")).unwrap();
+        git(&["commit", "-q", "-am", "solved add"]);
+        let pristine = pristine_from_git(dir.path(), "exercises.rs", "add").unwrap();
+        assert!(is_untouched(&pristine, "add"));
+        assert!(pristine_from_git(dir.path(), "exercises.rs", "missing").is_err());
+    }
+
     #[test]
     fn restore_puts_back_one_function_only() {
         let edited = STUB.replace("todo!(\"add them\")", "a + b + 1 // é").replace("todo!()", "a.to_string()");
