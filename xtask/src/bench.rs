@@ -66,7 +66,8 @@ pub struct BenchOptions {
     /// Producer batch.size in bytes, on both sides (librdkafka's default; Java's is 16384).
     #[arg(long, default_value_t = 1_000_000)]
     pub batch_size: u64,
-    /// Producer compression, on both sides.
+    /// Producer compression, on both sides. (The two tools' values are not equally compressible
+    /// text, so with a codec compare Rust runs with each other rather than with Java.)
     #[arg(long, default_value = "none", value_parser = ["none", "gzip", "snappy", "lz4"])]
     pub compression: String,
     /// Records awaited one by one, for the in-flight claim [default: 300; --quick: 30].

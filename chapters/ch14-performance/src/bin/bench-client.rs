@@ -353,8 +353,8 @@ pub fn throughput_consumer_config(env: &Env, group: &str) -> ClientConfig {
         .set("queued.min.messages", "100000")
         // ...and when that queue is full, it waits this long before it fetches that partition
         // again. The default, 1000 ms, can leave a fast reader with nothing to read for most of
-        // a second (with queued.min.messages=1000 it reads about a thousand records a second
-        // per partition); 10 ms keeps the fetches coming.
+        // a second (with queued.min.messages=1000 too: one fetch per partition per second);
+        // 10 ms keeps the fetches coming.
         .set("fetch.queue.backoff.ms", "10")
         // At most this many bytes per partition in one fetch response (the Java consumer's
         // max.partition.fetch.bytes, kafka-consumer-perf-test's --fetch-size): both 1 MiB.
