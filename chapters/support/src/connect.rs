@@ -109,7 +109,28 @@ impl ConnectClient {
     }
 
     /// One REST call. A non-2xx answer becomes an error carrying Connect's own message.
+    ///
+    /// `409 Conflict` is retried for up to [`CONFLICT_PATIENCE`]: the worker answers it while a
+    /// rebalance is in progress or its config topic is behind a change just made ("stale
+    /// configuration"), and the same request succeeds moments later. Any other answer is final.
     pub async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value> {
+        let deadline = tokio::time::Instant::now() + CONFLICT_PATIENCE;
+        loop {
+            match self.call_once(method.clone(), path, body).await? {
+                Answer::Conflict(_) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Answer::Conflict(message) => {
+                    bail!(
+                        "{method} {path} failed with 409 Conflict for {CONFLICT_PATIENCE:?}: {message}"
+                    )
+                }
+                Answer::Done(value) => return Ok(value),
+            }
+        }
+    }
+
+    async fn call_once(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Answer> {
         let url = format!("{}{path}", self.base);
         let mut request = self.http.request(method.clone(), &url);
         if let Some(body) = body {
@@ -123,15 +144,29 @@ impl ConnectClient {
             .text()
             .await
             .with_context(|| format!("reading the answer of {method} {url}"))?;
+        if status == StatusCode::CONFLICT {
+            return Ok(Answer::Conflict(error_message(&text)));
+        }
         if !status.is_success() {
             bail!("{method} {path} failed with {status}: {}", error_message(&text));
         }
         if status == StatusCode::NO_CONTENT || text.trim().is_empty() {
-            return Ok(Value::Null);
+            return Ok(Answer::Done(Value::Null));
         }
         serde_json::from_str(&text)
+            .map(Answer::Done)
             .with_context(|| format!("{method} {path} answered with invalid JSON: {text}"))
     }
+}
+
+/// How long a `409 Conflict` (a rebalance, a config change not yet read back) is waited out.
+pub const CONFLICT_PATIENCE: Duration = Duration::from_secs(30);
+
+/// What one REST call got back.
+enum Answer {
+    Done(Value),
+    /// `409 Conflict`: the worker is busy with a rebalance or a config change; ask again.
+    Conflict(String),
 }
 
 // ANCHOR: wait_running
