@@ -164,10 +164,8 @@ async fn connect_has_a_view_of_its_own_that_reaches_the_same_services() -> Resul
     }
     // Local backend: a second listener of each broker, a second MariaDB port, a second name for
     // the files directory; each reaches the same service as your view.
-    let mut connects = env.clone();
-    connects.bootstrap_servers = env.connect_bootstrap_servers.clone();
-    let seen_by_connect = kafka::fetch_cluster(&connects, None, Duration::from_secs(10))?;
-    let seen_by_you = kafka::fetch_cluster(&env, None, Duration::from_secs(10))?;
+    let seen_by_connect = kafka::fetch_metadata(&env.connect_bootstrap_servers, None, Duration::from_secs(10)).await?;
+    let seen_by_you = kafka::fetch_metadata(&env.bootstrap_servers, None, Duration::from_secs(10)).await?;
     let ids = |c: &kafka::Cluster| c.brokers.iter().map(|b| b.id).collect::<Vec<_>>();
     assert_eq!(ids(&seen_by_connect), ids(&seen_by_you));
     let pool = db::pool_for_url(&env.connect_database_url).await?;

@@ -63,7 +63,7 @@ fn pid_in_state(dir: &Path, component: &str) -> u32 {
 fn brokers_become(env: &Env, expected: &[i32]) -> Vec<i32> {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
-        let ids: Vec<i32> = kafka::fetch_cluster(env, None, Duration::from_secs(5))
+        let ids: Vec<i32> = kafka::fetch_metadata_blocking(&env.bootstrap_servers, None, Duration::from_secs(5))
             .map(|c| c.brokers.iter().map(|b| b.id).collect())
             .unwrap_or_default();
         if ids == expected || std::time::Instant::now() > deadline {
@@ -82,7 +82,7 @@ fn three_brokers_then_down_then_up_again() {
     assert!(ok, "{output}");
     assert!(output.contains("active controller (metadata quorum leader): node"), "{output}");
     let env = env_of(root);
-    let cluster = kafka::fetch_cluster(&env, None, Duration::from_secs(10)).unwrap();
+    let cluster = kafka::fetch_metadata_blocking(&env.bootstrap_servers, None, Duration::from_secs(10)).unwrap();
     let ids: Vec<i32> = cluster.brokers.iter().map(|b| b.id).collect();
     assert_eq!(ids, vec![1, 2, 3]);
 
@@ -97,7 +97,8 @@ fn three_brokers_then_down_then_up_again() {
         .block_on(admin.create_topics(&[NewTopic::new(&topic, 3, TopicReplication::Fixed(3))], &AdminOptions::new()))
         .unwrap();
     assert!(results.iter().all(Result::is_ok), "{results:?}");
-    let described = kafka::fetch_cluster(&env, Some(&topic), Duration::from_secs(10)).unwrap();
+    let described =
+        kafka::fetch_metadata_blocking(&env.bootstrap_servers, Some(&topic), Duration::from_secs(10)).unwrap();
     for partition in &described.topics[0].partitions {
         assert_eq!(partition.replicas.len(), 3, "{partition:?}");
     }
@@ -122,7 +123,8 @@ fn three_brokers_then_down_then_up_again() {
     assert!(ok && output.contains("broker 3 registered"), "{output}");
     let (ok, output) = run(xtask_in(root, &["broker", "start", "3"]));
     assert!(!ok && output.contains("already running"), "{output}");
-    let described = kafka::fetch_cluster(&env, Some(&topic), Duration::from_secs(10)).unwrap();
+    let described =
+        kafka::fetch_metadata_blocking(&env.bootstrap_servers, Some(&topic), Duration::from_secs(10)).unwrap();
     assert_eq!(described.topics[0].partitions.len(), 3, "the data outlived the brokers' restarts");
 
     let addresses = addresses_in_state(root);

@@ -27,7 +27,7 @@ use workbook_support::kafka;
 use crate::backend::is_alive;
 use crate::layout::Layout;
 use crate::state::{Backend, Component, State};
-use crate::{docker, local, process, readiness};
+use crate::{docker, local, process};
 
 /// How long a restarted broker may take to register again.
 const REGISTER_TIMEOUT: Duration = Duration::from_secs(90);
@@ -250,10 +250,7 @@ async fn wait_registered(state: &State, address: &str, id: u32) -> Result<()> {
             let address = address.to_string();
             async move {
                 alive?;
-                let probe = readiness::env_with_bootstrap(&address);
-                let cluster =
-                    tokio::task::spawn_blocking(move || kafka::fetch_cluster(&probe, None, Duration::from_secs(2)))
-                        .await??;
+                let cluster = kafka::fetch_metadata(&address, None, Duration::from_secs(2)).await?;
                 Ok(cluster.brokers.iter().any(|b| b.id == id as i32).then_some(()))
             }
         },

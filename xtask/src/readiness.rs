@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use workbook_support::connect::{ConnectClient, Plugin};
 use workbook_support::kafka::{self, Cluster};
-use workbook_support::{Env, wait};
+use workbook_support::wait;
 
 use crate::versions;
 
@@ -19,14 +19,11 @@ pub async fn kafka(
     timeout: Duration,
     alive: impl Fn() -> Result<()>,
 ) -> Result<Cluster> {
-    let env = env_with_bootstrap(bootstrap);
     wait::until(&format!("Kafka lists {expected} broker(s)"), timeout, Duration::from_millis(250), || {
-        let env = env.clone();
         let alive = alive();
         async move {
             alive?;
-            let cluster =
-                tokio::task::spawn_blocking(move || kafka::fetch_cluster(&env, None, Duration::from_secs(2))).await??;
+            let cluster = kafka::fetch_metadata(bootstrap, None, Duration::from_secs(2)).await?;
             Ok((cluster.brokers.len() == expected).then_some(cluster))
         }
     })
@@ -86,14 +83,6 @@ pub fn parse_quorum_leader(output: &str) -> Result<i32> {
         .trim()
         .parse()
         .context("LeaderId is not a number")
-}
-
-pub fn env_with_bootstrap(bootstrap: &str) -> Env {
-    Env::from_sources(|key| match key {
-        workbook_support::env::KAFKA_BOOTSTRAP_SERVERS => Some(bootstrap.to_string()),
-        _ => Some(String::new()),
-    })
-    .expect("every variable is given")
 }
 
 #[cfg(test)]

@@ -101,12 +101,9 @@ impl KafkaHealth {
 }
 
 async fn kafka_health(state: &State, env: &Env) -> KafkaHealth {
-    let probe = env.clone();
-    let brokers = tokio::task::spawn_blocking(move || kafka::fetch_cluster(&probe, None, Duration::from_secs(3))).await;
-    let brokers = match brokers {
-        Ok(Ok(cluster)) => Ok(cluster.brokers.iter().map(|b| b.id).collect()),
-        Ok(Err(e)) => Err(format!("{e:#}")),
-        Err(e) => Err(e.to_string()),
+    let brokers = match kafka::fetch_metadata(&env.bootstrap_servers, None, Duration::from_secs(3)).await {
+        Ok(cluster) => Ok(cluster.brokers.iter().map(|b| b.id).collect()),
+        Err(e) => Err(format!("{e:#}")),
     };
     let controller = match &brokers {
         Ok(_) => controller_id(state, env).await,
