@@ -19,7 +19,8 @@ pub fn under_replicated(cluster: &Cluster) -> Vec<(String, i32)> {
         .flat_map(|t| {
             t.partitions
                 .iter()
-                // The ISR is always a subset of the replicas, so "smaller" means "someone fell behind".
+                // The ISR is always a subset of the replicas, so "smaller"
+                // means "someone fell behind".
                 .filter(|p| p.isr.len() < p.replicas.len())
                 .map(|p| (t.name.clone(), p.id))
         })

@@ -120,12 +120,15 @@ fn yours<T>(exercise: &str, answer: impl FnOnce() -> T) -> Result<T, String> {
     let result = catch_unwind(AssertUnwindSafe(answer));
     std::panic::set_hook(hook);
     result.map_err(|panic| {
-        let message =
-            panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()));
+        let message = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()));
         let message = message.unwrap_or_default();
         if message.starts_with("not yet implemented") {
             format!(
-                "`{exercise}` in chapters/ch02-brokers/src/exercises.rs is still a todo!() (cargo xtask check ch02)"
+                "`{exercise}` in chapters/ch02-brokers/src/exercises.rs is still a todo!() \
+                 (cargo xtask check ch02)"
             )
         } else {
             format!("`{exercise}` in chapters/ch02-brokers/src/exercises.rs panicked: {message}")

@@ -23,7 +23,8 @@ pub type Admin = AdminClient<DefaultClientContext>;
 pub const TIMEOUT: Duration = Duration::from_secs(15);
 
 fn options() -> AdminOptions {
-    // operation_timeout: how long the controller may take to carry the change out before it answers.
+    // operation_timeout: how long the controller may take to carry the
+    // change out before it answers.
     AdminOptions::new().request_timeout(Some(TIMEOUT)).operation_timeout(Some(TIMEOUT))
 }
 

@@ -82,7 +82,8 @@ async fn main() -> Result<()> {
 
     if args.keep {
         println!(
-            "5. keep     {topic} (delete it later with `cargo xtask cli kafka-topics --delete --topic {topic}`)"
+            "5. keep     {topic} (delete it later with \
+             `cargo xtask cli kafka-topics --delete --topic {topic}`)"
         );
     } else {
         println!("5. delete   {topic}");

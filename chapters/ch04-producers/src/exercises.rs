@@ -10,7 +10,8 @@ use rdkafka::producer::FutureProducer;
 /// returns where each one landed: `(partition, offset)`, in the same order as `records`.
 ///
 /// - Each key's records must end up in one partition, in the order they appear in `records`.
-/// - Do not wait for one record's delivery before sending the next: keep them all in flight together.
+/// - Do not wait for one record's delivery before sending the next:
+///   keep them all in flight together.
 /// - Fail (return an error) if any record is not delivered.
 pub async fn produce_keyed_in_order(
     producer: &FutureProducer,

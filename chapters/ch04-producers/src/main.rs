@@ -57,7 +57,8 @@ async fn console(env: &Env, settings: &ProducerSettings, args: &Args) -> Result<
     let producer: FutureProducer =
         producer_config(env, settings).create().context("creating the producer")?;
     eprintln!(
-        "producing to {} ({partitions} partition(s)) at {}: acks={}, linger.ms={}, compression={}, idempotence={}",
+        "producing to {} ({partitions} partition(s)) at {}: \
+         acks={}, linger.ms={}, compression={}, idempotence={}",
         args.topic,
         env.bootstrap_servers,
         settings.acks.as_config(),
@@ -111,8 +112,9 @@ fn summarize(
         let key = key.as_deref().map_or("(none)".to_string(), |k| format!("{k:?}"));
         match &report.result {
             Ok((partition, offset)) if *offset < 0 => {
-                // acks=0: the broker sends no answer, so nobody knows the offset (librdkafka reports
-                // a negative placeholder). "Delivered" here only means "handed to the socket".
+                // acks=0: the broker sends no answer, so nobody knows the offset
+                // (librdkafka reports a negative placeholder). "Delivered" here only
+                // means "handed to the socket".
                 if each {
                     eprintln!(
                         "record {} key={key} -> partition {partition}, offset unknown (acks=0)",
@@ -143,7 +145,8 @@ fn summarize(
     eprintln!("{delivered} record(s) delivered in {:.2} s", elapsed.as_secs_f64());
     if unacknowledged > 0 {
         eprintln!(
-            "{unacknowledged} record(s) sent without acknowledgement (acks=0): written or lost, nobody knows"
+            "{unacknowledged} record(s) sent without acknowledgement (acks=0): \
+             written or lost, nobody knows"
         );
     }
     for (partition, (first, last, count)) in per_partition {

@@ -48,7 +48,8 @@ impl<'p> InFlight<'p> {
         if let Some(key) = key {
             record = record.key(key);
         }
-        // Enqueue into librdkafka's buffer (it copies the bytes). Only a full local queue fails here.
+        // Enqueue into librdkafka's buffer (it copies the bytes).
+        // Only a full local queue fails here.
         let delivery = loop {
             match self.producer.send_result(record) {
                 Ok(delivery) => break delivery,

@@ -13,7 +13,8 @@ pub enum Acks {
     /// The leader has written it to its own log; lost if the leader dies before followers copy it.
     #[value(name = "1")]
     One,
-    /// Every in-sync replica has it (at least `min.insync.replicas`); survives the loss of a broker.
+    /// Every in-sync replica has it (at least `min.insync.replicas`);
+    /// survives the loss of a broker.
     #[value(name = "all")]
     All,
 }
@@ -28,7 +29,8 @@ impl Acks {
     }
 }
 
-/// The codecs librdkafka can use in this build (zstd needs rdkafka's `zstd` feature, which the workbook leaves off).
+/// The codecs librdkafka can use in this build (zstd needs rdkafka's `zstd` feature,
+/// which the workbook leaves off).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Compression {
     None,
@@ -64,7 +66,8 @@ pub struct ProducerSettings {
     /// Compress batches with this codec.
     #[arg(long, value_enum, default_value = "none")]
     pub compression: Compression,
-    /// The idempotent producer: retries can neither duplicate nor reorder records. Needs --acks all.
+    /// The idempotent producer: retries can neither duplicate nor reorder
+    /// records. Needs --acks all.
     #[arg(long, action = clap::ArgAction::Set, default_value_t = true)]
     pub idempotence: bool,
 }
@@ -75,7 +78,8 @@ impl ProducerSettings {
     pub fn check(&self) -> Result<()> {
         if self.idempotence && self.acks != Acks::All {
             bail!(
-                "the idempotent producer needs --acks all (pass --idempotence false to use --acks {})",
+                "the idempotent producer needs --acks all \
+                 (pass --idempotence false to use --acks {})",
                 self.acks.as_config()
             );
         }

@@ -28,7 +28,8 @@ struct Args {
     #[arg(short, long, default_value = "quickstart-events")]
     topic: String,
     /// Join this consumer group: share the partitions with its other members and commit offsets,
-    /// so the next run continues where this one stopped. Without it: a throw-away group, no commits.
+    /// so the next run continues where this one stopped. Without it:
+    /// a throw-away group, no commits.
     #[arg(short, long)]
     group: Option<String>,
     /// When the group has no committed offset, start at the oldest record instead of the newest
@@ -162,7 +163,8 @@ async fn consume(
             next = tokio::time::timeout(idle, consumer.recv()) => match next {
                 Ok(message) => message.context("reading from Kafka")?,
                 Err(_) => {
-                    eprintln!("[{}] no record for {} ms, stopping", consumer.context().member, idle.as_millis());
+                    let member = &consumer.context().member;
+                    eprintln!("[{member}] no record for {} ms, stopping", idle.as_millis());
                     return Ok(printed);
                 }
             },

@@ -20,7 +20,8 @@ use ch06_processing::{CrashPoint, Job};
 ///   "zombie") can no longer commit anything, and must abort what the old one left open.
 pub fn transactional_producer(env: &Env, job: &str, partition: i32) -> Result<FutureProducer> {
     todo!(
-        "give each instance a transactional id of its own, and register it with the transaction coordinator"
+        "give each instance a transactional id of its own, \
+         and register it with the transaction coordinator"
     )
 }
 // ANCHOR_END: transactional_producer

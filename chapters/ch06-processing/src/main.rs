@@ -101,7 +101,8 @@ async fn demo(env: &Env, args: &Args, mode: Mode) -> Result<()> {
     let totals: Vec<String> = last.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let want: Vec<String> = expected.iter().map(|(k, v)| format!("{k}={v}")).collect();
     println!(
-        "a read_committed consumer sees {} output records (one per input record: {}); final totals {} (correct: {})",
+        "a read_committed consumer sees {} output records (one per input record: {}); \
+         final totals {} (correct: {})",
         seen.len(),
         args.records,
         totals.join(" "),

@@ -11,7 +11,8 @@ pub fn file_source_connector(env: &Env, file: &Path, topic: &str) -> Result<Valu
     Ok(json!({
         "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
         "tasks.max": "1",
-        // The worker opens this path itself, on its own machine: the shared directory, by its name there.
+        // The worker opens this path itself, on its own machine: the shared
+        // directory, by its name there.
         "file": env.connect_path(file)?,
         "topic": topic,
         // No broker-side auto-creation: Connect creates the topic itself from these defaults.
@@ -32,11 +33,13 @@ pub fn file_sink_connector(env: &Env, file: &Path, prefix: &str) -> Result<Value
     Ok(json!({
         "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
         "tasks.max": "1",
-        // A sink subscribes like any consumer: a list (`topics`) or a Java regex (`topics.regex`) that must
-        // match the WHOLE topic name. \Q…\E quotes the prefix, so its dots are dots, not "any character".
+        // A sink subscribes like any consumer: a list (`topics`) or a Java regex (`topics.regex`)
+        // that must match the WHOLE topic name. \Q…\E quotes the prefix, so its dots
+        // are dots, not "any character".
         "topics.regex": format!("\\Q{prefix}\\E.*"),
         "file": env.connect_path(file)?,
-        // The records are plain text: the worker's default (JSON with a schema envelope) would fail on them.
+        // The records are plain text: the worker's default (JSON with a schema
+        // envelope) would fail on them.
         "value.converter": "org.apache.kafka.connect.storage.StringConverter",
         "key.converter": "org.apache.kafka.connect.storage.StringConverter",
     }))

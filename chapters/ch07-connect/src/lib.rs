@@ -1,8 +1,8 @@
 //! Chapter 07 — Kafka Connect: pipelines without code.
 //!
-//! A *connector* is a configuration (JSON) naming a plugin class; the *worker* (a JVM process) turns it into
-//! *tasks* that copy data between Kafka and something else. Everything here talks to the worker's REST API
-//! through [`ConnectClient`]; no line of this crate touches a record itself.
+//! A *connector* is a configuration (JSON) naming a plugin class; the *worker* (a JVM process)
+//! turns it into *tasks* that copy data between Kafka and something else. Everything here talks to
+//! the worker's REST API through [`ConnectClient`]; no line of this crate touches a record itself.
 
 use std::path::Path;
 use std::time::Duration;
@@ -21,7 +21,8 @@ pub const FILE_SINK: &str = "org.apache.kafka.connect.file.FileStreamSinkConnect
 pub const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 // ANCHOR: connector_file
-/// A connector as the REST API takes it (`POST /connectors`): a name and a flat map of string settings.
+/// A connector as the REST API takes it (`POST /connectors`): a name and a
+/// flat map of string settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Connector {
     pub name: String,
@@ -56,8 +57,8 @@ impl Connector {
 // ANCHOR_END: connector_file
 
 // ANCHOR: status
-/// `GET /connectors/{name}/status`: the connector's state and each task's, with the Java stack trace of a
-/// failed one. States: UNASSIGNED, RUNNING, PAUSED, STOPPED, FAILED, RESTARTING.
+/// `GET /connectors/{name}/status`: the connector's state and each task's, with the Java stack
+/// trace of a failed one. States: UNASSIGNED, RUNNING, PAUSED, STOPPED, FAILED, RESTARTING.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Status {
     pub name: String,
@@ -86,8 +87,9 @@ pub async fn status(client: &ConnectClient, name: &str) -> Result<Status> {
     serde_json::from_value(client.status(name).await?).context("reading a connector status")
 }
 
-/// Polls the status until the connector and all its tasks are in `wanted` (e.g. "RUNNING"). A FAILED
-/// connector or task ends the wait at once, with the first lines of its trace: waiting longer would not help.
+/// Polls the status until the connector and all its tasks are in `wanted` (e.g. "RUNNING").
+/// A FAILED connector or task ends the wait at once, with the first lines of its trace:
+/// waiting longer would not help.
 pub async fn wait_for_state(
     client: &ConnectClient,
     name: &str,
@@ -144,7 +146,8 @@ pub async fn validate(client: &ConnectClient, config: &Value) -> Result<Vec<Inva
     Ok(invalid_settings(&answer))
 }
 
-/// The answer lists every setting the plugin knows, each with `value.errors`; keep those with errors.
+/// The answer lists every setting the plugin knows, each with `value.errors`;
+/// keep those with errors.
 pub fn invalid_settings(answer: &Value) -> Vec<Invalid> {
     let configs = answer.get("configs").and_then(Value::as_array).cloned().unwrap_or_default();
     configs
@@ -165,8 +168,8 @@ pub fn invalid_settings(answer: &Value) -> Vec<Invalid> {
 // ANCHOR_END: validate
 
 // ANCHOR: file_configs
-/// FileStream source: each line appended to `file` becomes one record on `topic`. The worker reads the
-/// file itself, so the path must exist on the worker's machine.
+/// FileStream source: each line appended to `file` becomes one record on `topic`. The worker reads
+/// the file itself, so the path must exist on the worker's machine.
 pub fn file_source(name: &str, file: &Path, topic: &str) -> Connector {
     let config = json!({
         "connector.class": FILE_SOURCE,
@@ -217,7 +220,8 @@ pub async fn wait_for_lines(file: &Path, lines: usize, timeout: Duration) -> Res
 // Deleting what an example or test made lives once, in the support crate.
 pub use workbook_support::cleanup::Cleanup;
 
-/// Fails with the connector list when `name` is still there after `timeout` (DELETE is asynchronous).
+/// Fails with the connector list when `name` is still there after `timeout`
+/// (DELETE is asynchronous).
 pub async fn wait_deleted(client: &ConnectClient, name: &str, timeout: Duration) -> Result<()> {
     wait::until(
         &format!("connector {name} deleted"),

@@ -28,16 +28,19 @@ struct Args {
 enum Command {
     /// (default) file → topic → file on the distributed worker of `cargo xtask up`, via REST.
     Pipeline(PipelineArgs),
-    /// Write worker.properties + two connector .properties files for `cargo xtask cli connect-standalone`.
+    /// Write worker.properties + two connector .properties files for
+    /// `cargo xtask cli connect-standalone`.
     Standalone(StandaloneArgs),
 }
 
 #[derive(clap::Args, Debug, Default)]
 struct PipelineArgs {
-    /// Topic between the two connectors (default: a new `ch07-lines-…` topic per run, so reruns start clean).
+    /// Topic between the two connectors (default: a new `ch07-lines-…` topic per run,
+    /// so reruns start clean).
     #[arg(short, long)]
     topic: Option<String>,
-    /// Folder for input.txt and output.txt; it must be readable by the Connect worker (default: a temp dir).
+    /// Folder for input.txt and output.txt; it must be readable by the Connect
+    /// worker (default: a temp dir).
     #[arg(long)]
     dir: Option<PathBuf>,
     /// Keep the connectors (and files) at the end, to poke at them with curl.
@@ -129,7 +132,8 @@ async fn pipeline(env: &Env, args: PipelineArgs) -> Result<()> {
     let paused = wait_for_state(&client, &sink.name, "PAUSED", START_TIMEOUT).await?;
     print_status(&paused);
     append(&input, "written while the sink was paused")?;
-    // The source keeps copying the new line into the topic; the paused sink does not write it out yet.
+    // The source keeps copying the new line into the topic; the paused sink
+    // does not write it out yet.
     let source_offsets = topic_end_offset(env, &topic, 4).await?;
     println!(
         "  the topic now ends at offset {source_offsets}; output.txt still has {} lines",
@@ -212,7 +216,8 @@ fn count_ours(connectors: &[String], suffix: &str) -> usize {
     connectors.iter().filter(|c| c.ends_with(suffix)).count()
 }
 
-/// Waits until the topic's single partition ends at `offset` or later (the source copied the new line).
+/// Waits until the topic's single partition ends at `offset` or later (the
+/// source copied the new line).
 async fn topic_end_offset(env: &Env, topic: &str, offset: i64) -> Result<i64> {
     use rdkafka::consumer::{BaseConsumer, Consumer};
     let consumer: BaseConsumer = workbook_support::kafka::client_config(env).create()?;
@@ -231,7 +236,8 @@ async fn topic_end_offset(env: &Env, topic: &str, offset: i64) -> Result<i64> {
 }
 
 /// Writes the standalone worker's files: a worker config and two connector configs, as Kafka's
-/// `config/connect-standalone.properties`, `connect-file-source.properties` and `connect-file-sink.properties`.
+/// `config/connect-standalone.properties`, `connect-file-source.properties` and
+/// `connect-file-sink.properties`.
 fn standalone(env: &Env, args: StandaloneArgs) -> Result<()> {
     let plugin_path = match args.plugin_path.or_else(|| env.connect_plugin_path.clone()) {
         Some(path) => path,
@@ -261,8 +267,10 @@ fn standalone(env: &Env, args: StandaloneArgs) -> Result<()> {
         (
             "file-source.properties",
             format!(
-                "name=standalone-file-source\nconnector.class={}\ntasks.max=1\nfile={dir}/input.txt\ntopic={}\n\
-                 topic.creation.default.replication.factor=1\ntopic.creation.default.partitions=1\n",
+                "name=standalone-file-source\nconnector.class={}\ntasks.max=1\n\
+                 file={dir}/input.txt\ntopic={}\n\
+                 topic.creation.default.replication.factor=1\n\
+                 topic.creation.default.partitions=1\n",
                 ch07_connect::FILE_SOURCE,
                 args.topic
             ),
@@ -270,7 +278,8 @@ fn standalone(env: &Env, args: StandaloneArgs) -> Result<()> {
         (
             "file-sink.properties",
             format!(
-                "name=standalone-file-sink\nconnector.class={}\ntasks.max=1\ntopics={}\nfile={dir}/output.txt\n",
+                "name=standalone-file-sink\nconnector.class={}\ntasks.max=1\n\
+                 topics={}\nfile={dir}/output.txt\n",
                 ch07_connect::FILE_SINK,
                 args.topic
             ),
@@ -284,7 +293,8 @@ fn standalone(env: &Env, args: StandaloneArgs) -> Result<()> {
     println!("\nREST API of the standalone worker: http://127.0.0.1:{port}");
     println!("Run it (Ctrl-C stops it):");
     println!(
-        "  cargo xtask cli connect-standalone {dir}/worker.properties {dir}/file-source.properties {dir}/file-sink.properties"
+        "  cargo xtask cli connect-standalone {dir}/worker.properties \
+         {dir}/file-source.properties {dir}/file-sink.properties"
     );
     Ok(())
 }

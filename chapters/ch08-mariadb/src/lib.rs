@@ -1,7 +1,7 @@
 //! Chapter 08 — MariaDB: the database we sync.
 //!
-//! Who you are to MariaDB (an account is `user@host`), what you may do (grants), why "Access denied"
-//! happens, and how a Rust service keeps its schema in step with its code (migrations).
+//! Who you are to MariaDB (an account is `user@host`), what you may do (grants), why "Access
+//! denied" happens, and how a Rust service keeps its schema in step with its code (migrations).
 
 use anyhow::{Context, Result};
 use sqlx::Row;
@@ -39,8 +39,9 @@ fn hide_password_hash(grant: &str) -> String {
 
 // ANCHOR: migrate
 /// Applies the SQL files of `migrations/` that this database has not seen yet, in version order.
-/// `sqlx::migrate!` embeds the files in the binary at compile time; the bookkeeping (version, checksum,
-/// time) lives in a table of its own, so other chapters' migrations in `mydb` never get mixed up with ours.
+/// `sqlx::migrate!` embeds the files in the binary at compile time; the bookkeeping (version,
+/// checksum, time) lives in a table of its own, so other chapters' migrations in `mydb`
+/// never get mixed up with ours.
 pub async fn migrate(pool: &MySqlPool) -> Result<Vec<(i64, String)>> {
     let mut migrator = sqlx::migrate!("./migrations");
     migrator.dangerous_set_table_name("_ch08_migrations");
@@ -57,7 +58,9 @@ pub async fn migrate(pool: &MySqlPool) -> Result<Vec<(i64, String)>> {
 // ANCHOR: upsert
 /// Inserts a customer, or updates the name of the one with that email (the unique key decides).
 pub async fn upsert_customer(pool: &MySqlPool, email: &str, name: &str) -> Result<()> {
-    sqlx::query("INSERT INTO ch08_customers (email, name) VALUES (?, ?) ON DUPLICATE KEY UPDATE name = VALUES(name)")
+    let upsert = "INSERT INTO ch08_customers (email, name) VALUES (?, ?) \
+                  ON DUPLICATE KEY UPDATE name = VALUES(name)";
+    sqlx::query(upsert)
         .bind(email)
         .bind(name)
         .execute(pool)
@@ -75,7 +78,8 @@ pub async fn customers(pool: &MySqlPool) -> Result<Vec<(i64, String, String, Str
 }
 
 // ANCHOR: denied
-/// MariaDB's error for a failed attempt: `ERROR 1045 (28000): Access denied …`, as the `mariadb` client prints it.
+/// MariaDB's error for a failed attempt: `ERROR 1045 (28000): Access denied …`,
+/// as the `mariadb` client prints it.
 pub fn mariadb_error(error: &anyhow::Error) -> String {
     for cause in error.chain() {
         if let Some(sqlx::Error::Database(db)) = cause.downcast_ref::<sqlx::Error>() {

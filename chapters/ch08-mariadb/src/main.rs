@@ -8,9 +8,8 @@ use clap::Parser;
 use workbook_support::{Env, db};
 
 #[derive(Parser, Debug)]
-#[command(
-    about = "MariaDB from Rust: the workbook user, its grants, migrations and three kinds of Access denied"
-)]
+#[command(about = "MariaDB from Rust: the workbook user, its grants, migrations \
+             and three kinds of Access denied")]
 struct Args {
     /// Email of the customer to insert or update (the unique key).
     #[arg(long, default_value = "minsu@example.com")]

@@ -21,13 +21,16 @@ pub fn orders_source_config(env: &Env, topic_prefix: &str, orders_table: &str) -
         "database.server.id": ch09_server_id(),
         "topic.prefix": topic_prefix,
         "database.include.list": "mydb",
-        // Fully qualified (database.table); the lists are regular expressions matched against the whole name.
+        // Fully qualified (database.table); the lists are regular expressions
+        // matched against the whole name.
         "table.include.list": format!("mydb.{orders_table}"),
-        // Columns are named database.table.column; an excluded column is absent from before and after.
+        // Columns are named database.table.column; an excluded column is
+        // absent from before and after.
         "column.exclude.list": format!("mydb.{orders_table}.card_number"),
         "schema.history.internal.kafka.bootstrap.servers": env.connect_bootstrap_servers,
         "schema.history.internal.kafka.topic": format!("schema-history.{topic_prefix}"),
-        // Only the captured table's DDL, not every table's of the database (see chapter 9's source_config).
+        // Only the captured table's DDL, not every table's of the database (see
+        // chapter 9's source_config).
         "schema.history.internal.store.only.captured.tables.ddl": "true",
         "topic.creation.default.replication.factor": "1",
         "topic.creation.default.partitions": "1",
@@ -48,8 +51,8 @@ pub fn flatten(mut config: Value) -> Value {
     let settings = json!({
         "transforms": "unwrap",
         "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
-        // Keep deletes as a record carrying the old row and __deleted=true (the default drops them to a
-        // tombstone only, and a flat row alone cannot say "this row is gone").
+        // Keep deletes as a record carrying the old row and __deleted=true (the default drops them
+        // to a tombstone only, and a flat row alone cannot say "this row is gone").
         "transforms.unwrap.delete.tombstone.handling.mode": "rewrite",
         // Copy envelope fields into the row as __op and __source_ts_ms.
         "transforms.unwrap.add.fields": "op,source.ts_ms",

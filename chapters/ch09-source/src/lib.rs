@@ -1,7 +1,8 @@
 //! Chapter 09 — Source: from a MariaDB table into a topic (change data capture with Debezium).
 //!
-//! The connector reads MariaDB's binary log like a replica would: every committed INSERT, UPDATE and DELETE
-//! becomes one record on `<topic.prefix>.<database>.<table>`, keyed by the row's primary key.
+//! The connector reads MariaDB's binary log like a replica would: every committed INSERT,
+//! UPDATE and DELETE becomes one record on `<topic.prefix>.<database>.<table>`,
+//! keyed by the row's primary key.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -25,7 +26,8 @@ pub const MARIADB_SOURCE: &str = "io.debezium.connector.mariadb.MariaDbConnector
 pub const DATABASE: &str = "mydb";
 
 // ANCHOR: source_config
-/// The Debezium MariaDB source config that captures `tables` (in `mydb`) into `<topic_prefix>.mydb.<table>`.
+/// The Debezium MariaDB source config that captures `tables` (in `mydb`)
+/// into `<topic_prefix>.mydb.<table>`.
 pub fn source_config(env: &Env, topic_prefix: &str, tables: &[&str]) -> Result<Value> {
     let mariadb = db::Address::for_connect(env)?;
     let (Some(user), Some(password)) = (&env.cdc_user, &env.cdc_password) else {
@@ -42,20 +44,24 @@ pub fn source_config(env: &Env, topic_prefix: &str, tables: &[&str]) -> Result<V
         "database.port": mariadb.port.to_string(),
         "database.user": user,
         "database.password": password,
-        // The connector joins the server as a replica: its id must differ from the server's and every other reader's.
+        // The connector joins the server as a replica: its id must differ from the
+        // server's and every other reader's.
         "database.server.id": server_id().to_string(),
         "topic.prefix": topic_prefix,
         "database.include.list": DATABASE,
         "table.include.list": tables.join(","),
-        // Debezium keeps the tables' DDL history in a topic of its own, to parse old binlog events correctly.
+        // Debezium keeps the tables' DDL history in a topic of its own,
+        // to parse old binlog events correctly.
         "schema.history.internal.kafka.bootstrap.servers": env.connect_bootstrap_servers,
         "schema.history.internal.kafka.topic": format!("schema-history.{topic_prefix}"),
         // Only the captured tables' DDL: by default the snapshot reads the schema of every table in
-        // the database, which is slow on a big one and fails if another program drops a table meanwhile.
+        // the database, which is slow on a big one and fails if another program
+        // drops a table meanwhile.
         "schema.history.internal.store.only.captured.tables.ddl": "true",
         // First copy the existing rows (op "r"), then stream the binlog from where the copy ended.
         "snapshot.mode": "initial",
-        // The broker does not auto-create topics: Connect creates each table's topic with these settings.
+        // The broker does not auto-create topics: Connect creates each table's
+        // topic with these settings.
         "topic.creation.default.replication.factor": "1",
         "topic.creation.default.partitions": "1",
     }))
@@ -75,8 +81,8 @@ pub fn server_id() -> u32 {
 }
 
 // ANCHOR: unwrap
-/// Adds Debezium's ExtractNewRecordState transform with its defaults: each value becomes the row after the
-/// change, and a delete becomes only a tombstone (key, null value).
+/// Adds Debezium's ExtractNewRecordState transform with its defaults: each value becomes the row
+/// after the change, and a delete becomes only a tombstone (key, null value).
 pub fn unwrap_envelope(mut config: Value) -> Value {
     config["transforms"] = json!("unwrap");
     config["transforms.unwrap.type"] = json!("io.debezium.transforms.ExtractNewRecordState");
@@ -104,11 +110,11 @@ pub async fn create_users_table(pool: &MySqlPool, table: &str) -> Result<()> {
 // ANCHOR_END: users_table
 
 // ANCHOR: capturing
-/// Waits until source connector `name` streams the users-shaped `mydb.<table>` into `topic`. A RUNNING
-/// connector may not have taken its snapshot yet: a row written then arrives as a snapshot read, or not at
-/// all. So [`wait_capturing`] writes marker rows until one of them comes out of the connector; from then on
-/// every change is streamed. The markers have negative ids (no real row has one, and the AUTO_INCREMENT
-/// counter ignores them) and the name `capture-marker-<n>`.
+/// Waits until source connector `name` streams the users-shaped `mydb.<table>` into `topic`. A
+/// RUNNING connector may not have taken its snapshot yet: a row written then arrives as a snapshot
+/// read, or not at all. So [`wait_capturing`] writes marker rows until one of them comes out of the
+/// connector; from then on every change is streamed. The markers have negative ids (no real row has
+/// one, and the AUTO_INCREMENT counter ignores them) and the name `capture-marker-<n>`.
 pub async fn wait_users_capturing(
     env: &Env,
     name: &str,
@@ -136,17 +142,20 @@ pub enum Event {
         source_ts_ms: i64,
         snapshot: String,
     },
-    /// A record with a key and no value, sent after a delete so that log compaction may drop the key.
+    /// A record with a key and no value, sent after a delete so that log
+    /// compaction may drop the key.
     Tombstone { key: Value },
-    /// A value whose payload is null inside a `{"schema": …, "payload": null}` envelope: how the JsonConverter
-    /// writes a null value that still has a schema (a delete, once ExtractNewRecordState flattened it). The
-    /// record's bytes are not empty, so for log compaction it is *not* a tombstone.
+    /// A value whose payload is null inside a `{"schema": …, "payload": null}` envelope:
+    /// how the JsonConverter writes a null value that still has a schema (a delete,
+    /// once ExtractNewRecordState flattened it). The record's bytes are not empty,
+    /// so for log compaction it is *not* a tombstone.
     NullPayload { key: Value },
     /// Anything else (e.g. a flattened row, when the ExtractNewRecordState SMT is on).
     Other { key: Value, value: Value },
 }
 
-/// With `schemas.enable=true` the JsonConverter wraps every key and value as `{"schema": …, "payload": …}`.
+/// With `schemas.enable=true` the JsonConverter wraps every key and value as
+/// `{"schema": …, "payload": …}`.
 pub fn payload(bytes: &[u8]) -> Result<Value> {
     let json: Value = serde_json::from_slice(bytes).context("a record that is not JSON")?;
     Ok(match json.get("payload") {
@@ -186,15 +195,16 @@ pub fn parse(key: Option<&[u8]>, value: Option<&[u8]>) -> Result<Event> {
 pub fn subscribe(env: &Env, topic: &str) -> Result<StreamConsumer> {
     let consumer: StreamConsumer = kafka::group_config(env, &names::unique("ch09-reader"))
         .set("auto.offset.reset", "earliest") // a new group: start with the snapshot
-        .set("topic.metadata.refresh.interval.ms", "500") // the topic appears when the connector starts
+        // The topic appears when the connector starts: look for it often.
+        .set("topic.metadata.refresh.interval.ms", "500")
         .create()
         .context("creating a consumer")?;
     consumer.subscribe(&[topic]).with_context(|| format!("subscribing to {topic}"))?;
     Ok(consumer)
 }
 
-/// Reads the next `count` events, or fails after `timeout` saying how many arrived. The marker rows of
-/// [`wait_users_capturing`] are skipped: they only prove that the connector captures.
+/// Reads the next `count` events, or fails after `timeout` saying how many arrived. The marker rows
+/// of [`wait_users_capturing`] are skipped: they only prove that the connector captures.
 pub async fn next_events(
     consumer: &StreamConsumer,
     count: usize,
@@ -203,8 +213,8 @@ pub async fn next_events(
     let deadline = Instant::now() + timeout;
     let mut events = Vec::new();
     while events.len() < count {
-        // The topic appears only when the connector writes its first record: until then the consumer
-        // reports "unknown topic", which `recv_before` takes as "keep waiting".
+        // The topic appears only when the connector writes its first record: until then the
+        // consumer reports "unknown topic", which `recv_before` takes as "keep waiting".
         let Some(message) =
             kafka::recv_before(consumer, deadline).await.context("reading the change topic")?
         else {

@@ -1,5 +1,5 @@
-//! Chapter 09: capture a `users` table into a topic with Debezium, configured by JSON only, and watch the
-//! change events of a snapshot, an insert, an update and a delete arrive.
+//! Chapter 09: capture a `users` table into a topic with Debezium, configured by JSON only,
+//! and watch the change events of a snapshot, an insert, an update and a delete arrive.
 
 use std::time::{Duration, Instant};
 
@@ -13,9 +13,8 @@ use workbook_support::connect::ConnectClient;
 use workbook_support::{Env, db, names};
 
 #[derive(Parser, Debug)]
-#[command(
-    about = "MariaDB → Kafka: a Debezium source connector captures a users table; we change rows and read the events"
-)]
+#[command(about = "MariaDB → Kafka: a Debezium source connector captures a users table; \
+             we change rows and read the events")]
 struct Args {
     /// Table to create and capture in mydb (default: a new `users_…` table per run).
     #[arg(long)]
@@ -48,7 +47,10 @@ async fn main() -> Result<()> {
     create_users_table(&pool, &table).await?;
     execute(
         &pool,
-        &format!("INSERT INTO {table} (name, email) VALUES ('alice', 'alice@example.com'), ('bob', 'bob@example.com')"),
+        &format!(
+            "INSERT INTO {table} (name, email) \
+             VALUES ('alice', 'alice@example.com'), ('bob', 'bob@example.com')"
+        ),
     )
     .await?;
     println!("mydb.{table}: 2 rows before the connector exists (they will come from the snapshot)");
@@ -67,8 +69,8 @@ async fn main() -> Result<()> {
     client.put_connector(&name, &config).await?;
     wait_running(&client, &name, Duration::from_secs(60)).await?;
     println!("\n{name}: connector and task RUNNING after {} ms", started.elapsed().as_millis());
-    // RUNNING only means the task started: the snapshot may not have begun. Changes made now could still be
-    // swallowed by it, so wait until a marker row comes out of the connector.
+    // RUNNING only means the task started: the snapshot may not have begun. Changes made now could
+    // still be swallowed by it, so wait until a marker row comes out of the connector.
     let markers =
         wait_users_capturing(&env, &name, &topic, &table, Duration::from_secs(60)).await?;
     println!(
@@ -133,7 +135,8 @@ fn now_ms() -> i64 {
     now.as_millis() as i64
 }
 
-/// The first record of the topic exactly as stored (markers skipped): key and value, with their embedded schemas.
+/// The first record of the topic exactly as stored (markers skipped): key and value,
+/// with their embedded schemas.
 async fn print_raw(env: &Env, topic: &str) -> Result<()> {
     use rdkafka::Message;
     use workbook_support::connect::is_marker;
@@ -153,7 +156,8 @@ async fn print_raw(env: &Env, topic: &str) -> Result<()> {
     let mut shown = value.clone();
     if let Some(fields) = value["schema"]["fields"].as_array() {
         let names: Vec<&str> = fields.iter().filter_map(|f| f["field"].as_str()).collect();
-        shown["schema"] = serde_json::json!({ "type": "struct", "name": value["schema"]["name"], "fields": names });
+        let name = &value["schema"]["name"];
+        shown["schema"] = serde_json::json!({ "type": "struct", "name": name, "fields": names });
     }
     println!("value = {}", serde_json::to_string_pretty(&shown)?);
     Ok(())

@@ -16,16 +16,19 @@ pub fn upsert_sink_config(env: &Env, topic: &str, table: &str) -> Result<Value> 
         "connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector",
         "tasks.max": "1",
         "topics": topic,
-        "connection.url": format!("jdbc:mariadb://{}:{}/mydb", mariadb.get_host(), mariadb.get_port()),
+        "connection.url":
+            format!("jdbc:mariadb://{}:{}/mydb", mariadb.get_host(), mariadb.get_port()),
         "connection.username": user,
         "connection.password": password,
         // The record key identifies the row ...
         "primary.key.mode": "record_key",
-        // ... every write is INSERT … ON DUPLICATE KEY UPDATE: a replayed record rewrites its row ...
+        // ... every write is INSERT … ON DUPLICATE KEY UPDATE: a replayed
+        // record rewrites its row ...
         "insert.mode": "upsert",
         // ... and a tombstone (null value) becomes DELETE … WHERE id = <key>.
         "delete.enabled": "true",
-        // The table is someone else's: never CREATE or ALTER it. A record that does not fit fails the task.
+        // The table is someone else's: never CREATE or ALTER it. A record that
+        // does not fit fails the task.
         "schema.evolution": "none",
         "collection.name.format": table,
     }))
@@ -34,7 +37,8 @@ pub fn upsert_sink_config(env: &Env, topic: &str, table: &str) -> Result<Value> 
 
 // ANCHOR: user_record
 pub fn user_record(id: i64, name: &str, email: Option<&str>, logins: i32) -> (Value, Value) {
-    // Connect types say the SQL type: int64 → BIGINT, int32 → INT; `optional` says whether NULL is allowed.
+    // Connect types say the SQL type: int64 → BIGINT, int32 → INT; `optional`
+    // says whether NULL is allowed.
     let id_field = json!({ "field": "id", "type": "int64", "optional": false });
     let key = json!({
         "schema": { "type": "struct", "optional": false, "fields": [id_field] },

@@ -1,5 +1,5 @@
-//! Chapter 10 — Sink: from a topic into a MariaDB table (Debezium JDBC sink), and the full round trip
-//! `users` → Debezium source → topic → JDBC sink → `users_copy`.
+//! Chapter 10 — Sink: from a topic into a MariaDB table (Debezium JDBC sink), and the full round
+//! trip `users` → Debezium source → topic → JDBC sink → `users_copy`.
 
 use std::time::Duration;
 
@@ -11,8 +11,8 @@ use workbook_support::connect::{ConnectClient, failed_trace};
 use workbook_support::{Env, db, kafka, wait};
 
 // Chapter 9's source side, reused as it is: the Debezium source, its users table and change topic,
-// and its readiness check (a RUNNING source may not have taken its snapshot yet, so it writes marker
-// rows with negative ids until one of them comes out of the source).
+// and its readiness check (a RUNNING source may not have taken its snapshot yet, so it writes
+// marker rows with negative ids until one of them comes out of the source).
 pub use ch09_source::{
     Cleanup, MARIADB_SOURCE, create_users_table, data_topic, execute, redacted, wait_running,
     wait_users_capturing,
@@ -22,8 +22,8 @@ pub use workbook_support::connect::root_cause;
 pub const JDBC_SINK: &str = "io.debezium.connector.jdbc.JdbcSinkConnector";
 
 // ANCHOR: sink_config
-/// A Debezium JDBC sink that writes the records of `topics` into MariaDB, one table per topic named by
-/// `table_format` (`${topic}`, `${source.table}` and friends may appear in it).
+/// A Debezium JDBC sink that writes the records of `topics` into MariaDB, one table per topic named
+/// by `table_format` (`${topic}`, `${source.table}` and friends may appear in it).
 pub fn sink_config(env: &Env, topics: &str, table_format: &str) -> Result<Value> {
     // MariaDB as the Connect worker reaches it (CONNECT_DATABASE_URL), the workbook user's login.
     let mariadb = db::Address::for_connect(env)?;
@@ -31,11 +31,13 @@ pub fn sink_config(env: &Env, topics: &str, table_format: &str) -> Result<Value>
         "connector.class": JDBC_SINK,
         "tasks.max": "1",
         "topics": topics,
-        // The MariaDB JDBC driver's URL, jdbc:mariadb://host:port/mydb (jdbc:mysql:// would pick the MySQL dialect).
+        // The MariaDB JDBC driver's URL, jdbc:mariadb://host:port/mydb (jdbc:mysql://
+        // would pick the MySQL dialect).
         "connection.url": mariadb.jdbc_url(),
         "connection.username": mariadb.user,
         "connection.password": mariadb.password,
-        // INSERT … ON DUPLICATE KEY UPDATE keyed by the record key: replaying a record rewrites the same row.
+        // INSERT … ON DUPLICATE KEY UPDATE keyed by the record key: replaying a
+        // record rewrites the same row.
         "insert.mode": "upsert",
         "primary.key.mode": "record_key",
         // A Debezium delete event (op "d") becomes a DELETE, and so does a tombstone (null value).
@@ -52,7 +54,8 @@ pub fn source_config(env: &Env, prefix: &str, table: &str) -> Result<Value> {
     ch09_source::source_config(env, prefix, &[table])
 }
 
-/// Deletes the marker rows of [`wait_users_capturing`] once the source captures: one more change the sink applies.
+/// Deletes the marker rows of [`wait_users_capturing`] once the source captures:
+/// one more change the sink applies.
 pub async fn delete_markers(pool: &MySqlPool, table: &str) -> Result<()> {
     execute(pool, &format!("DELETE FROM {table} WHERE id < 0")).await
 }
@@ -67,7 +70,8 @@ pub async fn users(pool: &MySqlPool, table: &str) -> Result<Vec<User>> {
     );
     match sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await {
         Ok(rows) => Ok(rows),
-        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42S02") => Ok(Vec::new()), // no such table
+        // 42S02: no such table (yet).
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42S02") => Ok(Vec::new()),
         Err(e) => Err(e).with_context(|| format!("reading {table}")),
     }
 }
@@ -90,9 +94,10 @@ pub async fn wait_converged(
 // ANCHOR_END: converge
 
 // ANCHOR: status
-/// Waits until a task of `name` is FAILED and returns its stack trace (as `GET …/status` shows it). The
-/// trace is long; [`root_cause`] picks the line a human needs, its innermost `Caused by:`. (Waiting for
-/// RUNNING, [`wait_running`] ends the same way at a FAILED task: with the root cause of its trace.)
+/// Waits until a task of `name` is FAILED and returns its stack trace (as `GET …/status` shows it).
+/// The trace is long; [`root_cause`] picks the line a human needs, its innermost `Caused by:`.
+/// (Waiting for RUNNING, [`wait_running`] ends the same way at a FAILED task:
+/// with the root cause of its trace.)
 pub async fn wait_failed(client: &ConnectClient, name: &str, timeout: Duration) -> Result<String> {
     wait::until(
         &format!("a task of {name} FAILED"),
@@ -110,7 +115,8 @@ pub async fn create_topic(env: &Env, topic: &str) -> Result<()> {
 }
 
 // ANCHOR: produce
-/// Sends one record whose key and value are JSON documents (`None` value = a tombstone), and waits for the ack.
+/// Sends one record whose key and value are JSON documents (`None` value = a tombstone),
+/// and waits for the ack.
 pub async fn produce_json(
     env: &Env,
     topic: &str,
@@ -135,8 +141,8 @@ pub async fn produce_json(
 }
 // ANCHOR_END: produce
 
-/// Waits until the consumer group of sink connector `connector` (`connect-<name>`) has committed every record
-/// of `topic` (one partition): the sink has processed the whole topic.
+/// Waits until the consumer group of sink connector `connector` (`connect-<name>`)
+/// has committed every record of `topic` (one partition): the sink has processed the whole topic.
 pub async fn wait_caught_up(
     env: &Env,
     connector: &str,
@@ -166,9 +172,10 @@ pub async fn wait_caught_up(
 }
 
 // ANCHOR: utf8mb4
-/// Makes `utf8mb4` the default character set of the database, if it is not already. The JDBC sink creates its
-/// tables without a character set, so they inherit the database's; a server started with built-in defaults
-/// has latin1, and the first Korean name then fails the task with `Incorrect string value`.
+/// Makes `utf8mb4` the default character set of the database, if it is not already.
+/// The JDBC sink creates its tables without a character set, so they inherit the database's;
+/// a server started with built-in defaults has latin1, and the first Korean name then fails the
+/// task with `Incorrect string value`.
 pub async fn ensure_utf8mb4(pool: &MySqlPool) -> Result<()> {
     let charset: String =
         sqlx::query_scalar("SELECT @@character_set_database").fetch_one(pool).await?;
@@ -181,20 +188,22 @@ pub async fn ensure_utf8mb4(pool: &MySqlPool) -> Result<()> {
 // ANCHOR_END: utf8mb4
 
 // ANCHOR: preflight
-/// What a failed sink task's trace means, in one sentence. The JDBC sink reports a refused login only as
-/// Hibernate's "Unable to determine Dialect without JDBC metadata" (the driver's "Access denied" goes to the
-/// worker's log), so say it plainly.
+/// What a failed sink task's trace means, in one sentence. The JDBC sink reports a refused login
+/// only as Hibernate's "Unable to determine Dialect without JDBC metadata" (the driver's "Access
+/// denied" goes to the worker's log), so say it plainly.
 pub fn explain_failure(trace: &str) -> String {
     if trace.contains("Unable to determine Dialect without JDBC metadata") {
-        return "the sink could not open a database connection: check connection.url, connection.username and \
-                connection.password (the worker log has the driver's own message)"
+        return "the sink could not open a database connection: check connection.url, \
+                connection.username and connection.password \
+                (the worker log has the driver's own message)"
             .to_string();
     }
     root_cause(trace)
 }
 
-/// The validate endpoint does not try the sink's database login; this does, before the connector exists:
-/// it logs in from here with the config's URL, user and password (valid when the worker runs on this machine).
+/// The validate endpoint does not try the sink's database login; this does, before the
+/// connector exists: it logs in from here with the config's URL, user and password (valid when
+/// the worker runs on this machine).
 pub async fn check_sink_login(config: &Value) -> Result<()> {
     let text = |key: &str| {
         config[key].as_str().with_context(|| format!("the config has no {key}")).map(str::to_string)

@@ -1,4 +1,5 @@
-//! Chapter 10: the round trip `users` → Debezium source → topic → JDBC sink → `users_copy`, configured by JSON only.
+//! Chapter 10: the round trip `users` → Debezium source → topic → JDBC sink → `users_copy`,
+//! configured by JSON only.
 
 use std::time::{Duration, Instant};
 
@@ -19,7 +20,8 @@ struct Args {
     /// Rows in the users table before the connectors start (they arrive through the snapshot).
     #[arg(long, default_value_t = 3)]
     rows: u32,
-    /// Table to create and copy (default: a new `users_…` table per run); the copy is `<table>_copy`.
+    /// Table to create and copy (default: a new `users_…` table per run);
+    /// the copy is `<table>_copy`.
     #[arg(long)]
     table: Option<String>,
     /// Keep the connectors, tables and topics at the end.
@@ -34,7 +36,8 @@ async fn main() -> Result<()> {
     let args = Args::parse();
     let env = Env::load()?;
     let pool = db::pool(&env).await?;
-    // The sink creates its table with the database's character set: make it one that holds any text.
+    // The sink creates its table with the database's character set:
+    // make it one that holds any text.
     ensure_utf8mb4(&pool).await?;
     let client = ConnectClient::new(&env)?;
     let mut cleanup = Cleanup::new(&env);
@@ -69,7 +72,8 @@ async fn main() -> Result<()> {
     // RUNNING is not enough for the source: wait until its marker rows come out of it (chapter 9).
     wait_users_capturing(&env, &source, &topic, &table, DEADLINE).await?;
     wait_running(&client, &sink, DEADLINE).await?;
-    delete_markers(&pool, &table).await?; // they did their job; the sink deletes them from the copy too
+    // The markers did their job; the sink deletes them from the copy too.
+    delete_markers(&pool, &table).await?;
     let rows = wait_converged(&pool, &table, &copy, DEADLINE).await?;
     println!(
         "\nsnapshot: {copy} equals {table} ({} rows) {} ms after the connectors were created",

@@ -19,7 +19,8 @@ pub async fn apply_event(
         Some("OrderCancelled") => 1,
         _ => return Ok(false),
     };
-    // Deduplicate by EVENT id: the order id is the same for an order's Created and Cancelled events.
+    // Deduplicate by EVENT id: the order id is the same for an order's
+    // Created and Cancelled events.
     let event_id = record.event_id.as_deref().context("an event without an id header")?;
     let mut tx = pool.begin().await?;
     if !remember_event(&mut tx, tables, event_id, &record.key).await? {
@@ -29,8 +30,8 @@ pub async fn apply_event(
     let product = record.payload["product_id"].as_str().context("no product_id")?;
     let qty = record.payload["qty"].as_i64().context("no qty")?;
     let sql = format!("UPDATE {} SET stock = stock + ? WHERE product_id = ?", tables.stock);
-    // If this fails, `?` returns the error and drops the transaction uncommitted: MariaDB undoes the mark too,
-    // and the consumer, not storing the offset, gets the event again.
+    // If this fails, `?` returns the error and drops the transaction uncommitted: MariaDB undoes
+    // the mark too, and the consumer, not storing the offset, gets the event again.
     sqlx::query(AssertSqlSafe(sql)).bind(sign * qty).bind(product).execute(&mut *tx).await?;
     tx.commit().await?; // the stock change and the "applied" mark: both or neither
     Ok(true)
@@ -40,8 +41,9 @@ pub async fn apply_event(
 // ANCHOR: orders_sink_config
 pub fn orders_sink_config(env: &Env, topic: &str, table: &str) -> Result<Value> {
     let mut config = jdbc_connection(env)?;
-    // The fields to write, as `<topic>:<field>`: exactly the table's columns. Every other field, today's and any
-    // a newer producer adds, is dropped before the sink compares the record with the table.
+    // The fields to write, as `<topic>:<field>`: exactly the table's columns.
+    // Every other field, today's and any a newer producer adds, is dropped before the sink
+    // compares the record with the table.
     let columns =
         ["order_id", "status", "total_price"].map(|field| format!("{topic}:{field}")).join(",");
     merge(
@@ -58,7 +60,8 @@ pub fn orders_sink_config(env: &Env, topic: &str, table: &str) -> Result<Value> 
             "primary.key.mode": "record_value",
             "primary.key.fields": "order_id",
             "collection.name.format": table,
-            // A record the table has no column for stops the sink instead of altering someone else's table.
+            // A record the table has no column for stops the sink instead of
+            // altering someone else's table.
             "schema.evolution": "none",
         }),
     );

@@ -55,9 +55,9 @@ impl CatalogTables {
 // ANCHOR_END: catalog_tables
 
 // ANCHOR: apply
-/// Applies one `OrderCreated` event to the read model, exactly once per event id: the event id is recorded in
-/// the same transaction as the stock change, so a redelivered event finds it and changes nothing.
-/// Returns whether the stock changed.
+/// Applies one `OrderCreated` event to the read model, exactly once per event id:
+/// the event id is recorded in the same transaction as the stock change, so a redelivered event
+/// finds it and changes nothing. Returns whether the stock changed.
 pub async fn apply_order_created(
     pool: &MySqlPool,
     tables: &CatalogTables,
@@ -105,9 +105,10 @@ pub struct CatalogStats {
 }
 
 // ANCHOR: catalog
-/// The catalog service's consumer loop: read the order topic in consumer group `group`, apply each event, and
-/// only then mark its offset for commit. A crash after the DB commit and before the offset commit means the
-/// event comes again after a restart (at least once); `apply_order_created` makes that harmless.
+/// The catalog service's consumer loop: read the order topic in consumer group `group`,
+/// apply each event, and only then mark its offset for commit. A crash after the DB commit
+/// and before the offset commit means the event comes again after a restart (at least once);
+/// `apply_order_created` makes that harmless.
 pub async fn run_catalog(
     env: Env,
     pool: MySqlPool,
@@ -121,7 +122,8 @@ pub async fn run_catalog(
         .set("auto.offset.reset", "earliest") // a new group reads the topic from its first event
         .set("enable.auto.commit", "true") // commit in the background, every second ...
         .set("auto.commit.interval.ms", "1000")
-        .set("enable.auto.offset.store", "false") // ... but only offsets we stored, i.e. of applied events
+        // ... but only offsets we stored, i.e. of applied events.
+        .set("enable.auto.offset.store", "false")
         .set("topic.metadata.refresh.interval.ms", "500")
         .create()
         .context("creating the catalog consumer")?;
@@ -145,7 +147,8 @@ pub async fn run_catalog(
         }
         consumer.store_offset(message.topic(), message.partition(), message.offset())?;
     }
-    // Commit what was stored before leaving the group, so a restart resumes right after the last applied event.
+    // Commit what was stored before leaving the group, so a restart resumes right
+    // after the last applied event.
     consumer
         .commit_consumer_state(rdkafka::consumer::CommitMode::Sync)
         .or_else(ignore_no_offset)?;

@@ -1,9 +1,10 @@
 //! Chapter 12 — syncing data across services through Kafka.
 //!
-//! Two instances of chapter 11's order service, each with its own tables, publish their order events through
-//! their outboxes to ONE topic. Two independent consumers read that log: a JDBC sink connector that keeps one
-//! shared `orders` table, and a catalog service that keeps its own read model (stock per product). Each
-//! converges to the same truth at its own pace, and neither double-counts a replayed event.
+//! Two instances of chapter 11's order service, each with its own tables, publish their
+//! order events through their outboxes to ONE topic. Two independent consumers read that log:
+//! a JDBC sink connector that keeps one shared `orders` table, and a catalog service that keeps
+//! its own read model (stock per product). Each converges to the same truth at its own pace,
+//! and neither double-counts a replayed event.
 //!
 //! - [`shared_table`]: consumer 1, the JDBC sink and the one table it keeps;
 //! - [`catalog`]: consumer 2, the catalog service and its read model, each event applied once.

@@ -1,5 +1,6 @@
-//! Chapter 12: two order-service instances, one topic, two consumers (a JDBC sink writing one shared table and a
-//! catalog service keeping stock), convergence measured, a consumer outage survived, a replay made harmless.
+//! Chapter 12: two order-service instances, one topic, two consumers (a JDBC sink writing one
+//! shared table and a catalog service keeping stock), convergence measured, a consumer outage
+//! survived, a replay made harmless.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -20,9 +21,8 @@ use workbook_support::connect::{ConnectClient, wait_sink_assigned};
 use workbook_support::{Env, db, kafka, names, wait};
 
 #[derive(Parser, Debug)]
-#[command(
-    about = "Two order-service instances publish to one topic; a JDBC sink and a catalog consumer converge"
-)]
+#[command(about = "Two order-service instances publish to one topic; \
+             a JDBC sink and a catalog consumer converge")]
 struct Args {
     /// Orders to place (spread over the two instances) before the catalog outage.
     #[arg(short = 'n', long, default_value_t = 20)]
@@ -79,8 +79,9 @@ async fn main() -> Result<()> {
         );
         instances.push((name.to_string(), format!("http://{address}"), repository));
     }
-    // One source connector captures both outboxes into ONE topic. The topic is made now, with the partitions
-    // the connector would give it, so that both consumers are reading it before the first order is placed.
+    // One source connector captures both outboxes into ONE topic. The topic is made now,
+    // with the partitions the connector would give it, so that both consumers are reading it
+    // before the first order is placed.
     let client = ConnectClient::new(&env)?;
     let outboxes: Vec<&str> = instances.iter().map(|(_, _, r)| r.tables.outbox.as_str()).collect();
     let source = cleanup.connector(format!("{prefix}-outbox"));
@@ -90,7 +91,8 @@ async fn main() -> Result<()> {
     let topic = order_topic(&prefix);
     kafka::create_topic(&env, &topic, 3).await?;
     client.put_connector(&source, &outbox_connector_config(&env, &prefix, &outboxes)?).await?;
-    // Capturing, not just RUNNING. The outboxes share one binlog position, so markers in one of them suffice.
+    // Capturing, not just RUNNING. The outboxes share one binlog position,
+    // so markers in one of them suffice.
     wait_outbox_capturing(&env, &source, &prefix, outboxes[0], Duration::from_secs(60)).await?;
     println!("source {source}: {} → {topic}", outboxes.join(" + "));
     // Consumer 1: the JDBC sink keeps one shared table.
@@ -98,7 +100,8 @@ async fn main() -> Result<()> {
     create_shared_orders_table(&pool, &shared).await?;
     let sink = cleanup.connector(format!("{prefix}-sink"));
     client.put_connector(&sink, &shared_table_sink_config(&env, &topic, &shared)?).await?;
-    // RUNNING comes before the sink's consumer has joined its group: wait until it holds the topic's partitions.
+    // RUNNING comes before the sink's consumer has joined its group: wait until it
+    // holds the topic's partitions.
     wait_sink_assigned(&env, &sink, &topic, Duration::from_secs(60)).await?;
     println!("sink {sink}: {topic} → {shared} (upsert by order_id, consumer group connect-{sink})");
     // Consumer 2: the catalog service keeps stock per product, in its own group.
@@ -160,7 +163,8 @@ async fn main() -> Result<()> {
     let (committed, end) =
         tokio::task::spawn_blocking(move || group_position(&probe, &group, &topic)).await??;
     println!(
-        "   sink table: {sink_rows} rows; catalog: down, committed offsets {committed} of {end} (lag {})",
+        "   sink table: {sink_rows} rows; \
+         catalog: down, committed offsets {committed} of {end} (lag {})",
         end - committed
     );
     println!("   restarting the catalog consumer in the same group");
@@ -184,7 +188,8 @@ async fn main() -> Result<()> {
 
     // ANCHOR: replay
     println!(
-        "\n3. Replay: a second catalog consumer in a NEW group reads the whole topic into the same read model"
+        "\n3. Replay: a second catalog consumer in a NEW group \
+         reads the whole topic into the same read model"
     );
     consumer.stop().await?;
     let before = stock(&demo.pool, &demo.catalog).await?;
@@ -227,7 +232,8 @@ async fn main() -> Result<()> {
     } else {
         drop(cleanup);
         println!(
-            "\nDeleted connectors {source} and {sink}, dropped tables {run}_*, deleted topics {prefix}*"
+            "\nDeleted connectors {source} and {sink}, \
+             dropped tables {run}_*, deleted topics {prefix}*"
         );
     }
     Ok(())
@@ -260,7 +266,8 @@ impl Demo {
         Ok(placed)
     }
 
-    /// Polls until the shared table holds every placed order and the stock reflects every one of them.
+    /// Polls until the shared table holds every placed order and the stock
+    /// reflects every one of them.
     async fn converge(&self, placed: &[Order]) -> Result<Instant> {
         let expected = expected_stock(placed);
         wait::until(

@@ -28,8 +28,8 @@ pub async fn create_shared_orders_table(pool: &MySqlPool, table: &str) -> Result
 }
 // ANCHOR_END: shared_table
 
-/// A JDBC sink's connection settings: MariaDB as the Connect worker reaches it (`CONNECT_DATABASE_URL`),
-/// logged in as the workbook user.
+/// A JDBC sink's connection settings: MariaDB as the Connect worker reaches it
+/// (`CONNECT_DATABASE_URL`), logged in as the workbook user.
 pub fn jdbc_connection(env: &Env) -> Result<Value> {
     let mariadb = db::Address::for_connect(env)?;
     Ok(json!({
@@ -40,15 +40,16 @@ pub fn jdbc_connection(env: &Env) -> Result<Value> {
 }
 
 // ANCHOR: sink_config
-/// The JDBC sink that keeps `table` in step with the order topic: one row per order id, replaced by the
-/// order's latest event (so a replayed or repeated event changes nothing).
+/// The JDBC sink that keeps `table` in step with the order topic: one row per order id,
+/// replaced by the order's latest event (so a replayed or repeated event changes nothing).
 pub fn shared_table_sink_config(env: &Env, topic: &str, table: &str) -> Result<Value> {
     let mut config = jdbc_connection(env)?;
     let settings = json!({
         "connector.class": JDBC_SINK,
         "tasks.max": "1",
         "topics": topic,
-        // The outbox router wrote a plain-string key and a JSON value with its schema: read them the same way.
+        // The outbox router wrote a plain-string key and a JSON value with its schema:
+        // read them the same way.
         "key.converter": "org.apache.kafka.connect.storage.StringConverter",
         "value.converter": "org.apache.kafka.connect.json.JsonConverter",
         "value.converter.schemas.enable": "true",

@@ -14,8 +14,9 @@ pub fn acks_all_can_write(partition: &Partition, min_insync_replicas: usize) -> 
 
 // ANCHOR: replica_plan
 pub fn replica_plan(brokers: usize, failures: usize) -> Option<ReplicaPlan> {
-    // No loss: an acknowledged record is only sure to be on min.insync.replicas brokers (the ISR may
-    // have shrunk that far), so that many must outnumber the brokers that can die: failures + 1.
+    // No loss: an acknowledged record is only sure to be on min.insync.replicas brokers
+    // (the ISR may have shrunk that far), so that many must outnumber the brokers
+    // that can die: failures + 1.
     let min_insync_replicas = failures + 1;
     // Writes go on: with `failures` brokers down, min.insync.replicas copies must still be in sync.
     let replication_factor = min_insync_replicas + failures;

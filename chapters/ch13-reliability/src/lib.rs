@@ -51,11 +51,13 @@ pub async fn create_reliable_topic(env: &Env, topic: &str) -> Result<()> {
 }
 // ANCHOR_END: reliable_topic
 
-/// The two numbers that decide what a topic survives (the chapter's exercise `replica_plan` chooses them).
+/// The two numbers that decide what a topic survives (the chapter's exercise
+/// `replica_plan` chooses them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReplicaPlan {
     /// Copies of each partition, each on a broker of its own.
     pub replication_factor: usize,
-    /// The topic's `min.insync.replicas`: below this many in-sync replicas the leader refuses `acks=all` writes.
+    /// The topic's `min.insync.replicas`: below this many in-sync replicas the leader
+    /// refuses `acks=all` writes.
     pub min_insync_replicas: usize,
 }

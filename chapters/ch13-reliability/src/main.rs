@@ -84,7 +84,8 @@ async fn main() -> Result<()> {
         );
     }
     println!(
-        "Starting a 3-broker cluster of this chapter's own (cargo xtask up --brokers 3 --no-connect)"
+        "Starting a 3-broker cluster of this chapter's own \
+         (cargo xtask up --brokers 3 --no-connect)"
     );
     let started = Instant::now();
     let mut cluster = tokio::task::spawn_blocking(OwnCluster::up).await??;

@@ -12,10 +12,10 @@ use rdkafka::util::Timeout;
 use workbook_support::Env;
 
 // ANCHOR: producer_config
-/// Chapter 4's producer for `settings` (acks, idempotence, linger), which keeps retrying a record for
-/// up to `delivery_timeout` (librdkafka's `message.timeout.ms`, the Java client's
-/// `delivery.timeout.ms`) before reporting it failed. While a partition has no leader, records wait
-/// in the producer.
+/// Chapter 4's producer for `settings` (acks, idempotence, linger), which keeps retrying a
+/// record for up to `delivery_timeout` (librdkafka's `message.timeout.ms`, the Java client's
+/// `delivery.timeout.ms`) before reporting it failed. While a partition has no leader,
+/// records wait in the producer.
 pub fn failover_producer(
     env: &Env,
     settings: &ProducerSettings,

@@ -52,7 +52,8 @@ pub fn verdict(acks: &[Ack], read: &[String]) -> Verdict {
 /// Reads partition 0 of `topic` from its first offset up to its high watermark (the end of
 /// what the in-sync replicas all have, which is all a consumer may see), without a group.
 pub fn read_all(env: &Env, topic: &str, timeout: Duration) -> Result<Vec<String>> {
-    // Assigned, not subscribed: the group only names the reader; it joins nothing and commits nothing.
+    // Assigned, not subscribed: the group only names the reader; it joins
+    // nothing and commits nothing.
     let consumer: BaseConsumer = kafka::group_config(env, &names::unique("ch13-read"))
         .set("enable.auto.commit", "false")
         .create()

@@ -1,9 +1,11 @@
-//! Measures MariaDB-commit → sink-row latency through the whole pipeline (source → topic → JDBC sink).
+//! Measures MariaDB-commit → sink-row latency through the whole pipeline
+//! (source → topic → JDBC sink).
 //!
-//! Each change stamps its row with `changed_at = NOW(6)` in the same autocommit statement; the copy table has an
-//! extra column `arrived_at DATETIME(6) DEFAULT/ON UPDATE CURRENT_TIMESTAMP(6)` that MariaDB fills when the sink's
-//! upsert writes the row. Both clocks are the same server's, so `arrived_at - changed_at` is the end-to-end latency
-//! of that change, with no polling error. Inserts measure new rows; later updates of the first rows measure updates.
+//! Each change stamps its row with `changed_at = NOW(6)` in the same autocommit statement; the
+//! copy table has an extra column `arrived_at DATETIME(6) DEFAULT/ON UPDATE CURRENT_TIMESTAMP(6)`
+//! that MariaDB fills when the sink's upsert writes the row. Both clocks are the same server's,
+//! so `arrived_at - changed_at` is the end-to-end latency of that change, with no polling error.
+//! Inserts measure new rows; later updates of the first rows measure updates.
 
 use std::time::Duration;
 
@@ -29,8 +31,8 @@ struct Args {
     /// Changes per second the writer aims for (one autocommit statement each).
     #[arg(long, default_value_t = 50)]
     rate: u32,
-    /// The source's `poll.interval.ms`: how long Debezium waits for more changes before handing a batch to
-    /// Connect (Debezium's default: 500).
+    /// The source's `poll.interval.ms`: how long Debezium waits for more changes before handing a
+    /// batch to Connect (Debezium's default: 500).
     #[arg(long, default_value_t = 500)]
     poll_interval_ms: u32,
 }
@@ -53,16 +55,28 @@ async fn main() -> Result<()> {
     let sink = cleanup.connector(format!("{prefix}-sink"));
     cleanup.source_topics(&prefix, "mydb", &[&table]);
 
-    execute(&pool, &format!("CREATE TABLE {table} (id INT PRIMARY KEY, name VARCHAR(100) NOT NULL, changed_at DATETIME(6) NOT NULL) DEFAULT CHARSET = utf8mb4")).await?;
+    let create = format!(
+        "CREATE TABLE {table} (id INT PRIMARY KEY, name VARCHAR(100) NOT NULL, \
+         changed_at DATETIME(6) NOT NULL) DEFAULT CHARSET = utf8mb4"
+    );
+    execute(&pool, &create).await?;
     // The copy exists before the sink starts: the sink then only upserts the columns it knows.
-    execute(&pool, &format!("CREATE TABLE {copy} (id INT PRIMARY KEY, name LONGTEXT NOT NULL, changed_at DATETIME(6) NOT NULL, arrived_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)) DEFAULT CHARSET = utf8mb4")).await?;
+    let create_copy = format!(
+        "CREATE TABLE {copy} (id INT PRIMARY KEY, name LONGTEXT NOT NULL, \
+         changed_at DATETIME(6) NOT NULL, \
+         arrived_at DATETIME(6) NOT NULL \
+         DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)) \
+         DEFAULT CHARSET = utf8mb4"
+    );
+    execute(&pool, &create_copy).await?;
     let mut source_json = source_config(&env, &prefix, &table)?;
     source_json["poll.interval.ms"] = args.poll_interval_ms.to_string().into();
     let topic = data_topic(&prefix, &table);
     client.put_connector(&source, &source_json).await?;
     client.put_connector(&sink, &sink_config(&env, &topic, &copy)?).await?;
-    // Measure only once both ends really work: the source streams (a marker row came out of it; markers have
-    // negative ids and are left out below) and the sink's consumer holds the topic's partition.
+    // Measure only once both ends really work: the source streams (a marker row came out of it;
+    // markers have negative ids and are left out below) and the sink's consumer
+    // holds the topic's partition.
     wait_capturing(&env, &source, &topic, Duration::from_secs(60), |n| {
         format!("INSERT INTO {table} VALUES (-{n}, '{}', NOW(6))", marker(n))
     })
