@@ -243,22 +243,12 @@ fn choose_backend(daemon: &docker::Daemon, local_missing: Option<String>) -> (Ba
 }
 
 fn write_env_file(layout: &Layout, vars: &BTreeMap<String, String>) -> Result<()> {
-    std::fs::create_dir_all(&layout.root)?;
-    let text = workbook_support::envfile::render(
+    crate::envfile::write_private(
+        &layout.env_file(),
         "Written by `cargo xtask up`; read by every chapter (see chapters/support/src/env.rs).\n\
          Variables set in your shell take precedence over this file.",
         vars,
-    );
-    let path = layout.env_file();
-    std::fs::write(&path, text)?;
-    restrict_to_owner(&path)
-}
-
-/// The env file holds passwords: readable by you only.
-fn restrict_to_owner(path: &std::path::Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    Ok(())
+    )
 }
 
 #[cfg(test)]

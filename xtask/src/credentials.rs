@@ -42,18 +42,11 @@ pub fn save(layout: &Layout, c: &Credentials) -> Result<()> {
         (APP.to_string(), c.app.clone()),
         (CDC.to_string(), c.cdc.clone()),
     ]);
-    let path = file(layout);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    std::fs::write(
-        &path,
-        workbook_support::envfile::render("Passwords of the workbook's MariaDB (deleted by `down --purge`)", &vars),
+    crate::envfile::write_private(
+        &file(layout),
+        "Passwords of the workbook's MariaDB (deleted by `down --purge`)",
+        &vars,
     )
-    .with_context(|| format!("writing {}", path.display()))?;
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-    Ok(())
 }
 
 pub fn load(layout: &Layout) -> Result<Credentials> {

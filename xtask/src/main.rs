@@ -15,6 +15,7 @@ mod command;
 mod credentials;
 mod description;
 mod docker;
+mod envfile;
 mod external;
 mod layout;
 mod local;

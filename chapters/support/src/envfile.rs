@@ -29,20 +29,6 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, String>> {
     Ok(vars)
 }
 
-/// Renders pairs as dotenv text, quoting nothing (our values never contain spaces, `#` or `$`).
-pub fn render(header: &str, vars: &BTreeMap<String, String>) -> String {
-    let mut text = String::new();
-    for line in header.lines() {
-        text.push_str("# ");
-        text.push_str(line);
-        text.push('\n');
-    }
-    for (key, value) in vars {
-        text.push_str(&format!("{key}={value}\n"));
-    }
-    text
-}
-
 /// Reads and parses an env file.
 pub fn read(path: &Path) -> Result<BTreeMap<String, String>> {
     let text =
@@ -66,15 +52,5 @@ mod tests {
     fn rejects_a_line_without_equals() {
         let err = parse("A=1\noops\n").unwrap_err();
         assert!(err.to_string().contains("line 2"), "{err}");
-    }
-
-    #[test]
-    fn render_then_parse_round_trips() {
-        let mut vars = BTreeMap::new();
-        vars.insert("KAFKA_BOOTSTRAP_SERVERS".to_string(), "127.0.0.1:9092".to_string());
-        vars.insert("DATABASE_URL".to_string(), "mysql://u:p@127.0.0.1:3307/mydb".to_string());
-        let text = render("written by a test", &vars);
-        assert!(text.starts_with("# written by a test\n"));
-        assert_eq!(parse(&text).unwrap(), vars);
     }
 }
