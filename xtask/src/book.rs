@@ -4,9 +4,11 @@
 //! mdBook runs, [`lint`] checks what mdBook would only log: every `{{#include}}` names a file and
 //! anchor that exist, every link between pages reaches a page in `SUMMARY.md`, and every
 //! ```` ```pikchr ```` diagram compiles. While mdBook runs, [`diagrams`] draws those diagrams as SVG
-//! and [`outputs`] cuts shown outputs to the width of the page.
+//! and [`outputs`] cuts shown outputs to the width of the page. The Korean edition is the same
+//! pages translated through [`i18n`]'s gettext catalog, built into `book/book/ko/`.
 
 mod diagrams;
+pub mod i18n;
 mod lint;
 mod outputs;
 mod serve;
@@ -31,23 +33,77 @@ pub struct BookOptions {
     /// The port to serve on (127.0.0.1 only).
     #[arg(long, default_value_t = 3000, requires = "serve")]
     pub port: u16,
+    /// Only this edition: `en` (English, book/book/) or `ko` (Korean, book/book/ko/, translated
+    /// from book/po/ko.po). Without it both are built; `--serve --lang ko` opens the Korean one.
+    #[arg(long, value_parser = ["en", "ko"])]
+    pub lang: Option<String>,
+    /// Bring book/po/LANG.po up to date with the English pages (new paragraphs untranslated,
+    /// changed ones fuzzy), then say what is left to translate.
+    #[arg(long, value_name = "LANG", value_parser = ["ko"], conflicts_with = "serve")]
+    pub update_po: Option<String>,
+    /// Fail unless every translation is complete: no untranslated, fuzzy or stale message.
+    #[arg(long, conflicts_with = "serve")]
+    pub check_translations: bool,
 }
 
 pub async fn run(options: &BookOptions) -> Result<()> {
     let root = workspace_root();
+    let book_dir = root.join("book");
+    if let Some(lang) = &options.update_po {
+        let coverage = i18n::update_po(&book_dir, lang)?;
+        println!("Updated {}: {}", shown(&root, &i18n::po_file(&book_dir, lang)).display(), coverage.summary(lang));
+        return Ok(());
+    }
+    if options.check_translations {
+        for lang in translated_editions() {
+            println!("{}", i18n::check_complete(&book_dir, lang)?.summary(lang));
+        }
+    }
+    let editions = editions(options.lang.as_deref());
     if !options.serve {
-        let index = build(&root.join("book"))?;
-        println!("Built the book: {}", shown(&root, &index).display());
+        for lang in &editions {
+            let index = build_edition(&book_dir, lang)?;
+            println!("Built the {} edition: {}", edition_name(lang), shown(&root, &index).display());
+        }
         return Ok(());
     }
     let port = options.port;
+    let start_page = if editions.len() == 1 && editions[0] != i18n::SOURCE_LANGUAGE {
+        format!("{}/", editions[0])
+    } else {
+        String::new()
+    };
     // Serving blocks on files and sockets; keep it off the async runtime's worker threads.
-    tokio::task::spawn_blocking(move || serve(&root, port)).await?
+    tokio::task::spawn_blocking(move || serve(&root, port, &editions, &start_page)).await?
 }
 
-/// Lints the book, then builds it with mdBook; returns the built `index.html`.
+/// The editions to build: the one asked for, or all of them (English first: building it empties
+/// book/book/, where the others live in subfolders).
+fn editions(asked: Option<&str>) -> Vec<&'static str> {
+    i18n::EDITIONS.iter().map(|edition| edition.lang).filter(|lang| asked.is_none_or(|asked| asked == *lang)).collect()
+}
+
+fn translated_editions() -> impl Iterator<Item = &'static str> {
+    i18n::EDITIONS.iter().map(|edition| edition.lang).filter(|lang| *lang != i18n::SOURCE_LANGUAGE)
+}
+
+fn edition_name(lang: &str) -> &'static str {
+    i18n::EDITIONS.iter().find(|edition| edition.lang == lang).map_or("unknown", |edition| edition.name)
+}
+
+/// Builds every edition (English, then the translations); returns the English `index.html`.
 pub fn build(book_dir: &Path) -> Result<PathBuf> {
-    let config = Config::from_disk(book_dir.join("book.toml"))?;
+    let mut english = None;
+    for lang in editions(None) {
+        let index = build_edition(book_dir, lang)?;
+        english.get_or_insert(index);
+    }
+    english.ok_or_else(|| anyhow::anyhow!("no edition to build"))
+}
+
+/// Lints the book, then builds one edition with mdBook; returns its `index.html`.
+pub fn build_edition(book_dir: &Path, lang: &str) -> Result<PathBuf> {
+    let mut config = Config::from_disk(book_dir.join("book.toml"))?;
     let src = book_dir.join(&config.book.src);
     let problems = lint::lint(&src)?;
     if !problems.is_empty() {
@@ -57,8 +113,18 @@ pub fn build(book_dir: &Path) -> Result<PathBuf> {
         }
         bail!("the book has {} problem(s), listed above; it was not built", problems.len());
     }
+    let translated = lang != i18n::SOURCE_LANGUAGE;
+    if translated {
+        config.book.language = Some(lang.to_string());
+        config.build.build_dir = config.build.build_dir.join(lang);
+    }
     let mut book = MDBook::load_with_config(book_dir, config)?;
-    // Registered last, so they run after mdBook's own `{{#include}}` preprocessor.
+    // Registered last, so they run after mdBook's own `{{#include}}` preprocessor: the
+    // translation sees the pages as the catalog was extracted from them.
+    if translated {
+        book.with_preprocessor(i18n::EnglishAnchors);
+        book.with_preprocessor(mdbook_i18n_helpers::preprocessors::Gettext);
+    }
     book.with_preprocessor(diagrams::Diagrams);
     book.with_preprocessor(outputs::Outputs);
     book.build()?;
@@ -72,13 +138,14 @@ fn shown<'a>(root: &Path, path: &'a Path) -> &'a Path {
 
 /// Builds, serves `book/book/`, and rebuilds whenever the book or a chapter's code changes.
 /// Runs until Ctrl-C.
-fn serve(root: &Path, port: u16) -> Result<()> {
+fn serve(root: &Path, port: u16, editions: &[&str], start_page: &str) -> Result<()> {
     let book_dir = root.join("book");
     let out = book_dir.join("book");
     let build_number = Arc::new(AtomicU64::new(1));
-    report_build(build(&book_dir));
+    let build_all = || editions.iter().try_for_each(|lang| build_edition(&book_dir, lang).map(drop));
+    report_build(build_all());
     serve::start(out, port, build_number.clone())?;
-    println!("Serving the book at http://127.0.0.1:{port}/ — pages reload when you save. Ctrl-C to stop.");
+    println!("Serving the book at http://127.0.0.1:{port}/{start_page} — pages reload when you save. Ctrl-C to stop.");
     let mut before = Snapshot::take(&watched(root));
     loop {
         std::thread::sleep(watch::POLL_INTERVAL);
@@ -89,14 +156,14 @@ fn serve(root: &Path, port: u16) -> Result<()> {
         }
         before = now;
         println!("{} changed; rebuilding.", shown(root, &changed[0]).display());
-        if report_build(build(&book_dir)) {
+        if report_build(build_all()) {
             build_number.fetch_add(1, Ordering::SeqCst);
         }
     }
 }
 
 /// Prints how a build went; a failed rebuild keeps the last good book on screen.
-fn report_build(result: Result<PathBuf>) -> bool {
+fn report_build(result: Result<()>) -> bool {
     match result {
         Ok(_) => {
             println!("Built the book.");
@@ -111,7 +178,8 @@ fn report_build(result: Result<PathBuf>) -> bool {
 
 /// What the book is made of: its sources, its CSS and every chapter's code (quoted with `{{#include}}`).
 fn watched(root: &Path) -> Vec<PathBuf> {
-    let mut paths = vec![root.join("book/src"), root.join("book/book.toml"), root.join("book/theme")];
+    let mut paths =
+        vec![root.join("book/src"), root.join("book/book.toml"), root.join("book/theme"), root.join("book/po")];
     if let Ok(entries) = std::fs::read_dir(root.join("chapters")) {
         for entry in entries.flatten() {
             paths.extend(["src", "solutions", "tests"].map(|sub| entry.path().join(sub)));
