@@ -1,155 +1,92 @@
-//! `cargo xtask book --serve`: a tiny static file server with live reload.
+//! `cargo xtask book --serve`: the built book over HTTP on 127.0.0.1, with live reload.
 //!
-//! The built book is plain files, so a few dozen lines of `std::net` serve it; no web framework,
-//! no separate `mdbook serve` install. Live reload: every HTML page gets a small script that
+//! tower-http's `ServeDir` serves the files of a built book (any edition's directory), inside an
+//! axum router; nothing else to install. Live reload: every HTML page gets a small script that
 //! polls `/__workbook_reload`, which answers the number of the current build; when that number
 //! changes (a rebuild after you saved a file), the page reloads itself.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Component, Path, PathBuf};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use anyhow::{Context, Result};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::map_response_with_state;
+use axum::response::Response;
+use axum::routing::get;
+use tower_http::services::{ServeDir, ServeFile};
 
 /// The endpoint the injected script polls.
 pub const RELOAD_PATH: &str = "/__workbook_reload";
 
-/// Serves `root` on 127.0.0.1:`port` in background threads; `build` is the current build number.
-pub fn start(root: PathBuf, port: u16, build: Arc<AtomicU64>) -> Result<()> {
-    let listener = TcpListener::bind(("127.0.0.1", port)).with_context(|| {
+/// The number of the build on show: the serving side adds one after each successful rebuild.
+pub type BuildNumber = Arc<AtomicU64>;
+
+/// Serves the built book in `root` on 127.0.0.1:`port` (0: any free port) in the background, on
+/// the async runtime this is called from; returns the address it listens on.
+pub fn start(root: impl AsRef<Path>, port: u16, build: BuildNumber) -> Result<SocketAddr> {
+    let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).with_context(|| {
         format!("cannot listen on 127.0.0.1:{port}; is something else using it? Pick another port with --port")
     })?;
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let (root, build) = (root.clone(), build.clone());
-            // One thread per connection: a browser opens a handful, and each is short-lived.
-            std::thread::spawn(move || {
-                let _ = handle(stream, &root, &build);
-            });
+    listener.set_nonblocking(true)?;
+    let address = listener.local_addr()?;
+    let runtime = tokio::runtime::Handle::try_current().context("serving the book needs the async runtime")?;
+    let app = router(root.as_ref(), build);
+    runtime.spawn(async move {
+        let served = match tokio::net::TcpListener::from_std(listener) {
+            Ok(listener) => axum::serve(listener, app).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = served {
+            eprintln!("error: serving the book on {address} stopped: {e}");
         }
     });
-    Ok(())
+    Ok(address)
 }
 
-fn handle(mut stream: TcpStream, root: &Path, build: &AtomicU64) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let mut request_line = String::new();
-    let mut reader = BufReader::new(stream.try_clone()?);
-    reader.read_line(&mut request_line)?;
-    // Read (and ignore) the headers, so the browser sees a well-behaved server.
-    let mut header = String::new();
-    while reader.read_line(&mut header)? > 2 {
-        header.clear();
+/// The files under `root` (a directory's `index.html` for the directory, `404.html` for what is
+/// not there; never anything outside `root`), the reload endpoint, and the script in every page.
+pub fn router(root: &Path, build: BuildNumber) -> Router {
+    let files = ServeDir::new(root).not_found_service(ServeFile::new(root.join("404.html")));
+    let current = build.clone();
+    Router::new()
+        .route(RELOAD_PATH, get(move || async move { current.load(Ordering::SeqCst).to_string() }))
+        .fallback_service(files)
+        .layer(map_response_with_state(build, for_live_reload))
+}
+
+/// Every answer: not to be reused without asking (the book changes under the browser). An HTML
+/// page: with the reload script, which knows the build it came from.
+async fn for_live_reload(State(build): State<BuildNumber>, response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    parts.headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    let is_html = parts.headers.get(header::CONTENT_TYPE).is_some_and(|kind| kind.as_bytes().starts_with(b"text/html"));
+    if !is_html || parts.status == StatusCode::NOT_MODIFIED {
+        return Response::from_parts(parts, body);
     }
-    let response = respond(&request_line, root, build.load(Ordering::SeqCst));
-    stream.write_all(&response)?;
-    stream.flush()
-}
-
-/// The whole HTTP response to one request line (pure except for reading the file).
-pub fn respond(request_line: &str, root: &Path, build: u64) -> Vec<u8> {
-    let mut parts = request_line.split_whitespace();
-    let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
-        return response(400, "text/plain; charset=utf-8", b"bad request".to_vec(), true);
+    let html = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(html) => html,
+        Err(e) => {
+            let mut failed = Response::new(Body::from(format!("reading the page failed: {e}")));
+            *failed.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            return failed;
+        }
     };
-    let head_only = method == "HEAD";
-    if method != "GET" && !head_only {
-        return response(405, "text/plain; charset=utf-8", b"only GET and HEAD".to_vec(), head_only);
-    }
-    let path = target.split(['?', '#']).next().unwrap_or("/");
-    if path == RELOAD_PATH {
-        return response(200, "text/plain; charset=utf-8", build.to_string().into_bytes(), head_only);
-    }
-    match resolve(root, path).and_then(|file| std::fs::read(&file).ok().map(|body| (file, body))) {
-        Some((file, body)) => {
-            let kind = content_type(&file);
-            let body = if kind.starts_with("text/html") { inject_reload(body, build) } else { body };
-            response(200, kind, body, head_only)
-        }
-        None => {
-            let body = std::fs::read(root.join("404.html")).unwrap_or_else(|_| b"not found".to_vec());
-            response(404, "text/html; charset=utf-8", inject_reload(body, build), head_only)
-        }
-    }
-}
-
-fn response(status: u16, content_type: &str, body: Vec<u8>, head_only: bool) -> Vec<u8> {
-    let reason = match status {
-        200 => "OK",
-        400 => "Bad Request",
-        404 => "Not Found",
-        _ => "Method Not Allowed",
-    };
-    let mut out = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
-         Cache-Control: no-cache\r\nConnection: close\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    if !head_only {
-        out.extend(body);
-    }
-    out
-}
-
-/// The file a URL path names under `root`, if it exists; never a file outside `root`.
-pub fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
-    let decoded = percent_decode(url_path)?;
-    let relative = Path::new(decoded.trim_start_matches('/'));
-    if relative.components().any(|c| !matches!(c, Component::Normal(_))) {
-        return None; // `..`, or an absolute path smuggled in: refuse.
-    }
-    let mut file = root.join(relative);
-    if file.is_dir() {
-        file = file.join("index.html");
-    }
-    file.is_file().then_some(file)
-}
-
-/// `%20` -> ` `; `None` for malformed escapes or bytes that are not UTF-8.
-fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = text.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// The media types an mdBook build contains.
-pub fn content_type(file: &Path) -> &'static str {
-    match file.extension().and_then(|e| e.to_str()).unwrap_or("") {
-        "html" | "htm" => "text/html; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "json" | "map" => "application/json",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "ico" => "image/x-icon",
-        "woff" => "font/woff",
-        "woff2" => "font/woff2",
-        "ttf" => "font/ttf",
-        "otf" => "font/otf",
-        "txt" | "md" | "rs" | "toml" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
+    let page = inject_reload(&html, build.load(Ordering::SeqCst));
+    // The page is no longer the file: its length and date do not describe it, and a browser
+    // asking "changed since?" must get the page of the current build.
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.remove(header::LAST_MODIFIED);
+    parts.headers.remove(header::ETAG);
+    Response::from_parts(parts, Body::from(page))
 }
 
 /// Adds the live-reload script before `</body>` (or at the end when there is none).
-pub fn inject_reload(html: Vec<u8>, build: u64) -> Vec<u8> {
+pub fn inject_reload(html: &[u8], build: u64) -> Vec<u8> {
     let script = format!(
         r#"<script>
 // Added by `cargo xtask book --serve`: reload when the book is rebuilt.
@@ -167,7 +104,7 @@ pub fn inject_reload(html: Vec<u8>, build: u64) -> Vec<u8> {
 </script>
 "#
     );
-    let text = String::from_utf8_lossy(&html);
+    let text = String::from_utf8_lossy(html);
     match text.rfind("</body>") {
         Some(at) => format!("{}{script}{}", &text[..at], &text[at..]).into_bytes(),
         None => format!("{text}{script}").into_bytes(),
@@ -180,76 +117,85 @@ mod tests {
 
     fn site() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("css")).unwrap();
+        std::fs::create_dir_all(dir.path().join("css")).unwrap();
+        std::fs::create_dir_all(dir.path().join("ko")).unwrap();
         std::fs::write(dir.path().join("index.html"), "<html><body><p>home</p></body></html>").unwrap();
+        std::fs::write(dir.path().join("ko/index.html"), "<body>korean</body>").unwrap();
         std::fs::write(dir.path().join("css/book.css"), "body {}").unwrap();
         std::fs::write(dir.path().join("my page.html"), "<body>spaced</body>").unwrap();
         std::fs::write(dir.path().join("404.html"), "<body>lost</body>").unwrap();
         dir
     }
 
-    fn text(bytes: Vec<u8>) -> String {
-        String::from_utf8(bytes).unwrap()
+    /// One request over a real socket, as a browser sends it; the whole answer as text.
+    async fn ask(address: SocketAddr, method: &str, target: &str) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        let request = format!("{method} {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        answer
     }
 
-    #[test]
-    fn serves_files_with_their_type() {
+    async fn served(build: u64) -> (tempfile::TempDir, SocketAddr) {
         let dir = site();
-        let css = text(respond("GET /css/book.css HTTP/1.1\r\n", dir.path(), 1));
-        assert!(
-            css.starts_with("HTTP/1.1 200 OK\r\nContent-Type: text/css; charset=utf-8\r\nContent-Length: 7\r\n"),
-            "{css}"
-        );
-        assert!(css.ends_with("\r\n\r\nbody {}"));
-        let home = text(respond("GET /?x=1 HTTP/1.1", dir.path(), 1));
+        let address = start(dir.path(), 0, Arc::new(AtomicU64::new(build))).unwrap();
+        (dir, address)
+    }
+
+    #[tokio::test]
+    async fn serves_files_with_their_type_and_pages_with_the_script() {
+        let (_dir, address) = served(1).await;
+        let css = ask(address, "GET", "/css/book.css").await;
+        assert!(css.starts_with("HTTP/1.1 200 OK\r\n"), "{css}");
+        assert!(css.contains("content-type: text/css") && css.ends_with("\r\n\r\nbody {}"), "{css}");
+        assert!(css.contains("cache-control: no-cache"), "{css}");
+        let home = ask(address, "GET", "/?x=1").await;
         assert!(home.contains("<p>home</p><script>"), "directory -> index.html, script injected: {home}");
-        assert!(text(respond("GET /my%20page.html HTTP/1.1", dir.path(), 1)).contains("spaced"));
+        assert!(!home.contains("last-modified"), "{home}");
+        assert!(ask(address, "GET", "/my%20page.html").await.contains("spaced"));
+        assert!(ask(address, "GET", "/ko/").await.contains("korean<script>"), "an edition in a subfolder");
     }
 
-    #[test]
-    fn the_reload_endpoint_answers_the_build_number() {
-        let dir = site();
-        let answer = text(respond("GET /__workbook_reload HTTP/1.1", dir.path(), 42));
-        assert!(answer.starts_with("HTTP/1.1 200 OK\r\nContent-Type: text/plain"));
-        assert!(answer.ends_with("\r\n\r\n42"));
+    #[tokio::test]
+    async fn the_reload_endpoint_answers_the_build_number() {
+        let (_dir, address) = served(42).await;
+        let answer = ask(address, "GET", RELOAD_PATH).await;
+        assert!(answer.starts_with("HTTP/1.1 200 OK\r\n") && answer.ends_with("\r\n\r\n42"), "{answer}");
     }
 
-    #[test]
-    fn refuses_to_leave_the_root_and_says_not_found() {
-        let dir = site();
-        for target in ["/../secret", "/css/../../etc/passwd", "/%2e%2e/secret", "/nope.html", "/bad%zz"] {
-            let answer = text(respond(&format!("GET {target} HTTP/1.1"), dir.path(), 1));
+    #[tokio::test]
+    async fn never_leaves_the_root_and_says_not_found() {
+        let (_dir, address) = served(1).await;
+        for target in ["/../secret", "/css/../../etc/passwd", "/%2e%2e/secret", "/nope.html"] {
+            let answer = ask(address, "GET", target).await;
             assert!(answer.starts_with("HTTP/1.1 404 Not Found"), "{target}: {answer}");
-            assert!(answer.contains("lost"));
+            assert!(answer.contains("lost<script>"), "{target}: the book's own 404 page: {answer}");
         }
-        assert!(text(respond("POST / HTTP/1.1", dir.path(), 1)).starts_with("HTTP/1.1 405"));
-        assert!(text(respond("", dir.path(), 1)).starts_with("HTTP/1.1 400"));
+        assert!(ask(address, "POST", "/").await.starts_with("HTTP/1.1 405"));
     }
 
-    #[test]
-    fn head_sends_no_body() {
-        let dir = site();
-        let answer = text(respond("HEAD /css/book.css HTTP/1.1", dir.path(), 1));
-        assert!(answer.contains("Content-Length: 7") && answer.ends_with("\r\n\r\n"), "{answer}");
+    #[tokio::test]
+    async fn head_sends_no_body() {
+        let (_dir, address) = served(1).await;
+        let answer = ask(address, "HEAD", "/css/book.css").await;
+        assert!(answer.starts_with("HTTP/1.1 200 OK") && answer.ends_with("\r\n\r\n"), "{answer}");
     }
 
     #[test]
     fn injects_before_the_last_body_end() {
-        let html = text(inject_reload(b"<body>x</body>".to_vec(), 7));
+        let html = String::from_utf8(inject_reload(b"<body>x</body>", 7)).unwrap();
         assert!(html.starts_with("<body>x<script>"));
         assert!(html.contains(r#"const built = "7";"#));
         assert!(html.ends_with("</script>\n</body>"));
     }
 
-    #[test]
-    fn serves_over_tcp() {
-        let dir = site();
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        start(dir.path().to_path_buf(), port, Arc::new(AtomicU64::new(3))).unwrap();
-        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        stream.write_all(b"GET /__workbook_reload HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-        let mut answer = String::new();
-        std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
-        assert!(answer.starts_with("HTTP/1.1 200 OK") && answer.ends_with("\r\n\r\n3"), "{answer}");
+    #[tokio::test]
+    async fn a_port_in_use_is_named() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let err = start(site().path(), port, Arc::new(AtomicU64::new(1))).unwrap_err().to_string();
+        assert!(err.contains(&format!("127.0.0.1:{port}")) && err.contains("--port"), "{err}");
     }
 }
