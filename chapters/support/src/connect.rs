@@ -75,12 +75,14 @@ impl ConnectClient {
         self.call(Method::PUT, &format!("/connectors/{name}/config"), Some(config)).await
     }
 
-    /// `GET /connectors/{name}/status`: the connector's and each task's state (and a failed task's trace).
+    /// `GET /connectors/{name}/status`: the connector's and each task's state (and a failed task's
+    /// trace).
     pub async fn status(&self, name: &str) -> Result<Value> {
         self.call(Method::GET, &format!("/connectors/{name}/status"), None).await
     }
 
-    /// `PUT /connector-plugins/{class}/config/validate`: what is wrong with a config, without creating anything.
+    /// `PUT /connector-plugins/{class}/config/validate`: what is wrong with a config, without
+    /// creating anything.
     pub async fn validate(&self, class: &str, config: &Value) -> Result<Value> {
         self.call(Method::PUT, &format!("/connector-plugins/{class}/config/validate"), Some(config))
             .await
@@ -122,7 +124,8 @@ impl ConnectClient {
                 }
                 Answer::Conflict(message) => {
                     bail!(
-                        "{method} {path} failed with 409 Conflict for {CONFLICT_PATIENCE:?}: {message}"
+                        "{method} {path} failed with 409 Conflict for {CONFLICT_PATIENCE:?}: \
+                         {message}"
                     )
                 }
                 Answer::Done(value) => return Ok(value),
@@ -137,7 +140,10 @@ impl ConnectClient {
             request = request.json(body);
         }
         let response = request.send().await.with_context(|| {
-            format!("no answer from Kafka Connect at {url}. Is the environment up? Try `cargo xtask status`")
+            format!(
+                "no answer from Kafka Connect at {url}. Is the environment up? Try `cargo \
+                     xtask status`"
+            )
         })?;
         let status = response.status();
         let text = response
@@ -170,8 +176,8 @@ enum Answer {
 }
 
 // ANCHOR: wait_running
-/// Polls `GET /connectors/{name}/status` until the connector and its tasks run; a FAILED one ends the wait
-/// with the root cause of its trace (a wrong password fails in seconds, it does not hang).
+/// Polls `GET /connectors/{name}/status` until the connector and its tasks run; a FAILED one ends
+/// the wait with the root cause of its trace (a wrong password fails in seconds, it does not hang).
 pub async fn wait_running(client: &ConnectClient, name: &str, timeout: Duration) -> Result<Value> {
     crate::wait::until(
         &format!("connector {name} RUNNING"),
@@ -202,8 +208,8 @@ pub fn failed_trace(status: &Value) -> Option<String> {
         .next()
 }
 
-/// The innermost `Caused by:` line of a Java stack trace (the first line when there is none): usually the
-/// sentence a human needs, e.g. `java.sql.SQLException: Access denied for user …`.
+/// The innermost `Caused by:` line of a Java stack trace (the first line when there is none):
+/// usually the sentence a human needs, e.g. `java.sql.SQLException: Access denied for user …`.
 pub fn root_cause(trace: &str) -> String {
     let first = trace.lines().next().unwrap_or_default();
     trace
@@ -263,8 +269,9 @@ mod tests {
 
     #[test]
     fn the_root_cause_is_the_innermost_caused_by() {
-        let trace = "org.apache.kafka.connect.errors.ConnectException: Boom\n\tat x\n\
-                     Caused by: java.sql.SQLException: outer\n\tat y\nCaused by: java.sql.SQLException: Access denied\n";
+        let trace = "org.apache.kafka.connect.errors.ConnectException: Boom\n\tat x\nCaused by: \
+                     java.sql.SQLException: outer\n\tat y\nCaused by: java.sql.SQLException: \
+                     Access denied\n";
         assert_eq!(root_cause(trace), "java.sql.SQLException: Access denied");
         assert_eq!(root_cause("java.lang.Boom\n\tat x"), "java.lang.Boom");
     }

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
-use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+use sqlx::Connection;
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlPool, MySqlPoolOptions};
 
 use crate::Env;
 
@@ -20,7 +21,8 @@ pub async fn pool(env: &Env) -> Result<MySqlPool> {
     pool_for_url(&env.database_url).await
 }
 
-/// A pool for any `mysql://user:password@host:port/db` URL (used to show what a wrong password does).
+/// A pool for any `mysql://user:password@host:port/db` URL (used to show what a wrong password
+/// does).
 pub async fn pool_for_url(url: &str) -> Result<MySqlPool> {
     let options: MySqlConnectOptions =
         url.parse().with_context(|| format!("DATABASE_URL is not a valid URL: {}", redact(url)))?;
@@ -36,8 +38,8 @@ fn explain(error: sqlx::Error, url: &str) -> anyhow::Error {
     let shown = redact(url);
     let hint = match &error {
         sqlx::Error::Database(db) if db.code().as_deref() == Some(ACCESS_DENIED) => {
-            "MariaDB refused the login (Access denied): the user or password in DATABASE_URL is wrong. \
-             `cargo xtask up` writes the right one to .workbook/env"
+            "MariaDB refused the login (Access denied): the user or password in DATABASE_URL is \
+             wrong. `cargo xtask up` writes the right one to .workbook/env"
                 .to_string()
         }
         sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => {
@@ -56,6 +58,26 @@ pub async fn execute(pool: &MySqlPool, sql: &str) -> Result<()> {
         .await
         .with_context(|| format!("running {sql}"))?;
     Ok(())
+}
+
+/// How long [`ddl`] waits for the locks that other sessions hold on a table.
+pub const DDL_LOCK_WAIT: Duration = Duration::from_secs(30);
+
+/// Runs the DDL statement `sql` (`ALTER TABLE …`) on a connection of its own, which waits at most
+/// [`DDL_LOCK_WAIT`] for the locks other sessions hold on the table. MariaDB's default
+/// `lock_wait_timeout` is a year: behind a transaction left open elsewhere, an `ALTER TABLE` would
+/// wait that long instead of failing.
+pub async fn ddl(env: &Env, sql: &str) -> Result<()> {
+    let mut conn = MySqlConnection::connect(&env.database_url)
+        .await
+        .map_err(|e| explain(e, &env.database_url))?;
+    let lock_wait = format!("SET SESSION lock_wait_timeout = {}", DDL_LOCK_WAIT.as_secs());
+    sqlx::raw_sql(sqlx::AssertSqlSafe(lock_wait)).execute(&mut conn).await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(&mut conn)
+        .await
+        .with_context(|| format!("running {sql}"))?;
+    conn.close().await.context("closing the connection")
 }
 
 /// A MariaDB address, read once from a `mysql://user:password@host:port/database` URL into the
@@ -109,7 +131,8 @@ impl Address {
         format!("jdbc:mariadb://{}:{}/{}", self.host, self.port, self.database)
     }
 
-    /// The address as a `mysql://` URL again, password included: for [`pool_for_url`], not for printing.
+    /// The address as a `mysql://` URL again, password included: for [`pool_for_url`], not for
+    /// printing.
     pub fn url(&self) -> String {
         let encode = |text: &str| utf8_percent_encode(text, NON_ALPHANUMERIC).to_string();
         format!(

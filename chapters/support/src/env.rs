@@ -5,16 +5,16 @@
 //! same address: with the docker backend, Connect runs in a container, where `127.0.0.1` is the
 //! container itself. So every address a connector config needs comes twice:
 //!
-//! | your programs use           | a connector config uses       | what                                   |
-//! |-----------------------------|-------------------------------|----------------------------------------|
-//! | `KAFKA_BOOTSTRAP_SERVERS`   | `CONNECT_BOOTSTRAP_SERVERS`   | the Kafka brokers                       |
-//! | `DATABASE_URL`              | `CONNECT_DATABASE_URL`        | MariaDB, user `workbook`, database `mydb` |
-//! | `WORKBOOK_FILES_DIR`        | `CONNECT_FILES_DIR`           | one directory both see (FileStream files) |
-//! | `CONNECT_URL`               | —                             | Kafka Connect's REST API                |
+//! | your programs use         | a connector config uses     | what                               |
+//! |---------------------------|-----------------------------|------------------------------------|
+//! | `KAFKA_BOOTSTRAP_SERVERS` | `CONNECT_BOOTSTRAP_SERVERS` | the Kafka brokers                  |
+//! | `DATABASE_URL`            | `CONNECT_DATABASE_URL`      | MariaDB, user `workbook`, `mydb`  |
+//! | `WORKBOOK_FILES_DIR`      | `CONNECT_FILES_DIR`         | a directory both see (FileStream)  |
+//! | `CONNECT_URL`             | —                           | Kafka Connect's REST API           |
 //!
-//! The local backend gives Connect its own Kafka listener, its own MariaDB port and its own name for
-//! the files directory, so a connector config written with your view fails there too, not only in
-//! Docker. A variable already set in the process wins over the file, so
+//! The local backend gives Connect its own Kafka listener, its own MariaDB port and its own name
+//! for the files directory, so a connector config written with your view fails there too, not only
+//! in Docker. A variable already set in the process wins over the file, so
 //! `KAFKA_BOOTSTRAP_SERVERS=... cargo run -p ch01-why-kafka` talks to your own cluster.
 
 use std::collections::BTreeMap;
@@ -68,7 +68,8 @@ pub struct Env {
     pub connect_files_dir: String,
     /// Connect's `plugin.path` as the worker sees it, when the workbook started the worker.
     pub connect_plugin_path: Option<String>,
-    /// The MariaDB user the CDC source connector logs in as (only the `local` and `docker` backends create one).
+    /// The MariaDB user the CDC source connector logs in as (only the `local` and `docker` backends
+    /// create one).
     pub cdc_user: Option<String>,
     pub cdc_password: Option<String>,
 }
@@ -81,8 +82,9 @@ impl Env {
         Env::from_sources(|key| std::env::var(key).ok().or_else(|| from_file.get(key).cloned()))
             .with_context(|| {
                 format!(
-                    "the workbook environment is not configured ({} not found).\n\
-                     Start it with `cargo xtask up`, or export {KAFKA_BOOTSTRAP_SERVERS}, {DATABASE_URL} and {CONNECT_URL}",
+                    "the workbook environment is not configured ({} not found).\nStart it with \
+                     `cargo xtask up`, or export {KAFKA_BOOTSTRAP_SERVERS}, {DATABASE_URL} and \
+                     {CONNECT_URL}",
                     file.display()
                 )
             })
@@ -119,11 +121,13 @@ impl Env {
     /// `files_dir/ch07/input.txt` becomes `connect_files_dir/ch07/input.txt`.
     ///
     /// Fails for a path outside `files_dir`: the Connect worker may not see it at all (in a
-    /// container it does not), so a connector configured with it would fail, or read the wrong file.
+    /// container it does not), so a connector configured with it would fail, or read the wrong
+    /// file.
     pub fn connect_path(&self, path: &Path) -> Result<String> {
         let relative = path.strip_prefix(&self.files_dir).with_context(|| {
             format!(
-                "{} is outside {} ({WORKBOOK_FILES_DIR}), the only directory the Connect worker shares with you",
+                "{} is outside {} ({WORKBOOK_FILES_DIR}), the only directory the Connect worker \
+                 shares with you",
                 path.display(),
                 self.files_dir.display()
             )

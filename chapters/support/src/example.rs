@@ -25,9 +25,10 @@ pub fn run(program: &str, args: &[&str]) -> String {
     stdout
 }
 
-/// Runs `program` with `args` against a broker that is not there (`KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:1`)
-/// and returns its stderr, once it has checked what every chapter promises: the program fails,
-/// within [`GIVE_UP_WITHIN`], saying `no answer from Kafka at 127.0.0.1:1`.
+/// Runs `program` with `args` against a broker that is not there
+/// (`KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:1`) and returns its stderr, once it has checked what every
+/// chapter promises: the program fails, within [`GIVE_UP_WITHIN`], saying
+/// `no answer from Kafka at 127.0.0.1:1`.
 pub fn run_without_kafka(program: &str, args: &[&str]) -> String {
     let started = Instant::now();
     let output = Command::new(program)

@@ -4,13 +4,13 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::BorrowedMessage;
 use rdkafka::metadata::Metadata;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 use crate::Env;
 
@@ -22,7 +22,8 @@ pub fn client_config(env: &Env) -> ClientConfig {
     client_config_for(&env.bootstrap_servers)
 }
 
-/// [`client_config`] for the brokers at `bootstrap_servers` (another cluster than the environment's).
+/// [`client_config`] for the brokers at `bootstrap_servers` (another cluster than the
+/// environment's).
 pub fn client_config_for(bootstrap_servers: &str) -> ClientConfig {
     let mut config = ClientConfig::new();
     config
@@ -112,6 +113,38 @@ pub async fn delete_topics(env: &Env, topics: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// The offsets consumer group `group` has committed on partitions `0..partitions` of `topic`
+/// (`None` where it committed nothing), asked by a client that never joins the group: asking
+/// does not make it a member, so the group's members are not rebalanced.
+pub fn committed_offsets(
+    env: &Env,
+    group: &str,
+    topic: &str,
+    partitions: i32,
+) -> Result<Vec<Option<i64>>> {
+    let client: BaseConsumer = client_config(env)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .context("creating a Kafka client")?;
+    let mut wanted = TopicPartitionList::new();
+    for partition in 0..partitions {
+        wanted.add_partition(topic, partition);
+    }
+    let committed = client
+        .committed_offsets(wanted, METADATA_TIMEOUT)
+        .with_context(|| format!("reading the offsets group {group} committed on {topic}"))?;
+    let mut offsets = vec![None; partitions.max(0) as usize];
+    for element in committed.elements() {
+        if let (Offset::Offset(offset), Some(slot)) =
+            (element.offset(), offsets.get_mut(element.partition() as usize))
+        {
+            *slot = Some(offset);
+        }
+    }
+    Ok(offsets)
+}
+
 /// The next record for `consumer`, or `None` once `deadline` has passed.
 ///
 /// "Unknown topic" is not an error here but a reason to keep waiting: a topic that a connector
@@ -165,9 +198,9 @@ pub struct Cluster {
     pub topics: Vec<Topic>,
 }
 
-/// Asks the brokers at `bootstrap_servers` for the cluster's metadata (all topics, or just `topic`),
-/// failing within `timeout`: the first thing a program does, so that a broker that is not there is a
-/// clear error in seconds (`no answer from Kafka at …`), not a hang later.
+/// Asks the brokers at `bootstrap_servers` for the cluster's metadata (all topics, or just
+/// `topic`), failing within `timeout`: the first thing a program does, so that a broker that is not
+/// there is a clear error in seconds (`no answer from Kafka at …`), not a hang later.
 ///
 /// librdkafka's metadata call blocks its thread until the answer comes; this runs it on tokio's
 /// blocking pool, so the async threads keep working meanwhile.
@@ -193,7 +226,8 @@ pub async fn probe(env: &Env) -> Result<Cluster> {
     Ok(cluster)
 }
 
-/// [`fetch_metadata`] for code that is not async: it blocks the calling thread until the answer comes.
+/// [`fetch_metadata`] for code that is not async: it blocks the calling thread until the answer
+/// comes.
 pub fn fetch_metadata_blocking(
     bootstrap_servers: &str,
     topic: Option<&str>,
@@ -211,8 +245,9 @@ pub fn fetch_metadata_blocking(
     Ok(cluster_from(&metadata))
 }
 
-/// [`fetch_metadata_blocking`] for an [`Env`]: kept only until xtask, the `tests` crate and chapters
-/// 11, 14 and 18 call `fetch_metadata` (or `fetch_metadata_blocking`) with the brokers' addresses.
+/// [`fetch_metadata_blocking`] for an [`Env`]: kept only until xtask, the `tests` crate and
+/// chapters 11, 14 and 18 call `fetch_metadata` (or `fetch_metadata_blocking`) with the brokers'
+/// addresses.
 pub fn fetch_cluster(env: &Env, topic: Option<&str>, timeout: Duration) -> Result<Cluster> {
     fetch_metadata_blocking(&env.bootstrap_servers, topic, timeout)
 }

@@ -10,9 +10,9 @@ use super::{ConnectClient, failed_trace, root_cause};
 use crate::{Env, db, kafka, names};
 
 // ANCHOR: wait_capturing
-/// The text every marker row of [`wait_capturing`] carries: readers of a change topic skip the records that
-/// contain it (put it in a column that reaches the topic, e.g. a name, and give markers ids real rows never
-/// have, e.g. negative ones).
+/// The text every marker row of [`wait_capturing`] carries: readers of a change topic skip the
+/// records that contain it (put it in a column that reaches the topic, e.g. a name, and give
+/// markers ids real rows never have, e.g. negative ones).
 pub const MARKER: &str = "capture-marker";
 
 /// The text of marker `n`: `capture-marker-<n>`.
@@ -20,25 +20,26 @@ pub fn marker(n: u32) -> String {
     format!("{MARKER}-{n}")
 }
 
-/// Waits until the Debezium source connector `connector` really captures: until a change of its table arrives
-/// on `topic`. Returns how many marker rows it wrote (numbered 1..=n).
+/// Waits until the Debezium source connector `connector` really captures: until a change of its
+/// table arrives on `topic`. Returns how many marker rows it wrote (numbered 1..=n).
 ///
-/// **Why RUNNING is not enough.** Connect calls a task RUNNING as soon as it has started. A Debezium source
-/// then *begins* its snapshot: it locks, notes the binlog position, copies the rows that exist (op `r`), and
-/// only after that streams the binlog from the noted position. A row written before the position is noted
-/// arrives as a snapshot read (`r`, not `c`), and a row inserted, updated and deleted before it leaves no event
-/// at all. On an idle laptop that window is a second; under load it is many, so "write right after RUNNING"
-/// passes at home and fails in CI.
+/// **Why RUNNING is not enough.** Connect calls a task RUNNING as soon as it has started. A
+/// Debezium source then *begins* its snapshot: it locks, notes the binlog position, copies the rows
+/// that exist (op `r`), and only after that streams the binlog from the noted position. A row
+/// written before the position is noted arrives as a snapshot read (`r`, not `c`), and a row
+/// inserted, updated and deleted before it leaves no event at all. On an idle laptop that window is
+/// a second; under load it is many, so "write right after RUNNING" passes at home and fails in CI.
 ///
-/// So this writes a marker row (`marker_sql(n)`, n = 1, 2, …, one each second, through `DATABASE_URL`) until
-/// the change event of one of them (any op, `r` or `c`) arrives on `topic`. Once the connector has emitted a
-/// record, its snapshot position is fixed: every commit from then on is streamed as a change. A marker row
-/// must contain [`marker(n)`](marker) in a column that reaches the topic; its record is recognised by
-/// [`MARKER`] in its key or value. Readers of the topic see the markers too and skip them ([`is_marker`]).
-/// A connector that captures several tables needs markers in one of them only: they share one snapshot.
+/// So this writes a marker row (`marker_sql(n)`, n = 1, 2, …, one each second, through
+/// `DATABASE_URL`) until the change event of one of them (any op, `r` or `c`) arrives on `topic`.
+/// Once the connector has emitted a record, its snapshot position is fixed: every commit from then
+/// on is streamed as a change. A marker row must contain [`marker(n)`](marker) in a column that
+/// reaches the topic; its record is recognised by [`MARKER`] in its key or value. Readers of the
+/// topic see the markers too and skip them ([`is_marker`]). A connector that captures several
+/// tables needs markers in one of them only: they share one snapshot.
 ///
-/// A FAILED connector or task ends the wait at once with its trace; no marker within `timeout` is an error
-/// that says how many markers were written and how many records of `topic` were read.
+/// A FAILED connector or task ends the wait at once with its trace; no marker within `timeout` is
+/// an error that says how many markers were written and how many records of `topic` were read.
 pub async fn wait_capturing(
     env: &Env,
     connector: &str,
@@ -67,7 +68,8 @@ pub async fn wait_capturing(
                         bail!("{connector} FAILED: {}\n{trace}", root_cause(&trace));
                     }
                 }
-                // The worker may be slow to answer under load: keep writing markers, report it at the deadline.
+                // The worker may be slow to answer under load: keep writing markers, report it at
+                // the deadline.
                 Err(e) => last_error = Some(e),
             }
             written += 1;
@@ -76,7 +78,8 @@ pub async fn wait_capturing(
                 .with_context(|| format!("writing marker row {written}"))?;
             next_marker = now + Duration::from_secs(1);
         }
-        // The topic appears only with the connector's first record: until then there is nothing to read.
+        // The topic appears only with the connector's first record: until then there is nothing to
+        // read.
         let record = kafka::recv_before(&consumer, next_marker.min(deadline)).await;
         if let Some(record) = record.with_context(|| format!("reading {topic}"))? {
             read += 1;
@@ -89,8 +92,8 @@ pub async fn wait_capturing(
     if !found {
         let last = last_error.map(|e| format!(" (last status error: {e:#})")).unwrap_or_default();
         bail!(
-            "{connector} not capturing: none of {written} marker rows arrived on {topic} within {} s \
-             ({read} records of that topic read){last}",
+            "{connector} not capturing: none of {written} marker rows arrived on {topic} within {} \
+             s ({read} records of that topic read){last}",
             timeout.as_secs()
         );
     }
@@ -98,8 +101,8 @@ pub async fn wait_capturing(
 }
 // ANCHOR_END: wait_capturing
 
-/// Whether a record is a marker of [`wait_capturing`]: its key or value (the bytes on the topic) carries
-/// [`MARKER`]. Readers of a change topic skip these.
+/// Whether a record is a marker of [`wait_capturing`]: its key or value (the bytes on the topic)
+/// carries [`MARKER`]. Readers of a change topic skip these.
 pub fn is_marker(key: Option<&[u8]>, value: Option<&[u8]>) -> bool {
     let carries = |bytes: Option<&[u8]>| {
         bytes.is_some_and(|b| b.windows(MARKER.len()).any(|w| w == MARKER.as_bytes()))
@@ -112,7 +115,8 @@ fn topic_reader(env: &Env, topic: &str) -> Result<StreamConsumer> {
     let consumer: StreamConsumer = kafka::group_config(env, &names::unique("capture-ready"))
         .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false")
-        .set("topic.metadata.refresh.interval.ms", "500") // the topic appears with the connector's first record
+        // the topic appears with the connector's first record
+        .set("topic.metadata.refresh.interval.ms", "500")
         .create()
         .context("creating a consumer")?;
     consumer.subscribe(&[topic]).with_context(|| format!("subscribing to {topic}"))?;

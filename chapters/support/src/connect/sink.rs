@@ -9,13 +9,14 @@ use super::{ConnectClient, failed_trace, root_cause};
 use crate::{Env, kafka};
 
 // ANCHOR: wait_sink_assigned
-/// Waits until sink connector `connector` runs and its consumer group (`connect-<connector>`) has a member that
-/// was assigned a partition of `topic`; returns how many partitions of it are assigned.
+/// Waits until sink connector `connector` runs and its consumer group (`connect-<connector>`) has a
+/// member that was assigned a partition of `topic`; returns how many partitions of it are assigned.
 ///
-/// A sink task is RUNNING before its consumer has joined the group and been given partitions. Records produced
-/// earlier are not lost (a new sink group starts at the earliest offset), but whatever measures the time from a
-/// write to its row, or expects the sink to be reading *now*, must wait for the assignment, not for RUNNING.
-/// A FAILED connector or task ends the wait at once with its trace.
+/// A sink task is RUNNING before its consumer has joined the group and been given partitions.
+/// Records produced earlier are not lost (a new sink group starts at the earliest offset), but
+/// whatever measures the time from a write to its row, or expects the sink to be reading *now*,
+/// must wait for the assignment, not for RUNNING. A FAILED connector or task ends the wait at once
+/// with its trace.
 pub async fn wait_sink_assigned(
     env: &Env,
     connector: &str,
@@ -43,8 +44,9 @@ pub async fn wait_sink_assigned(
 }
 // ANCHOR_END: wait_sink_assigned
 
-/// How many partitions of `topic` the members of `group` hold, as the group coordinator describes them
-/// (classic protocol: each member's assignment is the consumer protocol's `Assignment` struct).
+/// How many partitions of `topic` the members of `group` hold, as the group coordinator describes
+/// them (classic protocol: each member's assignment is the consumer protocol's `Assignment`
+/// struct).
 fn assigned_partitions(env: &Env, group: &str, topic: &str) -> Result<usize> {
     let client: BaseConsumer =
         kafka::client_config(env).create().context("creating a Kafka client")?;
@@ -59,8 +61,9 @@ fn assigned_partitions(env: &Env, group: &str, topic: &str) -> Result<usize> {
     Ok(members.map(|bytes| partitions_in_assignment(bytes, topic).unwrap_or(0)).sum())
 }
 
-/// Parses a consumer protocol `Assignment` (version: i16, [topic: string, [partition: i32]], user_data) and
-/// counts the partitions of `topic` in it; `None` when the bytes are not such a struct.
+/// Parses a consumer protocol `Assignment` (version: i16, [topic: string, [partition: i32]],
+/// user_data) and counts the partitions of `topic` in it; `None` when the bytes are not such a
+/// struct.
 fn partitions_in_assignment(bytes: &[u8], topic: &str) -> Option<usize> {
     let mut at = 0;
     let mut take = |n: usize| {
