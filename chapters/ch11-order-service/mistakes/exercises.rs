@@ -100,9 +100,9 @@ fn cancelled_event(order: &Order) -> Result<OutboxEvent> {
     })
 }
 
-/// Mistake: checks the status with a plain SELECT, then updates by id alone. Inside a transaction it looks safe,
-/// but a plain SELECT takes no lock: concurrent cancels all read CREATED before the first commits, and each
-/// writes an OrderCancelled event (check-then-act race).
+/// Mistake: checks the status with a plain SELECT, then updates by id alone. Inside a transaction
+/// it looks safe, but a plain SELECT takes no lock: concurrent cancels all read CREATED before the
+/// first commits, and each writes an OrderCancelled event (check-then-act race).
 async fn select_then_update(
     pool: &MySqlPool,
     tables: &Tables,
@@ -129,8 +129,9 @@ async fn select_then_update(
     Ok(true)
 }
 
-/// Mistake: runs the UPDATE and the outbox INSERT on the pool, each committing on its own (autocommit). A crash
-/// between them leaves the order cancelled and no event: the dual write again, inside one database.
+/// Mistake: runs the UPDATE and the outbox INSERT on the pool, each committing on its own
+/// (autocommit). A crash between them leaves the order cancelled and no event: the dual write
+/// again, inside one database.
 async fn outbox_outside_transaction(
     pool: &MySqlPool,
     tables: &Tables,
@@ -153,9 +154,9 @@ async fn outbox_outside_transaction(
     Ok(true)
 }
 
-/// Mistake: the UPDATE has its own transaction, and the failpoint sits before its commit, so the failpoint
-/// finds nothing wrong; but the event is inserted after the commit, and a failure there (MariaDB refusing the
-/// INSERT, a crash) leaves the order cancelled without its event.
+/// Mistake: the UPDATE has its own transaction, and the failpoint sits before its commit, so the
+/// failpoint finds nothing wrong; but the event is inserted after the commit, and a failure there
+/// (MariaDB refusing the INSERT, a crash) leaves the order cancelled without its event.
 async fn commits_before_outbox(
     pool: &MySqlPool,
     tables: &Tables,
@@ -183,7 +184,8 @@ async fn commits_before_outbox(
     Ok(true)
 }
 
-/// Mistake: cancels the order atomically, but forgets the outbox row: nobody else ever hears of the cancellation.
+/// Mistake: cancels the order atomically, but forgets the outbox row: nobody else ever hears of the
+/// cancellation.
 async fn no_outbox_event(
     pool: &MySqlPool,
     tables: &Tables,
@@ -208,8 +210,8 @@ async fn no_outbox_event(
     Ok(true)
 }
 
-/// Mistake: guards against a second cancellation only (`status <> 'CANCELLED'`), so an order that has already
-/// SHIPPED is cancelled too.
+/// Mistake: guards against a second cancellation only (`status <> 'CANCELLED'`), so an order that
+/// has already SHIPPED is cancelled too.
 async fn cancels_any_status(
     pool: &MySqlPool,
     tables: &Tables,
@@ -236,8 +238,8 @@ async fn cancels_any_status(
     Ok(true)
 }
 
-/// Mistake: reads the order for the payload before the UPDATE, so the OrderCancelled event carries the order
-/// as it was: status CREATED.
+/// Mistake: reads the order for the payload before the UPDATE, so the OrderCancelled event carries
+/// the order as it was: status CREATED.
 async fn payload_before_update(
     pool: &MySqlPool,
     tables: &Tables,
@@ -355,11 +357,11 @@ impl Parts {
                 format!(r#"{{"type":"{kind}","optional":true,"field":{}}}"#, json!(name))
             })
             .collect();
-        format!(
-            r#"{{"schema":{{"type":"struct","fields":[{}],"optional":true,"name":"payload"}},"payload":{}}}"#,
-            fields.join(","),
-            self.payload
-        )
+        let schema = format!(
+            r#"{{"type":"struct","fields":[{}],"optional":true,"name":"payload"}}"#,
+            fields.join(",")
+        );
+        format!(r#"{{"schema":{schema},"payload":{}}}"#, self.payload)
     }
 
     fn to_json_value(&self) -> Value {
@@ -375,20 +377,21 @@ impl Parts {
     }
 }
 
-/// Mistake: sends the payload alone, as the dual-write demo does. The router's JsonConverter wraps it in a
-/// `{"schema": …, "payload": …}` envelope, which the JDBC sink of chapter 12 needs.
+/// Mistake: sends the payload alone, as the dual-write demo does. The router's JsonConverter wraps
+/// it in a `{"schema": …, "payload": …}` envelope, which the JDBC sink of chapter 12 needs.
 fn bare_payload(payload: &Value) -> Result<String> {
     Ok(payload.to_string())
 }
 
-/// Mistake: builds the envelope with `json!` and serializes the `Value`: the same JSON, but serde_json's objects
-/// sort their keys (`payload` before `schema`, `field` before `type`), so the bytes differ from the router's.
+/// Mistake: builds the envelope with `json!` and serializes the `Value`: the same JSON, but
+/// serde_json's objects sort their keys (`payload` before `schema`, `field` before `type`), so the
+/// bytes differ from the router's.
 fn json_macro_envelope(payload: &Value) -> Result<String> {
     Ok(envelope_with(payload, int_type)?.to_json_value().to_string())
 }
 
-/// Mistake: calls every integer int64 (the Rust type of the prices); the router infers the smallest type that
-/// holds the value, int32 for most numbers.
+/// Mistake: calls every integer int64 (the Rust type of the prices); the router infers the smallest
+/// type that holds the value, int32 for most numbers.
 fn int64_for_every_integer(payload: &Value) -> Result<String> {
     Ok(envelope_with(payload, |_| "int64")?.to_string_in_converter_order())
 }

@@ -20,8 +20,9 @@ pub async fn cancel_order(
     fail_after_update: bool,
 ) -> Result<bool> {
     let mut tx = pool.begin().await.context("starting a transaction")?;
-    // The check and the change in ONE statement: only a CREATED order is cancelled, and the row lock the UPDATE
-    // takes makes a concurrent cancel wait until we commit; it then finds the order CANCELLED and matches nothing.
+    // The check and the change in ONE statement: only a CREATED order is cancelled, and the row
+    // lock the UPDATE takes makes a concurrent cancel wait until we commit; it then finds the order
+    // CANCELLED and matches nothing.
     let sql = format!(
         "UPDATE {} SET status = 'CANCELLED' WHERE order_id = ? AND status = 'CREATED'",
         tables.orders
@@ -51,7 +52,8 @@ pub async fn cancel_order(
         event_type: "OrderCancelled".to_string(),
         payload: serde_json::to_value(&order)?,
     };
-    // An error here returns early: the transaction is dropped uncommitted, and MariaDB undoes the UPDATE too.
+    // An error here returns early: the transaction is dropped uncommitted, and MariaDB undoes the
+    // UPDATE too.
     insert_outbox(&mut tx, tables, &event).await?;
     tx.commit().await.context("committing the cancellation and its event")?;
     Ok(true)
@@ -64,9 +66,9 @@ pub async fn publish_events(
     topic: &str,
     events: &[OutboxEvent],
 ) -> Result<Vec<(i32, i64)>> {
-    // The router's records are produced by Kafka Connect's Java producer, which puts a keyed record in partition
-    // murmur2(key) % partitions. librdkafka's default partitioner hashes with CRC32 instead: same key, other
-    // partition. `murmur2_random` is librdkafka's Java-compatible choice.
+    // The router's records are produced by Kafka Connect's Java producer, which puts a keyed record
+    // in partition murmur2(key) % partitions. librdkafka's default partitioner hashes with CRC32
+    // instead: same key, other partition. `murmur2_random` is librdkafka's Java-compatible choice.
     let producer: FutureProducer = kafka::producer_config(env)
         .set("partitioner", "murmur2_random")
         .create()
@@ -77,20 +79,22 @@ pub async fn publish_events(
         let headers = OwnedHeaders::new()
             .insert(Header { key: "id", value: Some(&event.id) })
             .insert(Header { key: "eventType", value: Some(&event.event_type) });
-        // Key: the aggregate id, as StringConverter writes it (the bare UTF-8 text): one order, one partition.
+        // Key: the aggregate id, as StringConverter writes it (the bare UTF-8 text): one order, one
+        // partition.
         let record =
             FutureRecord::to(topic).key(&event.aggregate_id).payload(&value).headers(headers);
-        // One at a time, as a relay that marks each outbox row published once it is acknowledged: a retried
-        // send can never overtake the next event of the same order.
+        // One at a time, as a relay that marks each outbox row published once it is acknowledged: a
+        // retried send can never overtake the next event of the same order.
         let delivery = producer.send(record, Duration::from_secs(10)).await.map_err(|(e, _)| e)?;
         positions.push((delivery.partition, delivery.offset));
     }
     Ok(positions)
 }
 
-/// The value the router's JsonConverter writes (`schemas.enable=true`): the schema the router inferred from the
-/// payload, then the payload. serde writes a struct's fields in declaration order, which is the converter's
-/// order; a `serde_json::Value` object would sort its keys (`payload` before `schema`).
+/// The value the router's JsonConverter writes (`schemas.enable=true`): the schema the router
+/// inferred from the payload, then the payload. serde writes a struct's fields in declaration
+/// order, which is the converter's order; a `serde_json::Value` object would sort its keys
+/// (`payload` before `schema`).
 #[derive(Serialize)]
 struct Envelope<'a> {
     schema: Schema,
@@ -116,8 +120,8 @@ struct Field {
 
 fn router_value(payload: &Value) -> Result<String> {
     let object = payload.as_object().context("the router expands a JSON object payload")?;
-    // The payload's fields in its own order (serde_json's: sorted), which is the order the outbox row's text has
-    // and so the order the router keeps.
+    // The payload's fields in its own order (serde_json's: sorted), which is the order the outbox
+    // row's text has and so the order the router keeps.
     let fields = object
         .iter()
         .map(|(name, value)| {
@@ -128,7 +132,8 @@ fn router_value(payload: &Value) -> Result<String> {
     Ok(serde_json::to_string(&Envelope { schema, payload })?)
 }
 
-/// The Connect type the router infers for a JSON value: the smallest integer type that holds the number.
+/// The Connect type the router infers for a JSON value: the smallest integer type that holds the
+/// number.
 fn field_type(value: &Value) -> Result<&'static str> {
     Ok(match value {
         Value::String(_) => "string",

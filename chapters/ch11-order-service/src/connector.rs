@@ -1,5 +1,5 @@
-//! The relay from the outbox to Kafka: chapter 9's Debezium MariaDB source, with the outbox EventRouter,
-//! and how to know it really captures.
+//! The relay from the outbox to Kafka: chapter 9's Debezium MariaDB source, with the outbox
+//! EventRouter, and how to know it really captures.
 
 use std::time::Duration;
 
@@ -14,30 +14,35 @@ pub const MARIADB_SOURCE: &str = "io.debezium.connector.mariadb.MariaDbConnector
 pub const EVENT_ROUTER: &str = "io.debezium.transforms.outbox.EventRouter";
 
 // ANCHOR: connector
-/// A Debezium MariaDB source that captures the outbox tables (`mydb.<table>`) and, through the outbox
-/// EventRouter, publishes each new row as one record on `<topic_prefix>.<aggregatetype>`:
-/// key = `aggregateid` (the order id, as a plain string), value = the `payload` JSON (with a schema, so a JDBC
-/// sink can write it), headers `id` (the event id) and `eventType`.
+/// A Debezium MariaDB source that captures the outbox tables (`mydb.<table>`) and, through the
+/// outbox EventRouter, publishes each new row as one record on `<topic_prefix>.<aggregatetype>`:
+/// key = `aggregateid` (the order id, as a plain string), value = the `payload` JSON (with a
+/// schema, so a JDBC sink can write it), headers `id` (the event id) and `eventType`.
 pub fn outbox_connector_config(
     env: &Env,
     topic_prefix: &str,
     outbox_tables: &[&str],
 ) -> Result<Value> {
-    // Chapter 9's MariaDB source (server, CDC user, tables, schema history), changed where an outbox differs.
+    // Chapter 9's MariaDB source (server, CDC user, tables, schema history), changed where an
+    // outbox differs.
     let mut config = ch09_source::source_config(env, topic_prefix, outbox_tables)?;
     let outbox = json!({
         // The outbox is a queue, not state: start from now, do not snapshot old rows.
         "snapshot.mode": "no_data",
-        // Three partitions: the key (order id) decides which one, so one order's events keep their order.
+        // Three partitions: the key (order id) decides which one, so one order's events keep their
+        // order.
         "topic.creation.default.partitions": "3",
-        // The outbox pattern in one transform: route by aggregatetype, key by aggregateid, value = payload.
+        // The outbox pattern in one transform: route by aggregatetype, key by aggregateid, value =
+        // payload.
         "transforms": "outbox",
         "transforms.outbox.type": EVENT_ROUTER,
         "transforms.outbox.route.topic.replacement": format!("{topic_prefix}.${{routedByValue}}"),
-        // payload is text in MariaDB; parse it so the record value is a JSON object, not a quoted string.
+        // payload is text in MariaDB; parse it so the record value is a JSON object, not a quoted
+        // string.
         "transforms.outbox.table.expand.json.payload": "true",
         "transforms.outbox.table.fields.additional.placement": "type:header:eventType",
-        // The key is the bare order id; the value keeps its schema (the JDBC sink of chapter 12 needs it).
+        // The key is the bare order id; the value keeps its schema (the JDBC sink of chapter 12
+        // needs it).
         "key.converter": "org.apache.kafka.connect.storage.StringConverter",
         "value.converter": "org.apache.kafka.connect.json.JsonConverter",
         "value.converter.schemas.enable": "true",
@@ -54,19 +59,9 @@ pub fn order_topic(topic_prefix: &str) -> String {
     format!("{topic_prefix}.{ORDER_AGGREGATE}")
 }
 
-/// The config with its passwords replaced, safe to print.
-pub fn redacted(config: &Value) -> Value {
-    let mut shown = config.clone();
-    for key in ["database.password", "connection.password"] {
-        if let Some(v) = shown.get_mut(key) {
-            *v = Value::String("***".to_string());
-        }
-    }
-    shown
-}
-
-/// The aggregate type of the capture markers that [`wait_outbox_capturing`] writes: the EventRouter routes them
-/// to a topic of their own (`<prefix>.capture_marker`), so no reader of the order topic ever sees one.
+/// The aggregate type of the capture markers that [`wait_outbox_capturing`] writes: the EventRouter
+/// routes them to a topic of their own (`<prefix>.capture_marker`), so no reader of the order topic
+/// ever sees one.
 pub const MARKER_AGGREGATE: &str = "capture_marker";
 
 /// The topic the capture markers of an outbox source with this prefix go to.
@@ -75,14 +70,14 @@ pub fn marker_topic(topic_prefix: &str) -> String {
 }
 
 // ANCHOR: wait_outbox_capturing
-/// Waits until the outbox source `connector` (started with [`outbox_connector_config`]) really captures
-/// `outbox_table`: from then on every committed outbox row becomes a record.
+/// Waits until the outbox source `connector` (started with [`outbox_connector_config`]) really
+/// captures `outbox_table`: from then on every committed outbox row becomes a record.
 ///
-/// RUNNING is not enough: the task then starts to read the binlog position, and a row committed before that
-/// position is never published (`snapshot.mode=no_data`). So this writes one marker event per second into the
-/// outbox (aggregate type [`MARKER_AGGREGATE`], routed to [`marker_topic`]) until one arrives
-/// (`workbook_support::connect::wait_capturing`), then deletes the markers: the router ignores deletes, and the
-/// outbox holds only real events again.
+/// RUNNING is not enough: the task then starts to read the binlog position, and a row committed
+/// before that position is never published (`snapshot.mode=no_data`). So this writes one marker
+/// event per second into the outbox (aggregate type [`MARKER_AGGREGATE`], routed to
+/// [`marker_topic`]) until one arrives (`workbook_support::connect::wait_capturing`), then deletes
+/// the markers: the router ignores deletes, and the outbox holds only real events again.
 pub async fn wait_outbox_capturing(
     env: &Env,
     connector: &str,
@@ -93,9 +88,9 @@ pub async fn wait_outbox_capturing(
     let marker_sql = |n: u32| {
         let marker = connect::marker(n);
         format!(
-            "INSERT INTO {outbox_table} (id, aggregatetype, aggregateid, type, payload, created_at) \
-             VALUES ('{marker}', '{MARKER_AGGREGATE}', '{marker}', 'CaptureMarker', '{{\"marker\": \"{marker}\"}}', \
-             UTC_TIMESTAMP(6))"
+            "INSERT INTO {outbox_table} (id, aggregatetype, aggregateid, type, payload, \
+             created_at) VALUES ('{marker}', '{MARKER_AGGREGATE}', '{marker}', 'CaptureMarker', \
+             '{{\"marker\": \"{marker}\"}}', UTC_TIMESTAMP(6))"
         )
     };
     connect::wait_capturing(env, connector, &marker_topic(topic_prefix), timeout, marker_sql)

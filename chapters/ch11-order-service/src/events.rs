@@ -1,9 +1,11 @@
 //! Reading the order topic back: one record as every consumer of the events sees it.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::Message;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::{BorrowedMessage, Headers};
 use serde_json::Value;
 use workbook_support::{Env, kafka};
 
@@ -18,13 +20,12 @@ pub struct EventRecord {
     pub event_id: Option<String>,
     /// The `eventType` header, when present.
     pub event_type: Option<String>,
-    /// The value, unwrapped from the JsonConverter's `{"schema": ..., "payload": ...}` envelope if it has one.
+    /// The value, unwrapped from the JsonConverter's `{"schema": ..., "payload": ...}` envelope if
+    /// it has one.
     pub payload: Value,
 }
 
-pub fn event_record(message: &rdkafka::message::BorrowedMessage<'_>) -> Result<EventRecord> {
-    use rdkafka::Message;
-    use rdkafka::message::Headers;
+pub fn event_record(message: &BorrowedMessage<'_>) -> Result<EventRecord> {
     let header = |name: &str| {
         message.headers().and_then(|headers| {
             headers.iter().find(|h| h.key == name).and_then(|h| {
@@ -50,10 +51,13 @@ pub fn event_record(message: &rdkafka::message::BorrowedMessage<'_>) -> Result<E
 // ANCHOR_END: record
 
 /// A consumer of `topic` from its first record, in a group of its own.
-pub fn subscribe(env: &Env, topic: &str, group: &str) -> Result<rdkafka::consumer::StreamConsumer> {
-    use rdkafka::consumer::Consumer;
-    let consumer: rdkafka::consumer::StreamConsumer = kafka::consumer_config(env, group)
-        .set("topic.metadata.refresh.interval.ms", "500") // the topic appears with the first event
+pub fn subscribe(env: &Env, topic: &str, group: &str) -> Result<StreamConsumer> {
+    let consumer: StreamConsumer = kafka::group_config(env, group)
+        // A new group has no committed offset: start at the topic's first record, not at its end
+        // (the default, `latest`, would skip the events written before the group joined).
+        .set("auto.offset.reset", "earliest")
+        // The EventRouter's topic is created with the first event: look for it every 500 ms.
+        .set("topic.metadata.refresh.interval.ms", "500")
         .create()
         .context("creating a consumer")?;
     consumer.subscribe(&[topic]).with_context(|| format!("subscribing to {topic}"))?;
@@ -62,26 +66,18 @@ pub fn subscribe(env: &Env, topic: &str, group: &str) -> Result<rdkafka::consume
 
 /// Reads the next `count` records, or fails after `timeout` saying how many arrived.
 pub async fn next_records(
-    consumer: &rdkafka::consumer::StreamConsumer,
+    consumer: &StreamConsumer,
     count: usize,
     timeout: Duration,
 ) -> Result<Vec<EventRecord>> {
-    let deadline = std::time::Instant::now() + timeout;
+    let deadline = Instant::now() + timeout;
     let mut records = Vec::new();
     while records.len() < count {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        match tokio::time::timeout(left, consumer.recv()).await {
-            // The EventRouter's topic is created with the first event: until then the consumer reports it unknown.
-            Ok(Err(KafkaError::MessageConsumption(
-                RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic,
-            ))) => continue,
-            Ok(message) => {
-                records.push(event_record(&message.context("reading the order topic")?)?)
-            }
-            Err(_) => {
-                bail!("only {} of {count} records within {} s", records.len(), timeout.as_secs())
-            }
-        }
+        // Until the topic exists, `recv_before` keeps waiting rather than failing.
+        let Some(message) = kafka::recv_before(consumer, deadline).await? else {
+            bail!("only {} of {count} records within {} s", records.len(), timeout.as_secs());
+        };
+        records.push(event_record(&message)?);
     }
     Ok(records)
 }

@@ -55,7 +55,8 @@ fn error(status: StatusCode, e: anyhow::Error) -> Response {
 }
 
 // ANCHOR: serve
-/// Binds 127.0.0.1:`port` (0 = any free port) and serves the API in the background; returns the address.
+/// Binds 127.0.0.1:`port` (0 = any free port) and serves the API in the background; returns the
+/// address.
 pub async fn serve(
     repository: OrderRepository,
     port: u16,

@@ -1,6 +1,7 @@
-//! Chapter 11: an order service on MariaDB. It migrates its tables, serves an HTTP API, and announces every new
-//! order through a transactional outbox that Debezium publishes to Kafka. It then shows what the tempting
-//! alternative, committing and then sending to Kafka yourself (a dual write), loses in a crash.
+//! Chapter 11: an order service on MariaDB. It migrates its tables, serves an HTTP API, and
+//! announces every new order through a transactional outbox that Debezium publishes to Kafka. It
+//! then shows what the tempting alternative, committing and then sending to Kafka yourself (a dual
+//! write), loses in a crash.
 
 use std::time::{Duration, Instant};
 
@@ -12,7 +13,6 @@ use ch11_order_service::{
     wait_outbox_capturing,
 };
 use clap::Parser;
-use rdkafka::admin::{AdminOptions, NewTopic, TopicReplication};
 use rdkafka::producer::FutureProducer;
 use serde_json::json;
 use workbook_support::connect::ConnectClient;
@@ -20,11 +20,12 @@ use workbook_support::{Env, db, kafka, names};
 
 #[derive(Parser, Debug)]
 #[command(
-    about = "An order service on MariaDB (sqlx + axum) whose OrderCreated events reach Kafka through an outbox"
+    about = "An order service on MariaDB (sqlx + axum) whose OrderCreated events reach Kafka \
+             through an outbox"
 )]
 struct Args {
-    /// Instance name; its tables are <instance>_orders, <instance>_outbox, <instance>_migrations in mydb
-    /// (default: a new ch11_… name per run).
+    /// Instance name; its tables are <instance>_orders, <instance>_outbox, <instance>_migrations in
+    /// mydb (default: a new ch11_… name per run).
     #[arg(long)]
     instance: Option<String>,
     /// HTTP port on 127.0.0.1 (0 = any free port; the address is printed).
@@ -48,20 +49,17 @@ async fn main() -> Result<()> {
     let instance = args.instance.clone().unwrap_or_else(|| names::unique_table("ch11"));
     let tables = Tables::for_instance(&instance)?;
     let prefix = names::unique("ch11");
-    let connector = format!("{prefix}-outbox");
     let mut cleanup = Cleanup::new(&env);
-    cleanup.tables.extend(tables.all());
-    cleanup.connectors.push(connector.clone());
-    cleanup.topics.extend(outbox_topics(&prefix));
-    let direct_topic = format!("{prefix}.direct");
-    cleanup.topics.push(direct_topic.clone());
+    for table in tables.all() {
+        cleanup.table(table);
+    }
+    let connector = cleanup.connector(format!("{prefix}-outbox"));
+    for topic in outbox_topics(&prefix) {
+        cleanup.topic(topic);
+    }
+    let direct_topic = cleanup.topic(format!("{prefix}.direct"));
 
-    let probe = env.clone();
-    let cluster = tokio::task::spawn_blocking(move || {
-        kafka::fetch_cluster(&probe, None, kafka::METADATA_TIMEOUT)
-    })
-    .await??;
-    println!("Kafka at {} ({} broker(s))", env.bootstrap_servers, cluster.brokers.len());
+    kafka::probe(&env).await?;
     // ANCHOR: start
     let pool = db::pool(&env).await?;
     println!("MariaDB {}: instance {instance}", db::redact(&env.database_url));
@@ -79,7 +77,8 @@ async fn main() -> Result<()> {
     let shown = redacted(&config);
     let started = Instant::now();
     client.put_connector(&connector, &config).await?;
-    // RUNNING is not capturing yet: wait until a marker event written to the outbox comes out of the router.
+    // RUNNING is not capturing yet: wait until a marker event written to the outbox comes out of
+    // the router.
     wait_outbox_capturing(&env, &connector, &prefix, &tables.outbox, Duration::from_secs(60))
         .await?;
     println!(
@@ -155,13 +154,15 @@ async fn main() -> Result<()> {
     }
     // ANCHOR_END: read_events
     println!(
-        "  every event read at most {} ms after its POST answered (measured when the last one arrived)",
+        "  every event read at most {} ms after its POST answered (measured when the last one \
+         arrived)",
         slowest.as_millis()
     );
 
     // ANCHOR: crash_outbox
     println!(
-        "\nA crash inside the transaction (after the order INSERT, before the outbox INSERT and COMMIT):"
+        "\nA crash inside the transaction (after the order INSERT, before the outbox INSERT and \
+         COMMIT):"
     );
     let (orders_before, outbox_before) =
         (repository.count_orders().await?, repository.outbox().await?.len());
@@ -184,7 +185,7 @@ async fn main() -> Result<()> {
     println!(
         "\nThe dual write instead (commit to MariaDB, then send to {direct_topic} ourselves):"
     );
-    create_topic(&env, &direct_topic).await?;
+    kafka::create_topic(&env, &direct_topic, 3).await?;
     let producer: FutureProducer =
         kafka::producer_config(&env).create().context("creating a producer")?;
     let direct_reader = subscribe(&env, &direct_topic, &names::unique("ch11-direct"))?;
@@ -212,7 +213,9 @@ async fn main() -> Result<()> {
         );
         println!("  curl -s http://{address}/users/alice/orders");
         println!(
-            "  cargo xtask cli kafka-console-consumer --bootstrap-server {} --topic {} --from-beginning --formatter-property print.key=true --formatter-property print.headers=true",
+            "  cargo xtask cli kafka-console-consumer --bootstrap-server {} --topic {} \
+             --from-beginning --formatter-property print.key=true --formatter-property \
+             print.headers=true",
             env.bootstrap_servers,
             order_topic(&prefix)
         );
@@ -227,20 +230,9 @@ async fn main() -> Result<()> {
     } else {
         drop(cleanup);
         println!(
-            "\nDeleted connector {connector}, dropped the instance's tables, deleted topics {prefix}*"
+            "\nDeleted connector {connector}, dropped the instance's tables, deleted topics \
+             {prefix}*"
         );
-    }
-    Ok(())
-}
-
-async fn create_topic(env: &Env, topic: &str) -> Result<()> {
-    let admin = kafka::admin(env)?;
-    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-    let results = admin
-        .create_topics(&[NewTopic::new(topic, 3, TopicReplication::Fixed(1))], &options)
-        .await?;
-    for result in results {
-        result.map_err(|(name, code)| anyhow::anyhow!("creating topic {name}: {code}"))?;
     }
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! The transactional outbox: an event is a row of the instance's `outbox` table, written in the same
-//! transaction as the change it announces.
+//! The transactional outbox: an event is a row of the instance's `outbox` table, written in the
+//! same transaction as the change it announces.
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -16,10 +16,11 @@ use crate::schema::Tables;
 pub struct OutboxEvent {
     /// Unique per event; consumers remember it to ignore a redelivered copy.
     pub id: String,
-    /// The kind of thing that changed: `order`. The EventRouter publishes to one topic per aggregate type.
+    /// The kind of thing that changed: `order`. The EventRouter publishes to one topic per
+    /// aggregate type.
     pub aggregate_type: String,
-    /// Which one: the order id. It becomes the record **key**, so all events of one order land in one
-    /// partition and are read in the order they were written.
+    /// Which one: the order id. It becomes the record **key**, so all events of one order land in
+    /// one partition and are read in the order they were written.
     pub aggregate_id: String,
     /// `OrderCreated`, `OrderCancelled`, ...
     pub event_type: String,

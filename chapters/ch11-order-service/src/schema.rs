@@ -1,5 +1,5 @@
-//! The instance's tables and how they come to exist: numbered SQL migrations, embedded in the binary and
-//! applied at start-up.
+//! The instance's tables and how they come to exist: numbered SQL migrations, embedded in the
+//! binary and applied at start-up.
 
 use anyhow::{Context, Result, ensure};
 use sqlx::migrate::{Migration, Migrator};
@@ -9,9 +9,10 @@ use sqlx::{AssertSqlSafe, SqlSafeStr};
 // ANCHOR: tables
 /// The tables of one service instance.
 ///
-/// In production each service has a database of its own and the tables are just `orders` and `outbox`. The
-/// workbook's MariaDB has one database (`mydb`) for everybody, so each instance prefixes its tables instead:
-/// instance `shop` owns `shop_orders`, `shop_outbox` and `shop_migrations` (sqlx's record of applied migrations).
+/// In production each service has a database of its own and the tables are just `orders` and
+/// `outbox`. The workbook's MariaDB has one database (`mydb`) for everybody, so each instance
+/// prefixes its tables instead: instance `shop` owns `shop_orders`, `shop_outbox` and
+/// `shop_migrations` (sqlx's record of applied migrations).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tables {
     pub orders: String,
@@ -43,7 +44,8 @@ impl Tables {
 // ANCHOR_END: tables
 
 // ANCHOR: migrate
-/// The migrations in `migrations/`, embedded in the binary at compile time, for this instance's tables.
+/// The migrations in `migrations/`, embedded in the binary at compile time, for this instance's
+/// tables.
 pub fn migrator(tables: &Tables) -> Migrator {
     let embedded: Migrator = sqlx::migrate!("./migrations");
     let migrations: Vec<Migration> = embedded
@@ -58,7 +60,8 @@ pub fn migrator(tables: &Tables) -> Migrator {
     migrator
 }
 
-/// Brings the instance's tables up to the latest migration; returns the versions applied by this call.
+/// Brings the instance's tables up to the latest migration; returns the versions applied by this
+/// call.
 pub async fn migrate(pool: &MySqlPool, tables: &Tables) -> Result<Vec<(i64, String)>> {
     let migrator = migrator(tables);
     let before = applied_versions(pool, tables).await?;
@@ -76,7 +79,8 @@ pub async fn migrate(pool: &MySqlPool, tables: &Tables) -> Result<Vec<(i64, Stri
 
 async fn applied_versions(pool: &MySqlPool, tables: &Tables) -> Result<Vec<i64>> {
     let exists: Option<(String,)> = sqlx::query_as(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND \
+         table_name = ?",
     )
     .bind(&tables.migrations)
     .fetch_optional(pool)

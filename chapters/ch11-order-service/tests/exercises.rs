@@ -1,4 +1,5 @@
-//! The chapter's exercises, against the real MariaDB, Kafka and Kafka Connect (run by `cargo xtask check ch11`).
+//! The chapter's exercises, against the real MariaDB, Kafka and Kafka Connect (run by
+//! `cargo xtask check ch11`).
 
 // The exercises under test: your file, or with `--features solutions` the reference solutions,
 // or with `--features mistakes` the known-wrong answers the audit proves this file rejects.
@@ -20,11 +21,10 @@ use ch11_order_service::{
 };
 use rdkafka::Message;
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Headers;
 use serde_json::{Value, json};
 use sqlx::mysql::MySqlPoolOptions;
-use sqlx::{AssertSqlSafe, Connection, MySqlConnection};
+use sqlx::AssertSqlSafe;
 use workbook_support::connect::ConnectClient;
 use workbook_support::{Env, db, kafka, names, wait};
 
@@ -55,28 +55,20 @@ async fn cancellations(repo: &OrderRepository, order_id: &str) -> Vec<OutboxEven
         .collect()
 }
 
-/// Runs one DDL statement on a connection of its own; it waits at most 30 s for another session's locks.
-async fn ddl(env: &Env, sql: String) {
-    let mut conn = MySqlConnection::connect(&env.database_url).await.unwrap();
-    sqlx::raw_sql("SET SESSION lock_wait_timeout = 30").execute(&mut conn).await.unwrap();
-    if let Err(e) = sqlx::raw_sql(AssertSqlSafe(sql.clone())).execute(&mut conn).await {
-        panic!("the check's own statement failed: {sql}: {e}");
-    }
-    conn.close().await.unwrap();
-}
-
 /// After a failure between the UPDATE and the outbox INSERT, neither may be there.
 async fn assert_left_nothing(repo: &OrderRepository, order_id: &str, when: &str) {
     let status = status(repo, order_id).await;
     let events = cancellations(repo, order_id).await.len();
     assert!(
         status == "CREATED" && events == 0,
-        "{when}: the order is {status} with {events} OrderCancelled event(s) in the outbox, but a failure between the \
-         two writes must leave neither. Are the UPDATE and the outbox INSERT in the same transaction, committed once?"
+        "{when}: the order is {status} with {events} OrderCancelled event(s) in the outbox, but a \
+         failure between the two writes must leave neither. Are the UPDATE and the outbox INSERT \
+         in the same transaction, committed once?"
     );
 }
 
-/// Connections (other than this one) running a statement on `table`: waiting for a row lock, typically.
+/// Connections (other than this one) running a statement on `table`: waiting for a row lock,
+/// typically.
 async fn busy_on(repo: &OrderRepository, table: &str) -> anyhow::Result<usize> {
     let (n,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
@@ -158,11 +150,12 @@ async fn cancel_order() {
     let events = cancellations(&repo, &shipped.order_id).await.len();
     assert!(
         !result && after == "SHIPPED" && events == 0,
-        "a SHIPPED order must stay SHIPPED (only a CREATED order can be cancelled): cancel_order returned {result}, \
-         the order is {after}, with {events} OrderCancelled event(s)"
+        "a SHIPPED order must stay SHIPPED (only a CREATED order can be cancelled): cancel_order \
+         returned {result}, the order is {after}, with {events} OrderCancelled event(s)"
     );
 
-    // 4. A failure between the two writes leaves neither: your failpoint, then MariaDB refusing each write.
+    // 4. A failure between the two writes leaves neither: your failpoint, then MariaDB refusing
+    //    each write.
     let (victim, _) = repo.create(&an_order("finn"), Failpoint::None).await.unwrap();
     let id = &victim.order_id;
     let failed = exercises::cancel_order(pool, tables, id, true).await;
@@ -173,9 +166,13 @@ async fn cancel_order() {
     assert_left_nothing(&repo, id, "after the failpoint (fail_after_update = true)").await;
 
     let refuse = format!("CHECK (aggregateid <> '{id}' OR type <> 'OrderCancelled')");
-    ddl(&env, format!("ALTER TABLE {} ADD CONSTRAINT refuse_event {refuse}", tables.outbox)).await;
+    db::ddl(&env, &format!("ALTER TABLE {} ADD CONSTRAINT refuse_event {refuse}", tables.outbox))
+        .await
+        .unwrap();
     let failed = exercises::cancel_order(pool, tables, id, false).await;
-    ddl(&env, format!("ALTER TABLE {} DROP CONSTRAINT refuse_event", tables.outbox)).await;
+    db::ddl(&env, &format!("ALTER TABLE {} DROP CONSTRAINT refuse_event", tables.outbox))
+        .await
+        .unwrap();
     assert!(
         failed.is_err(),
         "MariaDB refused the outbox INSERT (the check made it fail), so the cancel must fail"
@@ -183,9 +180,13 @@ async fn cancel_order() {
     assert_left_nothing(&repo, id, "after MariaDB refused the outbox INSERT").await;
 
     let refuse = format!("CHECK (order_id <> '{id}' OR status = 'CREATED')");
-    ddl(&env, format!("ALTER TABLE {} ADD CONSTRAINT refuse_cancel {refuse}", tables.orders)).await;
+    db::ddl(&env, &format!("ALTER TABLE {} ADD CONSTRAINT refuse_cancel {refuse}", tables.orders))
+        .await
+        .unwrap();
     let failed = exercises::cancel_order(pool, tables, id, false).await;
-    ddl(&env, format!("ALTER TABLE {} DROP CONSTRAINT refuse_cancel", tables.orders)).await;
+    db::ddl(&env, &format!("ALTER TABLE {} DROP CONSTRAINT refuse_cancel", tables.orders))
+        .await
+        .unwrap();
     assert!(
         failed.is_err(),
         "MariaDB refused the UPDATE (the check made it fail), so the cancel must fail"
@@ -203,9 +204,9 @@ async fn cancel_order() {
     cancel_concurrently(&env, &repo).await;
 }
 
-/// Starts RACERS cancels of one order while the test holds the order's row lock, waits until each has got as far
-/// as it can (it waits for the lock, or has returned), then releases the lock: every racer that read the order
-/// before that saw it CREATED.
+/// Starts RACERS cancels of one order while the test holds the order's row lock, waits until each
+/// has got as far as it can (it waits for the lock, or has returned), then releases the lock: every
+/// racer that read the order before that saw it CREATED.
 async fn cancel_concurrently(env: &Env, repo: &OrderRepository) {
     const RACERS: usize = 8;
     let (contested, _) = repo.create(&an_order("gus"), Failpoint::None).await.unwrap();
@@ -255,9 +256,10 @@ async fn cancel_concurrently(env: &Env, repo: &OrderRepository) {
     let events = cancellations(repo, &contested.order_id).await.len();
     assert!(
         winners == 1 && events == 1,
-        "{RACERS} concurrent cancels of one CREATED order: {winners} returned true and {events} OrderCancelled \
-         events were written, but exactly one cancel may win. Reading the status first and updating after is a \
-         check-then-act race: every caller read CREATED before the first one committed. Results: {results:?}"
+        "{RACERS} concurrent cancels of one CREATED order: {winners} returned true and {events} \
+         OrderCancelled events were written, but exactly one cancel may win. Reading the status \
+         first and updating after is a check-then-act race: every caller read CREATED before the \
+         first one committed. Results: {results:?}"
     );
 }
 
@@ -292,28 +294,23 @@ fn text(bytes: &Option<Vec<u8>>) -> String {
     bytes.as_deref().map_or("(none)".to_string(), |b| String::from_utf8_lossy(b).to_string())
 }
 
-/// Reads the next `count` records of the consumer's topic, or fails after `timeout` saying how many arrived.
+/// Reads the next `count` records of the consumer's topic, or fails after `timeout` saying how many
+/// arrived.
 async fn read_raw(
     consumer: &StreamConsumer,
     count: usize,
     timeout: Duration,
 ) -> Result<Vec<Raw>, String> {
-    let deadline = tokio::time::Instant::now() + timeout;
+    let deadline = std::time::Instant::now() + timeout;
     let mut records = Vec::new();
     while records.len() < count {
-        match tokio::time::timeout_at(deadline, consumer.recv()).await {
-            Ok(Err(KafkaError::MessageConsumption(
-                RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic,
-            ))) => continue,
-            Ok(Err(e)) => return Err(format!("reading the topic: {e}")),
-            Ok(Ok(message)) => records.push(raw(&message)),
-            Err(_) => {
-                return Err(format!(
-                    "only {} of {count} records within {} s",
-                    records.len(),
-                    timeout.as_secs()
-                ));
+        match kafka::recv_before(consumer, deadline).await {
+            Ok(Some(message)) => records.push(raw(&message)),
+            Ok(None) => {
+                let secs = timeout.as_secs();
+                return Err(format!("only {} of {count} records within {secs} s", records.len()));
             }
+            Err(e) => return Err(format!("{e:#}")),
         }
     }
     Ok(records)
@@ -344,7 +341,8 @@ fn explain_value(event: &OutboxEvent, mine: &Option<Vec<u8>>, router: &Option<Ve
         _ => "the value differs".to_string(),
     };
     format!(
-        "the value of event {} ({}) is not the router's: {what}\n  yours:        {}\n  the router's: {}",
+        "the value of event {} ({}) is not the router's: {what}\n  yours:        {}\n  the \
+         router's: {}",
         event.id,
         event.event_type,
         text(mine),
@@ -382,8 +380,8 @@ async fn publish_events() {
     for topic in outbox_topics(&prefix) {
         cleanup.topic(topic);
     }
-    // The router's topic, with the partition count the connector would create it with; made now, so that the
-    // readers below find it at once.
+    // The router's topic, with the partition count the connector would create it with; made now, so
+    // that the readers below find it at once.
     let topic = order_topic(&prefix);
     kafka::create_topic(&env, &topic, 3).await.unwrap();
     let client = ConnectClient::new(&env).unwrap();
@@ -393,8 +391,8 @@ async fn publish_events() {
         .await
         .unwrap();
 
-    // Twelve orders (the first one too expensive for 32 bits), four events each, interleaved as in a busy
-    // service. The router publishes every one of them.
+    // Twelve orders (the first one too expensive for 32 bits), four events each, interleaved as in
+    // a busy service. The router publishes every one of them.
     let mut orders: Vec<Order> = Vec::new();
     let mut events: Vec<OutboxEvent> = Vec::new();
     for i in 0..ORDERS {
@@ -429,8 +427,11 @@ async fn publish_events() {
     }
     drop(conn);
 
-    let reader: StreamConsumer =
-        kafka::consumer_config(&env, &names::unique("ch11-ex-reader")).create().unwrap();
+    // From the topic's first record: the router's events are written before it subscribes.
+    let reader: StreamConsumer = kafka::group_config(&env, &names::unique("ch11-ex-reader"))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
     reader.subscribe(&[&topic]).unwrap();
     println!("waiting for the router's {} records on {topic}", events.len());
     let routed = read_raw(&reader, events.len(), Duration::from_secs(60)).await;
@@ -456,8 +457,9 @@ async fn publish_events() {
         let router = by_id.get(event.id.as_bytes()).expect("the router published every event");
         let mine = at.get(&(partition, offset)).unwrap_or_else(|| {
             panic!(
-                "no record of publish_events at partition {partition}, offset {offset}, the position returned for \
-                 event {}: return the partition and offset the broker acknowledged",
+                "no record of publish_events at partition {partition}, offset {offset}, the \
+                 position returned for event {}: return the partition and offset the broker \
+                 acknowledged",
                 event.id
             )
         });
@@ -474,8 +476,8 @@ async fn publish_events() {
         }
         assert!(
             mine.key == router.key,
-            "the key of event {} ({} of order {}): yours {}, the router's {}. The router keys every record by the \
-             outbox row's aggregateid, the order id, as plain text",
+            "the key of event {} ({} of order {}): yours {}, the router's {}. The router keys \
+             every record by the outbox row's aggregateid, the order id, as plain text",
             event.id,
             event.event_type,
             event.aggregate_id,
@@ -492,9 +494,10 @@ async fn publish_events() {
     }
     assert!(
         misplaced.is_empty(),
-        "{} of {} records landed in another partition than the router's record with the same key ({}). The \
-         router's records are partitioned by Kafka Connect's Java producer, which hashes the key with murmur2; \
-         librdkafka's default partitioner (consistent_random) hashes it with CRC32",
+        "{} of {} records landed in another partition than the router's record with the same key \
+         ({}). The router's records are partitioned by Kafka Connect's Java producer, which hashes \
+         the key with murmur2; librdkafka's default partitioner (consistent_random) hashes it with \
+         CRC32",
         misplaced.len(),
         events.len(),
         misplaced.iter().take(3).cloned().collect::<Vec<_>>().join("; ")
