@@ -1,67 +1,24 @@
-//! `up` and `down`: one contract, three backends.
+//! `up` and `down`: one contract, three backends, and the one place that tells them apart.
 //!
 //! Whatever runs the services, `up` ends the same way: a `.workbook/state.json` that says
 //! what is ours, and a `.workbook/env` with the addresses every chapter reads (each as your
-//! programs see it and as the Connect worker sees it).
+//! programs see it and as the Connect worker sees it). What differs between the backends
+//! (starting, stopping, one broker's fate, running a Kafka tool) is dispatched in
+//! `impl Backend` below and nowhere else: the rest of xtask asks `state.backend`.
 
 use std::collections::BTreeMap;
+use std::process::Command;
 use std::time::Instant;
 
-use anyhow::{Result, bail};
-use clap::Args;
+use anyhow::{Context, Result, bail};
+use workbook_support::Env;
 use workbook_support::env as contract;
 
+use crate::environment::{BrokerDone, DownOptions, Running, UpOptions};
 use crate::layout::Layout;
 use crate::state::{Backend, Component, State};
-use crate::{docker, external, local, process};
-
-/// Flags of `cargo xtask up`.
-#[derive(Args, Debug, Clone, Default)]
-pub struct UpOptions {
-    /// Which backend runs the services; default: docker if a Docker Engine 20.10+ answers, else local.
-    #[arg(long, value_enum)]
-    pub backend: Option<Backend>,
-    /// Kafka brokers: 1 for learning, 3 to see replication and a controller quorum.
-    #[arg(long, default_value_t = 1, value_parser = clap::builder::TypedValueParser::map(clap::builder::PossibleValuesParser::new(["1", "3"]), |s: String| s.parse::<u32>().expect("1 or 3")))]
-    pub brokers: u32,
-    /// Do not start Kafka Connect (faster, less memory; chapters 07-12 need it).
-    #[arg(long)]
-    pub no_connect: bool,
-    /// Port of the first broker (default 9092, or a free one if 9092 is taken).
-    #[arg(long)]
-    pub kafka_port: Option<u16>,
-    /// Port of the Kafka Connect REST API (default 8083).
-    #[arg(long)]
-    pub connect_port: Option<u16>,
-    /// Port of MariaDB (default 3307).
-    #[arg(long)]
-    pub mariadb_port: Option<u16>,
-    /// external backend: your broker list.
-    #[arg(long, requires = "backend")]
-    pub bootstrap_servers: Option<String>,
-    /// external backend: your MariaDB URL (mysql://user:password@host:port/mydb).
-    #[arg(long, requires = "backend")]
-    pub database_url: Option<String>,
-    /// external backend: your Kafka Connect REST URL.
-    #[arg(long, requires = "backend")]
-    pub connect_url: Option<String>,
-}
-
-/// Flags of `cargo xtask down`.
-#[derive(Args, Debug, Clone, Default)]
-pub struct DownOptions {
-    /// Also delete the data (topics, tables, logs; the docker backend's volumes): the next `up`
-    /// starts from scratch.
-    #[arg(long)]
-    pub purge: bool,
-}
-
-/// What a backend hands back once everything is ready.
-pub struct Running {
-    pub state: State,
-    /// The `.workbook/env` variables (the contract plus CDC and admin credentials).
-    pub env: BTreeMap<String, String>,
-}
+use crate::tools::Tool;
+use crate::{docker, external, local};
 
 pub async fn up(options: &UpOptions) -> Result<()> {
     let layout = Layout::current();
@@ -89,11 +46,7 @@ pub async fn up(options: &UpOptions) -> Result<()> {
         options.brokers,
         if options.no_connect { ", no Connect" } else { "" }
     );
-    let running = match backend {
-        Backend::Local => local::up(options, &layout).await?,
-        Backend::Docker => docker::up(options, &layout).await?,
-        Backend::External => external::up(options, &layout).await?,
-    };
+    let running = backend.up(options, &layout).await?;
     running.state.save(&layout.state_file())?;
     write_env_file(&layout, &running.env)?;
     println!("\nReady in {:.1} s. Wrote {}:", started.elapsed().as_secs_f64(), layout.env_file().display());
@@ -147,11 +100,7 @@ pub async fn down(options: &DownOptions) -> Result<()> {
         ),
         Some(state) => {
             println!("Stopping the {} environment", state.backend);
-            match state.backend {
-                Backend::Local => local::down(&state)?,
-                Backend::Docker => docker::down(&state, &layout).await?,
-                Backend::External => println!("  external backend: nothing of ours runs; forgetting its addresses"),
-            }
+            state.backend.down(&state, &layout).await?;
             std::fs::remove_file(layout.state_file())?;
             let _ = std::fs::remove_file(layout.env_file());
             if !options.purge && state.backend != Backend::External {
@@ -176,7 +125,7 @@ pub async fn ensure_up() -> Result<contract::Env> {
     let running = matches!(State::load(&layout.state_file())?, Some(ref state) if matches!(liveness(state), Liveness::Everything));
     if !running {
         println!("The environment is not running, so starting it first (`cargo xtask up`).");
-        up(&UpOptions { brokers: 1, ..UpOptions::default() }).await?;
+        up(&UpOptions::default()).await?;
     }
     contract::Env::load()
 }
@@ -190,7 +139,7 @@ enum Liveness {
 }
 
 fn liveness(state: &State) -> Liveness {
-    let alive: Vec<&Component> = state.components.iter().filter(|c| is_alive(state, c)).collect();
+    let alive: Vec<&Component> = state.components.iter().filter(|c| state.backend.is_alive(state, c)).collect();
     if alive.len() == state.components.len() {
         Liveness::Everything
     } else if alive.is_empty() {
@@ -200,13 +149,93 @@ fn liveness(state: &State) -> Liveness {
     }
 }
 
-/// Is this component's process or container still there?
-pub fn is_alive(state: &State, component: &Component) -> bool {
-    match (state.backend, component.pid, &component.container) {
-        (Backend::Local, Some(pid), _) => process::is_ours(pid, &state.marker),
-        (Backend::Docker, _, Some(id)) => docker::is_running(id),
-        (Backend::External, _, _) => true,
-        _ => false,
+/// The answer to a broker action on the external backend, whose brokers are yours.
+const NOTHING_OF_OURS: &str = "the external backend runs nothing of ours: stop and start your own brokers yourself";
+
+impl Backend {
+    /// Starts the services and waits until each one answers.
+    pub async fn up(self, options: &UpOptions, layout: &Layout) -> Result<Running> {
+        match self {
+            Backend::Local => local::up(options, layout).await,
+            Backend::Docker => docker::up(options, layout).await,
+            Backend::External => external::up(options, layout).await,
+        }
+    }
+
+    /// Stops what `up` started; the data stays.
+    pub async fn down(self, state: &State, layout: &Layout) -> Result<()> {
+        match self {
+            Backend::Local => local::down(state),
+            Backend::Docker => docker::down(state, layout).await,
+            Backend::External => {
+                println!("  external backend: nothing of ours runs; forgetting its addresses");
+                Ok(())
+            }
+        }
+    }
+
+    /// Is this component's process or container still there?
+    pub fn is_alive(self, state: &State, component: &Component) -> bool {
+        match self {
+            Backend::Local => local::is_alive(state, component),
+            Backend::Docker => docker::is_alive(component),
+            Backend::External => true,
+        }
+    }
+
+    /// Fails at once, with the end of its log, when `component` has stopped: a wait on it ends
+    /// there instead of at its deadline.
+    pub fn ensure_running(self, state: &State, component: &Component) -> Result<()> {
+        match self {
+            Backend::Local => local::ensure_running(state, component),
+            Backend::Docker => docker::ensure_running(component),
+            Backend::External => Ok(()),
+        }
+    }
+
+    /// Broker `component` goes away: a controlled shutdown, or a crash when `kill`.
+    pub async fn stop_broker(self, state: &State, component: &Component, kill: bool) -> Result<BrokerDone> {
+        match self {
+            Backend::Local => local::stop_broker(state, component, kill),
+            Backend::Docker => docker::stop_broker(component, kill).await,
+            Backend::External => bail!(NOTHING_OF_OURS),
+        }
+    }
+
+    /// Broker `id` again, with the same settings and data; `state` records what now runs it.
+    pub async fn start_broker(self, state: &mut State, layout: &Layout, id: u32) -> Result<BrokerDone> {
+        let name = format!("kafka-{id}");
+        let component = state.component(&name).cloned().with_context(|| format!("no {name} in state.json"))?;
+        match self {
+            Backend::Local => {
+                let pid = local::start_broker(layout, id)?;
+                if let Some(recorded) = state.components.iter_mut().find(|c| c.name == name) {
+                    recorded.pid = Some(pid);
+                }
+                state.save(&layout.state_file())?;
+                Ok(BrokerDone { target: format!("pid {pid}"), how: "a new process".to_string() })
+            }
+            Backend::Docker => docker::start_broker(&component).await,
+            Backend::External => bail!(NOTHING_OF_OURS),
+        }
+    }
+
+    /// Broker `component` freezes where it is (`pause`), or carries on from there.
+    pub async fn freeze_broker(self, state: &State, component: &Component, pause: bool) -> Result<BrokerDone> {
+        match self {
+            Backend::Local => local::freeze_broker(state, component, pause),
+            Backend::Docker => docker::freeze_broker(component, pause).await,
+            Backend::External => bail!(NOTHING_OF_OURS),
+        }
+    }
+
+    /// The command that runs Kafka tool `tool` with `args` against the environment.
+    pub fn tool_command(self, state: &State, env: &Env, tool: &Tool, args: &[String]) -> Result<Command> {
+        match self {
+            Backend::Docker => Ok(docker::tool_command(state, env, tool, args)),
+            // Your own cluster is reached from here, with the jars the local backend runs.
+            Backend::Local | Backend::External => local::tool_command(tool, args),
+        }
     }
 }
 

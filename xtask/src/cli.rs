@@ -1,18 +1,16 @@
 //! `cargo xtask cli`: the real Kafka command-line tools against the environment.
 //!
-//! Kafka's `bin/kafka-topics.sh` is a one-line wrapper around `java … TopicCommand`; here
-//! the same main classes run from the same jars (local backend), or inside the broker's
-//! container (docker backend). Output goes to stdout untouched, so it pipes like the original.
-
-use std::process::Command;
+//! The tools are those of [`crate::tools`]; each backend runs them its way (the same main
+//! classes from the same jars, or Kafka's own scripts in a container). Output goes to stdout
+//! untouched, so it pipes like the original.
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use workbook_support::Env;
 
 use crate::layout::Layout;
-use crate::state::{Backend, State};
-use crate::{docker, local, prereqs};
+use crate::state::State;
+use crate::tools::{TOOLS, Tool};
 
 #[derive(Args, Debug)]
 // Our own --help flag is off so that `cli kafka-topics --help` reaches kafka-topics;
@@ -27,95 +25,6 @@ pub struct CliOptions {
     pub args: Vec<String>,
 }
 
-/// A Kafka tool: its script name in `bin/`, its main class, and what it is for.
-#[derive(Debug)]
-pub struct Tool {
-    pub name: &'static str,
-    pub main_class: &'static str,
-    pub about: &'static str,
-    /// Whether it talks to a broker (and so gets `--bootstrap-server` added).
-    pub needs_bootstrap: bool,
-    /// Whether it runs where the Connect worker runs (its file arguments in Connect's view).
-    pub runs_in_connect: bool,
-}
-
-pub const TOOLS: &[Tool] = &[
-    tool(
-        "kafka-topics",
-        "org.apache.kafka.tools.TopicCommand",
-        "create, list, describe, alter and delete topics",
-        true,
-    ),
-    tool("kafka-console-producer", "org.apache.kafka.tools.ConsoleProducer", "send lines of stdin as records", true),
-    tool("kafka-console-consumer", "org.apache.kafka.tools.consumer.ConsoleConsumer", "print records to stdout", true),
-    tool(
-        "kafka-consumer-groups",
-        "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
-        "list groups, show offsets and lag, reset offsets",
-        true,
-    ),
-    tool(
-        "kafka-metadata-quorum",
-        "org.apache.kafka.tools.MetadataQuorumCommand",
-        "the KRaft controller quorum: leader, voters, lag",
-        true,
-    ),
-    tool(
-        "kafka-producer-perf-test",
-        "org.apache.kafka.tools.ProducerPerformance",
-        "measure producer throughput and latency",
-        true,
-    ),
-    tool("kafka-consumer-perf-test", "org.apache.kafka.tools.ConsumerPerformance", "measure consumer throughput", true),
-    tool("kafka-configs", "kafka.admin.ConfigCommand", "show and change topic, broker and client configs", true),
-    tool("kafka-acls", "org.apache.kafka.tools.AclCommand", "list, add and remove ACLs", true),
-    tool("kafka-get-offsets", "org.apache.kafka.tools.GetOffsetShell", "earliest/latest offsets of partitions", true),
-    tool(
-        "kafka-delete-records",
-        "org.apache.kafka.tools.DeleteRecordsCommand",
-        "delete records below an offset (--offset-json-file)",
-        true,
-    ),
-    tool("kafka-transactions", "org.apache.kafka.tools.TransactionsCommand", "list and describe transactions", true),
-    tool(
-        "kafka-log-dirs",
-        "org.apache.kafka.tools.LogDirsCommand",
-        "where partitions live on the brokers' disks",
-        true,
-    ),
-    tool(
-        "kafka-reassign-partitions",
-        "org.apache.kafka.tools.reassign.ReassignPartitionsCommand",
-        "move partition replicas between brokers and log dirs",
-        true,
-    ),
-    tool("kafka-cluster", "org.apache.kafka.tools.ClusterTool", "cluster id, unregister brokers", true),
-    tool(
-        "kafka-features",
-        "org.apache.kafka.tools.FeatureCommand",
-        "feature levels (metadata.version, ELR, ...)",
-        true,
-    ),
-    tool(
-        "kafka-dump-log",
-        "org.apache.kafka.tools.DumpLogSegments",
-        "print the records inside a log segment file",
-        false,
-    ),
-    tool("kafka-storage", "kafka.tools.StorageTool", "format storage, make a cluster id (random-uuid)", false),
-    tool(
-        "connect-standalone",
-        "org.apache.kafka.connect.cli.ConnectStandalone",
-        "a single Connect worker configured by files",
-        false,
-    ),
-];
-
-const fn tool(name: &'static str, main_class: &'static str, about: &'static str, needs_bootstrap: bool) -> Tool {
-    let runs_in_connect = matches!(name.as_bytes(), b"connect-standalone");
-    Tool { name, main_class, about, needs_bootstrap, runs_in_connect }
-}
-
 fn tool_list() -> String {
     let mut text = String::from("Tools:\n");
     for tool in TOOLS {
@@ -125,10 +34,11 @@ fn tool_list() -> String {
     text
 }
 
-/// Finds a tool by name; `kafka-topics.sh` and `kafka-topics.bat` (as in the seed notes) work too.
+/// Finds a tool by name; `kafka-topics.sh` and `kafka-topics.bat`, as Kafka's documentation
+/// spells them, work too.
 pub fn find(name: &str) -> Result<&'static Tool> {
     let name = name.trim_end_matches(".sh").trim_end_matches(".bat");
-    TOOLS.iter().find(|t| t.name == name).with_context(|| {
+    crate::tools::named(name).with_context(|| {
         let names: Vec<&str> = TOOLS.iter().map(|t| t.name).collect();
         format!("unknown tool `{name}`. Available: {}", names.join(", "))
     })
@@ -158,7 +68,7 @@ pub async fn run(options: &CliOptions) -> Result<()> {
     let args = with_bootstrap(tool, &options.args, &env.bootstrap_servers);
     let args = if tool.runs_in_connect { with_connect_paths(&args, &env) } else { args };
     eprintln!("> {}.sh {}", tool.name, args.join(" "));
-    let mut command = command_for(&state, &env, tool, &args)?;
+    let mut command = state.backend.tool_command(&state, &env, tool, &args)?;
     let status = command.status().with_context(|| format!("could not run {}", tool.name))?;
     // The tool's exit code is ours, so scripts can test it as they would the original.
     std::process::exit(status.code().unwrap_or(1));
@@ -177,7 +87,7 @@ fn print_help() {
 pub fn capture(state: &State, tool_name: &str, args: &[String]) -> Result<String> {
     let tool = find(tool_name)?;
     let env = Env::load()?;
-    let output = crate::command::output(command_for(state, &env, tool, args)?)?;
+    let output = crate::command::output(state.backend.tool_command(state, &env, tool, args)?)?;
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
@@ -195,18 +105,6 @@ fn running_state() -> Result<State> {
             "no environment is running. Start it with `cargo xtask up` (or `cargo xtask up --backend external` for your own cluster)"
         ),
     }
-}
-
-/// The command that runs `tool`: in the broker's (or Connect's) container for docker, else from the jars.
-fn command_for(state: &State, env: &Env, tool: &Tool, args: &[String]) -> Result<Command> {
-    if state.backend == Backend::Docker {
-        return Ok(docker::cli_command(state, env, tool.name, args));
-    }
-    let java = prereqs::java()?;
-    let runtime = local::jars::ensure(false)?;
-    let mut command = local::java_tool(&java, &runtime, tool.main_class);
-    command.args(args);
-    Ok(command)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-/// The database every backend creates (the seed notes' `mydb`), and its users.
+/// The database every backend creates (`mydb`, the name the book and the chapters use), and its users.
 pub const DATABASE: &str = "mydb";
 /// The chapters' own user: every right on `mydb`, none elsewhere.
 pub const APP_USER: &str = "workbook";

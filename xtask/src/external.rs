@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result};
 use workbook_support::env as contract;
 
-use crate::backend::{Running, UpOptions};
+use crate::environment::{Running, UpOptions};
 use crate::layout::Layout;
 use crate::state::{Backend, Component, State};
 

@@ -16,6 +16,7 @@ mod credentials;
 mod description;
 mod docker;
 mod envfile;
+mod environment;
 mod external;
 mod layout;
 mod local;
@@ -26,13 +27,14 @@ mod readiness;
 mod secrets;
 mod state;
 mod status;
+mod tools;
 mod versions;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::backend::{DownOptions, UpOptions};
+use crate::environment::{DownOptions, UpOptions};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", bin_name = "cargo xtask", about = "The kafka-workbook command line", version)]

@@ -1,5 +1,5 @@
-//! Ports: the seed notes' defaults when they are free, another free port when not,
-//! and a clear error when a port you asked for is taken.
+//! Ports: the usual ones (Kafka's 9092, Connect's 8083) when they are free, another free port
+//! when not, and a clear error when a port you asked for is taken.
 
 use std::net::{Ipv4Addr, TcpListener};
 

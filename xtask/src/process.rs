@@ -91,6 +91,48 @@ pub fn signal_and_wait(pid: u32, marker: &str, signal: Signal, timeout: Duration
     Ok(())
 }
 
+/// How long a process may take to be seen stopped after SIGSTOP, or running after SIGCONT.
+const FREEZE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// SIGSTOP (`pause`) or SIGCONT to `pid`, then waits until the kernel reports it stopped (or
+/// running again), so that the caller's next step starts from a frozen process. Returns the signal.
+pub fn freeze(pid: u32, pause: bool) -> Result<Signal> {
+    let signal = if pause { Signal::SIGSTOP } else { Signal::SIGCONT };
+    kill(Pid::from_raw(pid as i32), signal).with_context(|| format!("sending {signal} to pid {pid}"))?;
+    let deadline = Instant::now() + FREEZE_TIMEOUT;
+    loop {
+        // Without /proc (macOS) there is nothing to watch: the signal was delivered.
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return Ok(signal) };
+        if proc_state(&stat).is_some_and(|state| is_stopped(state) == pause) {
+            return Ok(signal);
+        }
+        if Instant::now() > deadline {
+            anyhow::bail!(
+                "pid {pid} is still not {} {} s after {signal}",
+                if pause { "stopped" } else { "running" },
+                FREEZE_TIMEOUT.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Is process `pid` stopped (by SIGSTOP)? No, where there is no /proc to tell.
+pub fn is_paused(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).ok().and_then(|stat| proc_state(&stat)).is_some_and(is_stopped)
+}
+
+/// The state letter of a `/proc/<pid>/stat` line (`R`, `S`, `T`, `Z`, …). The command name in
+/// parentheses may itself hold spaces and parentheses, so the state is read after the last `)`.
+fn proc_state(stat: &str) -> Option<char> {
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+/// `T` (stopped by a signal) or `t` (stopped under a tracer).
+fn is_stopped(state: char) -> bool {
+    matches!(state, 'T' | 't')
+}
+
 /// The resident memory of `pid` in KiB now (from /proc), if known.
 pub fn rss_kib(pid: u32) -> Option<u64> {
     proc_status_kib(pid, "VmRSS:")
@@ -138,6 +180,28 @@ mod tests {
         reaper.join().unwrap().unwrap();
         assert!(!is_ours(pid, &marker));
         assert_eq!(stop_together(&[pid], &marker, Duration::from_secs(1)).unwrap(), 0, "stopping twice is a no-op");
+    }
+
+    #[test]
+    fn the_process_state_is_read_after_the_command_name() {
+        // A command name may hold spaces and parentheses: the state follows the last `)`.
+        assert_eq!(proc_state("4307 (java) T 1 4307 4307 0 -1"), Some('T'));
+        assert_eq!(proc_state("4307 (a (b) c) S 1 4307"), Some('S'));
+        assert_eq!(proc_state("garbage"), None);
+        assert!(is_stopped('T') && is_stopped('t'));
+        assert!(!is_stopped('S') && !is_stopped('R') && !is_stopped('Z'));
+    }
+
+    #[test]
+    fn freeze_stops_a_real_process_and_thaw_lets_it_run() {
+        let mut child = Command::new("sleep").arg("29.75").spawn().unwrap();
+        let pid = child.id();
+        assert_eq!(freeze(pid, true).unwrap(), Signal::SIGSTOP);
+        assert!(is_paused(pid));
+        assert_eq!(freeze(pid, false).unwrap(), Signal::SIGCONT);
+        assert!(!is_paused(pid));
+        child.kill().unwrap();
+        child.wait().unwrap();
     }
 
     #[test]

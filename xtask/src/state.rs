@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::layout::Layout;
 
-/// Which kind of environment runs.
+/// Which kind of environment runs. What each one does its own way (start, stop, one broker's
+/// fate, running a Kafka tool) is dispatched in one place, `impl Backend` in `crate::backend`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {

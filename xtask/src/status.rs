@@ -10,7 +10,6 @@ use workbook_support::Env;
 use workbook_support::connect::ConnectClient;
 use workbook_support::kafka;
 
-use crate::backend::is_alive;
 use crate::layout::Layout;
 use crate::state::{Component, State};
 use crate::{cli, readiness};
@@ -55,7 +54,7 @@ async fn check_all(state: &State, env: &Env) -> Vec<Row> {
                 "mariadb" => mariadb.clone(),
                 _ => (false, "unknown component".to_string()),
             };
-            let alive = is_alive(state, component);
+            let alive = state.backend.is_alive(state, component);
             Row {
                 component: component.name.clone(),
                 address: component.address.clone(),

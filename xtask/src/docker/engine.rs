@@ -320,6 +320,20 @@ pub fn kill(container: &str) -> Result<()> {
     command::output(command).map(drop)
 }
 
+/// `docker pause`: every process of the container freezes where it is (the cgroup freezer).
+pub fn pause(container: &str) -> Result<()> {
+    let mut command = docker();
+    command.args(["pause", container]).stdout(Stdio::null());
+    command::output(command).map(drop)
+}
+
+/// `docker unpause`: the container's processes carry on from where they froze.
+pub fn unpause(container: &str) -> Result<()> {
+    let mut command = docker();
+    command.args(["unpause", container]).stdout(Stdio::null());
+    command::output(command).map(drop)
+}
+
 /// `docker start`: the same container again, with its volumes.
 pub fn start(container: &str) -> Result<()> {
     let mut command = docker();

@@ -25,11 +25,12 @@ use workbook_support::env as contract;
 use workbook_support::wait;
 
 use self::spec::{ConnectHost, ContainerSpec, Names};
-use crate::backend::{Running, UpOptions};
 use crate::credentials::{self, Credentials};
 use crate::description::{self, Address, KafkaNode};
+use crate::environment::{BrokerDone, Running, UpOptions};
 use crate::layout::Layout;
 use crate::state::{Backend, Component, State};
+use crate::tools::Tool;
 use crate::{ports, readiness, versions};
 pub use engine::{Daemon, MIN_ENGINE, adopt_cli_context, probe};
 
@@ -40,8 +41,9 @@ const CONNECT_READY: Duration = Duration::from_secs(180);
 /// How many log lines of a failed container to show.
 const LOG_LINES: usize = 40;
 
-pub fn is_running(container: &str) -> bool {
-    engine::is_running(container)
+/// Is this component's container running?
+pub fn is_alive(component: &Component) -> bool {
+    component.container.as_deref().is_some_and(engine::is_running)
 }
 
 /// What the docker backend keeps in `.workbook/data/docker.json` while its volumes exist, so
@@ -119,7 +121,7 @@ pub async fn up(options: &UpOptions, layout: &Layout) -> Result<Running> {
     match start_and_wait(&plan, &mut started).await {
         Ok(()) => Ok(running(&plan, &started, layout)),
         Err(error) => {
-            println!("  starting failed; removing the containers that were started (their volumes stay)");
+            eprintln!("Start failed; removing the containers that were started (their volumes stay).");
             // By name: a container that was created but failed to start has no id of ours yet.
             let names: Vec<String> = plan.all().map(|spec| spec.container_name.clone()).collect();
             remove_all(&names, created_network.then_some(network.as_str()));
@@ -300,7 +302,7 @@ fn publish_on_loopback_only(host_config: &mut HostConfig) {
 
 /// Fails at once, with its last log lines, when one of `containers` is no longer running: a
 /// container that crashed on start is reported now, not when the wait times out.
-fn ensure_running(containers: &[String]) -> Result<()> {
+fn ensure_running_all(containers: &[String]) -> Result<()> {
     for container in containers {
         match engine::state(container) {
             Some(state) if state.running => {}
@@ -334,7 +336,7 @@ fn with_logs(error: anyhow::Error, containers: &[String]) -> anyhow::Error {
 async fn wait_for_kafka(nodes: &[KafkaNode], containers: &[String]) -> Result<()> {
     let bootstrap = description::host_bootstrap(nodes);
     println!("  waiting for Kafka at {bootstrap} to list {} broker(s)", nodes.len());
-    readiness::kafka(&bootstrap, nodes.len(), KAFKA_READY, || ensure_running(containers))
+    readiness::kafka(&bootstrap, nodes.len(), KAFKA_READY, || ensure_running_all(containers))
         .await
         .map(drop)
         .map_err(|e| with_logs(e, containers))
@@ -344,7 +346,7 @@ async fn wait_for_kafka(nodes: &[KafkaNode], containers: &[String]) -> Result<()
 async fn wait_for_mariadb(database_url: &str, container: &str) -> Result<()> {
     println!("  waiting for MariaDB to accept the workbook user");
     let containers = [container.to_string()];
-    readiness::mariadb_checked(database_url, MARIADB_READY, || ensure_running(&containers))
+    readiness::mariadb_checked(database_url, MARIADB_READY, || ensure_running_all(&containers))
         .await
         .map_err(|e| with_logs(e, &containers))
 }
@@ -353,7 +355,7 @@ async fn wait_for_mariadb(database_url: &str, container: &str) -> Result<()> {
 async fn wait_for_connect(connect_url: &str, container: &str) -> Result<()> {
     println!("  waiting for Kafka Connect at {connect_url} to list its plugins");
     let containers = [container.to_string()];
-    readiness::connect(connect_url, CONNECT_READY, || ensure_running(&containers))
+    readiness::connect(connect_url, CONNECT_READY, || ensure_running_all(&containers))
         .await
         .map(drop)
         .map_err(|e| with_logs(e, &containers))
@@ -479,26 +481,47 @@ fn short(id: &str) -> &str {
 
 /// `cargo xtask broker stop|kill N`: `docker stop` (SIGTERM, a controlled shutdown) or
 /// `docker kill` (SIGKILL, a crash) of the node's container, which keeps its volume.
-pub async fn stop_broker(component: &Component, kill: bool) -> Result<()> {
+pub async fn stop_broker(component: &Component, kill: bool) -> Result<BrokerDone> {
     require_daemon("a broker cannot be stopped").await?;
-    let id = component.container.as_deref().with_context(|| format!("{} has no container id", component.name))?;
+    let id = container_of(component)?;
     if !engine::is_running(id) {
         bail!("{} is not running", component.name);
     }
-    if kill { engine::kill(id) } else { engine::stop(id, Duration::from_secs(60)) }
+    if kill { engine::kill(id) } else { engine::stop(id, Duration::from_secs(60)) }?;
+    Ok(done(id, if kill { "docker kill" } else { "docker stop" }))
 }
 
 /// `cargo xtask broker start N`: `docker start` of the node's container (same volume, same settings).
-pub async fn start_broker(component: &Component) -> Result<()> {
+pub async fn start_broker(component: &Component) -> Result<BrokerDone> {
     require_daemon("a broker cannot be started").await?;
-    let id = component.container.as_deref().with_context(|| format!("{} has no container id", component.name))?;
-    engine::start(id)
+    let id = container_of(component)?;
+    engine::start(id)?;
+    Ok(done(id, "docker start"))
+}
+
+/// `cargo xtask broker pause|resume N`: `docker pause` (the cgroup freezer: every process of the
+/// container stops where it is) or `docker unpause`.
+pub async fn freeze_broker(component: &Component, pause: bool) -> Result<BrokerDone> {
+    require_daemon(if pause { "a broker cannot be paused" } else { "a broker cannot be resumed" }).await?;
+    let id = container_of(component)?;
+    if pause { engine::pause(id) } else { engine::unpause(id) }?;
+    Ok(done(id, if pause { "docker pause" } else { "docker unpause" }))
+}
+
+fn container_of(component: &Component) -> Result<&str> {
+    component.container.as_deref().with_context(|| format!("{} has no container id", component.name))
+}
+
+fn done(container: &str, how: &str) -> BrokerDone {
+    BrokerDone { target: format!("container {}", short(container)), how: how.to_string() }
 }
 
 /// Fails with the container's logs if it stopped (for `broker start`'s wait).
-pub fn ensure_component_running(component: &Component) -> Result<()> {
+pub fn ensure_running(component: &Component) -> Result<()> {
     match &component.container {
-        Some(id) => ensure_running(std::slice::from_ref(id)).map_err(|e| anyhow::anyhow!("{}: {e:#}", component.name)),
+        Some(id) => {
+            ensure_running_all(std::slice::from_ref(id)).map_err(|e| anyhow::anyhow!("{}: {e:#}", component.name))
+        }
         None => Ok(()),
     }
 }
@@ -508,11 +531,9 @@ pub fn ensure_component_running(component: &Component) -> Result<()> {
 /// plugins and the shared files directory.
 ///
 /// Inside the network, 127.0.0.1 is the container itself, so a broker's host address in `args`
-/// becomes its in-network one (`KAFKA_BOOTSTRAP_SERVERS` → `CONNECT_BOOTSTRAP_SERVERS`), and
-/// `--bootstrap-server` is added when missing.
-pub fn cli_command(state: &State, env: &workbook_support::Env, tool: &str, args: &[String]) -> Command {
-    let tool = tool.trim_end_matches(".sh");
-    let in_connect = tool == "connect-standalone";
+/// becomes its in-network one (`KAFKA_BOOTSTRAP_SERVERS` → `CONNECT_BOOTSTRAP_SERVERS`).
+pub fn tool_command(state: &State, env: &workbook_support::Env, tool: &Tool, args: &[String]) -> Command {
+    let in_connect = tool.runs_in_connect;
     let container = state
         .components
         .iter()
@@ -521,7 +542,7 @@ pub fn cli_command(state: &State, env: &workbook_support::Env, tool: &str, args:
         .find(|id| engine::is_running(id))
         .unwrap_or(if in_connect { "connect-is-not-running" } else { "no-kafka-container-is-running" })
         .to_string();
-    cli_command_in(&container, &translation(env), tool, args)
+    tool_command_in(&container, &translation(env), tool.name, args)
 }
 
 /// Host address → in-network address, for every broker.
@@ -531,14 +552,8 @@ fn translation(env: &workbook_support::Env) -> Vec<(String, String)> {
     host.zip(internal).collect()
 }
 
-fn cli_command_in(container: &str, brokers: &[(String, String)], tool: &str, args: &[String]) -> Command {
-    let mut args: Vec<String> = args.iter().map(|arg| to_network_addresses(arg, brokers)).collect();
-    let has_bootstrap =
-        args.iter().any(|a| a.starts_with("--bootstrap-server") || a.starts_with("--bootstrap-controller"));
-    if !has_bootstrap && takes_bootstrap_server(tool) {
-        args.push("--bootstrap-server".to_string());
-        args.push(brokers.iter().map(|(_, internal)| internal.as_str()).collect::<Vec<_>>().join(","));
-    }
+fn tool_command_in(container: &str, brokers: &[(String, String)], tool: &str, args: &[String]) -> Command {
+    let args = args.iter().map(|arg| to_network_addresses(arg, brokers));
     let mut command = engine::docker();
     command.args(["exec", "-i", container]).arg(format!("/opt/kafka/bin/{tool}.sh")).args(args);
     command
@@ -554,32 +569,6 @@ fn to_network_addresses(arg: &str, brokers: &[(String, String)]) -> String {
         })
         .collect();
     parts.join(",")
-}
-
-/// Tools that talk to brokers through `--bootstrap-server` (others, like kafka-storage, do not).
-fn takes_bootstrap_server(tool: &str) -> bool {
-    const TOOLS: &[&str] = &[
-        "kafka-topics",
-        "kafka-console-producer",
-        "kafka-console-consumer",
-        "kafka-consumer-groups",
-        "kafka-metadata-quorum",
-        "kafka-configs",
-        "kafka-acls",
-        "kafka-broker-api-versions",
-        "kafka-get-offsets",
-        "kafka-leader-election",
-        "kafka-reassign-partitions",
-        "kafka-delete-records",
-        "kafka-log-dirs",
-        "kafka-features",
-        "kafka-transactions",
-        "kafka-producer-perf-test",
-        "kafka-consumer-perf-test",
-        "kafka-groups",
-        "kafka-share-groups",
-    ];
-    TOOLS.contains(&tool)
 }
 
 #[cfg(test)]
@@ -606,7 +595,14 @@ mod tests {
 
     #[test]
     fn without_a_daemon_nothing_counts_as_running() {
-        assert!(!is_running("workbook-kafka-1"));
+        let component = Component {
+            name: "kafka-1".into(),
+            address: "127.0.0.1:9092".into(),
+            pid: None,
+            container: Some("workbook-kafka-1".into()),
+            log: None,
+        };
+        assert!(!is_alive(&component));
     }
 
     #[tokio::test]
@@ -707,7 +703,12 @@ mod tests {
 
     #[test]
     fn the_cli_runs_the_tool_inside_the_broker_container_with_in_network_addresses() {
-        let command = cli_command_in("id1", &brokers(), "kafka-topics", &["--list".to_string()]);
+        let given = crate::cli::with_bootstrap(
+            crate::tools::named("kafka-topics").unwrap(),
+            &["--list".to_string()],
+            "127.0.0.1:9092,127.0.0.1:9094,127.0.0.1:9096",
+        );
+        let command = tool_command_in("id1", &brokers(), "kafka-topics", &given);
         let args = args_of(&command);
         let exec = args.iter().position(|a| a == "exec").unwrap();
         assert_eq!(
@@ -717,9 +718,9 @@ mod tests {
                 "-i",
                 "id1",
                 "/opt/kafka/bin/kafka-topics.sh",
-                "--list",
                 "--bootstrap-server",
-                "workbook-0a1b2c3d-kafka-1:19092,workbook-0a1b2c3d-kafka-2:19092,workbook-0a1b2c3d-kafka-3:19092"
+                "workbook-0a1b2c3d-kafka-1:19092,workbook-0a1b2c3d-kafka-2:19092,workbook-0a1b2c3d-kafka-3:19092",
+                "--list",
             ]
         );
     }
@@ -728,7 +729,7 @@ mod tests {
     fn host_addresses_given_to_the_cli_are_translated() {
         let args =
             ["--bootstrap-server".to_string(), "127.0.0.1:9094,127.0.0.1:9096".to_string(), "--list".to_string()];
-        let command = cli_command_in("id1", &brokers(), "kafka-topics", &args);
+        let command = tool_command_in("id1", &brokers(), "kafka-topics", &args);
         let args = args_of(&command);
         assert_eq!(
             args[args.len() - 3..],
@@ -738,7 +739,9 @@ mod tests {
 
     #[test]
     fn tools_without_a_bootstrap_flag_get_none() {
-        let command = cli_command_in("id1", &brokers(), "kafka-storage", &["random-uuid".to_string()]);
+        let storage = crate::tools::named("kafka-storage").unwrap();
+        let given = crate::cli::with_bootstrap(storage, &["random-uuid".to_string()], "127.0.0.1:9092");
+        let command = tool_command_in("id1", &brokers(), storage.name, &given);
         let args = args_of(&command);
         assert_eq!(args[args.len() - 2..], ["/opt/kafka/bin/kafka-storage.sh", "random-uuid"]);
     }

@@ -13,8 +13,6 @@ mod java;
 mod kafka;
 mod mariadb;
 
-pub use java::tool as java_tool;
-
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -22,13 +20,15 @@ use std::process::Child;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use nix::sys::signal::Signal;
 use workbook_support::env as contract;
 use workbook_support::wait;
 
-use crate::backend::{Running, UpOptions};
 use crate::description::{self, KafkaNode};
+use crate::environment::{BrokerDone, Running, UpOptions};
 use crate::layout::Layout;
 use crate::state::{Backend, Component, State};
+use crate::tools::Tool;
 use crate::{ports, prereqs, process, readiness};
 
 /// How long each service may take to become ready on a slow machine.
@@ -291,16 +291,59 @@ fn stop_in_order(components: &[Component], marker: &str) -> Result<()> {
     Ok(())
 }
 
-/// `cargo xtask broker stop|kill N`: `signal` to node `id`'s process (SIGTERM: a controlled
-/// shutdown; SIGKILL: a crash), then wait until it is gone. Returns its pid.
-pub fn signal_broker(state: &State, component: &Component, signal: nix::sys::signal::Signal) -> Result<u32> {
+/// Is this component's process still there (and still ours)?
+pub fn is_alive(state: &State, component: &Component) -> bool {
+    component.pid.is_some_and(|pid| process::is_ours(pid, &state.marker))
+}
+
+/// Fails, with the end of its log, when the component's process has exited.
+pub fn ensure_running(state: &State, component: &Component) -> Result<()> {
+    if is_alive(state, component) {
+        return Ok(());
+    }
+    let log = component.log.as_ref().map(|log| process::log_tail(log, 25)).unwrap_or_default();
+    Err(wait::fatal(format!("{} exited while starting. Its log ends:\n{log}", component.name)))
+}
+
+/// `cargo xtask broker stop|kill N`: SIGTERM (a controlled shutdown) or SIGKILL (a crash) to the
+/// node's process, then waits until it is gone.
+pub fn stop_broker(state: &State, component: &Component, kill: bool) -> Result<BrokerDone> {
+    let pid = our_pid(state, component)?;
+    if !kill && process::is_paused(pid) {
+        // SIGTERM would wait, undelivered, for a SIGCONT that nobody sends.
+        let id = component.name.trim_start_matches("kafka-");
+        anyhow::bail!("broker {id} is paused: `cargo xtask broker resume {id}` first, or `kill` it");
+    }
+    let signal = if kill { Signal::SIGKILL } else { Signal::SIGTERM };
+    process::signal_and_wait(pid, &state.marker, signal, BROKER_STOP_TIMEOUT)
+        .with_context(|| format!("stopping {}", component.name))?;
+    Ok(BrokerDone { target: format!("pid {pid}"), how: signal.to_string() })
+}
+
+/// `cargo xtask broker pause|resume N`: SIGSTOP (the broker freezes where it is) or SIGCONT to the
+/// node's process, once the kernel reports it stopped (or running again).
+pub fn freeze_broker(state: &State, component: &Component, pause: bool) -> Result<BrokerDone> {
+    let pid = our_pid(state, component)?;
+    let signal = process::freeze(pid, pause).with_context(|| format!("freezing {}", component.name))?;
+    Ok(BrokerDone { target: format!("pid {pid}"), how: signal.to_string() })
+}
+
+/// The component's pid, if it still runs a process of ours.
+fn our_pid(state: &State, component: &Component) -> Result<u32> {
     let pid = component.pid.with_context(|| format!("{} has no pid in state.json", component.name))?;
     if !process::is_ours(pid, &state.marker) {
         anyhow::bail!("{} is not running (pid {pid} is gone)", component.name);
     }
-    process::signal_and_wait(pid, &state.marker, signal, BROKER_STOP_TIMEOUT)
-        .with_context(|| format!("stopping {}", component.name))?;
     Ok(pid)
+}
+
+/// The command that runs Kafka tool `tool` from the jars, as its `bin/` script would.
+pub fn tool_command(tool: &Tool, args: &[String]) -> Result<std::process::Command> {
+    let java = prereqs::java()?;
+    let runtime = jars::ensure(false)?;
+    let mut command = java::tool(&java, &runtime, tool.main_class);
+    command.args(args);
+    Ok(command)
 }
 
 /// A broker's controlled shutdown hands its leaderships over first; give it time.
