@@ -1,5 +1,5 @@
-//! The chapter's example runs to completion: the sync converges within the deadline, the catalog catches up after
-//! its outage, and a replay double-counts nothing.
+//! The chapter's example runs to completion: the sync converges within the deadline, the catalog
+//! catches up after its outage, and a replay double-counts nothing.
 
 use workbook_support::example;
 
@@ -11,7 +11,8 @@ fn two_instances_converge_survive_an_outage_and_a_replay() {
     assert!(stdout.contains("orders per instance {a: 4, b: 4}"), "{stdout}");
     assert!(stdout.contains("_orders_all: 8 rows"), "{stdout}");
     assert!(stdout.contains("   converged "), "{stdout}");
-    // 2. The catalog was behind by exactly the late orders, and caught up from its committed offsets.
+    // 2. The catalog was behind by exactly the late orders, and caught up from its committed
+    //    offsets.
     assert!(
         stdout.contains("sink table: 12 rows; catalog: down, committed offsets 8 of 12 (lag 4)"),
         "{stdout}"
