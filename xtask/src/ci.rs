@@ -16,7 +16,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use crate::backend::{self, DownOptions, UpOptions};
+use crate::backend;
+use crate::environment::{DownOptions, UpOptions};
 use crate::check;
 use crate::layout::Layout;
 use crate::state::State;
@@ -48,7 +49,7 @@ pub async fn run(options: &CiOptions) -> Result<()> {
 
     let was_up = State::load(&Layout::current().state_file())?.is_some();
     let up_started = Instant::now();
-    backend::up(&UpOptions { brokers: 1, ..UpOptions::default() }).await?;
+    backend::up(&UpOptions::default()).await?;
     println!("== up: {:.1} s", up_started.elapsed().as_secs_f64());
 
     let result = tests_audit_book().await;
