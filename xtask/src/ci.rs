@@ -17,8 +17,8 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use crate::backend;
-use crate::environment::{DownOptions, UpOptions};
 use crate::check;
+use crate::environment::{DownOptions, UpOptions};
 use crate::layout::Layout;
 use crate::state::State;
 
