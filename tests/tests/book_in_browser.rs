@@ -1,8 +1,9 @@
 //! The book as a learner sees it: built, then opened page by page in a real browser.
 //!
 //! Headless Chromium (Debian's `chromium` package; `CHROMIUM=/path` picks another binary) opens
-//! every page of `SUMMARY.md` from `book/book/` in a 1280×800 window, sidebar open, default
-//! theme, and this test fails when a page
+//! every page of `SUMMARY.md` as built in `book/book/` (a copy of it), in every edition built there (English at the top,
+//! Korean in `ko/`), in a 1280×800 window, sidebar open, default theme, and this test fails when
+//! a page
 //!
 //! - has a listing, output, table or picture wider than its container (it would scroll
 //!   sideways, hiding the end of the line; each one is reported with its page, the heading it is
@@ -10,7 +11,8 @@
 //! - shows an image that did not load, or an `{{#include}}` mdBook left as text,
 //! - has a diagram whose colors do not stand out from the page in the light or the dark theme.
 //!
-//! Every page is saved as a full-page screenshot, `target/book-screenshots/<page>.png`, and each
+//! Every page is saved as a full-page screenshot, `target/book-screenshots/<page>.png`
+//! (`ko/<page>.png` for the Korean edition), and each
 //! diagram once more in the dark `navy` theme (`<page>.diagram-<n>.navy.png`), for a person to
 //! look at.
 //!
@@ -46,11 +48,17 @@ fn every_page_fits_the_window_and_loads() {
     let mut browser = Browser::start();
     let mut report = Vec::new();
     let mut pages = 0;
-    for page in summary_pages() {
+    for page in editions(&book)
+        .into_iter()
+        .flat_map(|edition| summary_pages().into_iter().map(move |page| format!("{edition}{page}")))
+    {
         let url = file_url(&book.join(&page));
         browser.open(&url);
         let found = browser.evaluate(MEASURE).unwrap_or_else(|e| panic!("{page}: measuring failed: {e}"));
         let name = page.trim_end_matches(".html");
+        if let Some(dir) = shots.join(name).parent() {
+            std::fs::create_dir_all(dir).unwrap();
+        }
         browser.screenshot(&shots.join(format!("{name}.png")));
         let mut problems: Vec<String> = strings(&found["problems"]);
         if found["diagrams"].as_u64().unwrap_or(0) > 0 {
@@ -296,7 +304,9 @@ const SEARCH_RESULTS: &str = r#"new Promise((resolve, reject) => {
 // ---------------------------------------------------------------------------------------------
 // The book
 
-/// Builds the book once for the tests of this file (`cargo xtask book`); returns `book/book/`.
+/// Builds the book once for the tests of this file (`cargo xtask book`) and returns a copy of
+/// `book/book/` under `target/` that nothing else writes to: another `cargo xtask book` (a
+/// `--serve`, another test run) may rebuild `book/book/` while the pages are being opened.
 fn built_book() -> PathBuf {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     let built = BUILT.get_or_init(|| {
@@ -315,9 +325,38 @@ fn built_book() -> PathBuf {
             ));
         }
         eprintln!("built the book in {:.1} s", started.elapsed().as_secs_f64());
-        Ok(root.join("book/book"))
+        let copy = target_dir().join("book-in-browser");
+        let _ = std::fs::remove_dir_all(&copy);
+        copy_dir(&root.join("book/book"), &copy).map_err(|e| format!("copying book/book: {e}"))?;
+        let missing: Vec<String> = editions(&copy)
+            .iter()
+            .flat_map(|edition| summary_pages().into_iter().map(move |page| format!("{edition}{page}")))
+            .filter(|page| !copy.join(page).is_file())
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!("book/book/ lacks {missing:?}: was it rebuilt while being copied?"));
+        }
+        Ok(copy)
     });
     built.clone().unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The editions built under `book/book/`, as the prefix of their pages' paths: the English one at
+/// the top, each translation in a folder of its language (`ko/`).
+fn editions(book: &Path) -> Vec<String> {
+    let mut editions = vec![String::new()];
+    for entry in std::fs::read_dir(book).unwrap() {
+        let dir = entry.unwrap().path();
+        let is_language = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.len() == 2 && n.bytes().all(|b| b.is_ascii_lowercase()));
+        if is_language && dir.join("index.html").is_file() {
+            editions.push(format!("{}/", dir.file_name().unwrap().to_string_lossy()));
+        }
+    }
+    editions.sort();
+    editions
 }
 
 /// The built pages, in the order of `SUMMARY.md` (drafts, `[Title]()`, have none).
@@ -335,6 +374,20 @@ fn summary_pages() -> Vec<String> {
     pages.dedup();
     assert!(!pages.is_empty(), "SUMMARY.md lists no pages");
     pages
+}
+
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
 }
 
 fn file_url(path: &Path) -> String {
