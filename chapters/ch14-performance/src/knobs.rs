@@ -1,49 +1,13 @@
-//! The producer and consumer settings this chapter turns, as client configs.
+//! The producer and consumer settings this chapter turns.
+//!
+//! The producer's are chapter 4's [`ProducerSettings`], typed (acks, linger.ms, batch.size,
+//! compression, idempotence) and turned into a client config by chapter 4's [`producer_config`].
+//! The consumer's are the two settings that decide when the broker answers a fetch.
 
 use rdkafka::ClientConfig;
 use workbook_support::{Env, kafka};
 
-/// The producer knobs this chapter turns.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProducerKnobs {
-    /// "all" or "1" (with "all" the producer is also idempotent).
-    pub acks: String,
-    pub linger_ms: u64,
-    /// `None` keeps librdkafka's default (1,000,000 bytes).
-    pub batch_size: Option<u64>,
-    /// none, gzip, snappy, lz4 (zstd only when rdkafka is built with its `zstd` feature).
-    pub compression: String,
-}
-
-impl Default for ProducerKnobs {
-    fn default() -> Self {
-        ProducerKnobs {
-            acks: "all".into(),
-            linger_ms: 5,
-            batch_size: None,
-            compression: "none".into(),
-        }
-    }
-}
-
-// ANCHOR: producer_config
-/// A producer tuned by `knobs`, on top of the workbook's addresses and timeouts.
-pub fn producer_config(env: &Env, knobs: &ProducerKnobs) -> ClientConfig {
-    let mut config = kafka::producer_config(env);
-    config
-        .set("acks", &knobs.acks)
-        .set("enable.idempotence", (knobs.acks == "all").to_string())
-        // How long a batch may wait for more records before it is sent: the latency you pay
-        // on purpose, in exchange for fuller batches (fewer requests, better compression).
-        .set("linger.ms", knobs.linger_ms.to_string())
-        .set("compression.type", &knobs.compression);
-    if let Some(bytes) = knobs.batch_size {
-        // A batch that reaches this size is sent at once, whatever linger.ms says.
-        config.set("batch.size", bytes.to_string());
-    }
-    config
-}
-// ANCHOR_END: producer_config
+pub use ch04_producers::{Acks, Compression, ProducerSettings, producer_config};
 
 /// The consumer knobs this chapter turns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,12 +26,15 @@ impl Default for FetchKnobs {
 // ANCHOR: consumer_config
 /// A consumer in `group` whose fetches follow `fetch`.
 pub fn consumer_config(env: &Env, group: &str, fetch: FetchKnobs) -> ClientConfig {
-    let mut config = kafka::consumer_config(env, group);
+    let mut config = kafka::group_config(env, group);
     config
         // The broker holds a fetch until it has this many bytes for the consumer...
         .set("fetch.min.bytes", fetch.fetch_min_bytes.to_string())
         // ...or until this much time has passed, whichever comes first.
         .set("fetch.wait.max.ms", fetch.fetch_wait_max_ms.to_string())
+        // Every measurement reads a fresh topic from its first record, even one written
+        // before the group has looked up where the partition ends.
+        .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false");
     config
 }
@@ -80,11 +47,6 @@ mod tests {
     #[test]
     fn the_config_says_what_the_knobs_say() {
         let env = Env::from_sources(|_| Some("127.0.0.1:1".into())).unwrap();
-        let knobs = ProducerKnobs { linger_ms: 50, batch_size: Some(16384), ..Default::default() };
-        let config = producer_config(&env, &knobs);
-        assert_eq!(config.get("linger.ms"), Some("50"));
-        assert_eq!(config.get("batch.size"), Some("16384"));
-        assert_eq!(config.get("enable.idempotence"), Some("true"));
         let config = consumer_config(
             &env,
             "g",
@@ -92,5 +54,6 @@ mod tests {
         );
         assert_eq!(config.get("fetch.min.bytes"), Some("100000"));
         assert_eq!(config.get("fetch.wait.max.ms"), Some("200"));
+        assert_eq!(config.get("auto.offset.reset"), Some("earliest"));
     }
 }

@@ -106,10 +106,9 @@ pub async fn measure_latency(
     fetch: FetchKnobs,
     run: &LatencyRun,
 ) -> Result<LatencyResult> {
-    let topic = names::unique("ch14-latency");
-    create_topic(env, &topic, run.partitions).await?;
     let mut cleanup = Cleanup::new(env);
-    cleanup.topics.push(topic.clone());
+    let topic = cleanup.topic(names::unique("ch14-latency"));
+    create_topic(env, &topic, run.partitions).await?;
 
     // The consumer starts first, assigned to every partition from offset 0 (a fresh topic).
     let consumer: StreamConsumer = consumer_config(env, &names::unique("ch14-latency"), fetch)

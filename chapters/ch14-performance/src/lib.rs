@@ -9,7 +9,7 @@
 //!
 //! - `payload`: record values that carry their intended send time;
 //! - `summary`: latency percentiles;
-//! - `knobs`: the producer and consumer settings the chapter turns;
+//! - `knobs`: the settings the chapter turns (the producer's are chapter 4's);
 //! - `latency`: end-to-end latency at a fixed rate;
 //! - `throughput`: producer throughput, flat out;
 //! - `parallelism`: what more members of one group buy.
@@ -21,7 +21,12 @@ pub mod payload;
 pub mod summary;
 pub mod throughput;
 
-pub use knobs::{FetchKnobs, ProducerKnobs, consumer_config, producer_config};
+/// The bench client's name for chapter 4's [`ProducerSettings`] (it will say `ProducerSettings`).
+#[doc(hidden)]
+pub use knobs::ProducerSettings as ProducerKnobs;
+pub use knobs::{
+    Acks, Compression, FetchKnobs, ProducerSettings, consumer_config, producer_config,
+};
 pub use latency::{LatencyResult, LatencyRun, measure_latency, receive, send_paced};
 pub use parallelism::{Parallel, measure_parallel};
 pub use payload::{now_micros, payload, sent_micros};

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use ch14_performance::{
-    FetchKnobs, LatencyRun, ProducerKnobs, measure_latency, measure_parallel, measure_throughput,
-    producer_config,
+    Acks, Compression, FetchKnobs, LatencyRun, ProducerSettings, measure_latency, measure_parallel,
+    measure_throughput, producer_config,
 };
 use clap::{Args, Parser, Subcommand};
 use workbook_support::{Env, kafka};
@@ -24,7 +24,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// End-to-end latency: send at a fixed rate, consume, report percentiles of (received − intended send time).
+    /// End-to-end latency: send at a fixed rate, consume, report percentiles of (received −
+    /// intended send time).
     Latency(LatencyArgs),
     /// Producer throughput: send N records as fast as the producer takes them.
     Throughput(ThroughputArgs),
@@ -41,12 +42,12 @@ struct ProducerArgs {
     /// The most bytes one partition's batch may hold (omit for librdkafka's 1,000,000).
     #[arg(long, value_delimiter = ',')]
     batch_size: Vec<u64>,
-    /// Batch compression: none, gzip, snappy, lz4 (zstd needs rdkafka's `zstd` feature; not in this build).
-    #[arg(long, value_delimiter = ',', default_value = "none")]
-    compression: Vec<String>,
-    /// acks=all (with the idempotent producer) or acks=1.
-    #[arg(long, default_value = "all", value_parser = ["all", "1"])]
-    acks: String,
+    /// Batch compression (zstd needs rdkafka's `zstd` feature, which this build leaves off).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "none")]
+    compression: Vec<Compression>,
+    /// How many replicas must have a record: all (with the idempotent producer), 1 or 0.
+    #[arg(long, value_enum, default_value = "all")]
+    acks: Acks,
     /// Bytes per record value (about).
     #[arg(long, default_value_t = 200)]
     record_size: usize,
@@ -59,24 +60,27 @@ struct ProducerArgs {
 }
 
 impl ProducerArgs {
-    /// Every combination of the listed knob values.
-    fn combinations(&self) -> Vec<ProducerKnobs> {
+    /// Every combination of the listed values, as chapter 4's producer settings.
+    fn combinations(&self) -> Vec<ProducerSettings> {
         let batch_sizes: Vec<Option<u64>> = if self.batch_size.is_empty() {
             vec![None]
         } else {
             self.batch_size.iter().copied().map(Some).collect()
         };
         let mut all = Vec::new();
-        for compression in &self.compression {
+        for &compression in &self.compression {
             for &batch_size in &batch_sizes {
                 for &linger_ms in &self.linger_ms {
-                    let knobs = ProducerKnobs {
-                        acks: self.acks.clone(),
+                    let settings = ProducerSettings {
+                        acks: self.acks,
                         linger_ms,
                         batch_size,
-                        compression: compression.clone(),
+                        compression,
+                        // The idempotent producer needs acks=all; with it, retries neither
+                        // duplicate nor reorder records (chapter 4).
+                        idempotence: self.acks == Acks::All,
                     };
-                    all.extend(std::iter::repeat_n(knobs, self.repeat));
+                    all.extend(std::iter::repeat_n(settings, self.repeat));
                 }
             }
         }
@@ -92,7 +96,8 @@ struct LatencyArgs {
     /// Seconds measured (after the warm-up).
     #[arg(long, default_value_t = 5)]
     seconds: u64,
-    /// Seconds of warm-up first: sent and received, not measured (connections, metadata, producer id).
+    /// Seconds of warm-up first: sent and received, not measured (connections, metadata, producer
+    /// id).
     #[arg(long, default_value_t = 1)]
     warmup_seconds: u64,
     /// Consumer: the broker holds a fetch until it has this many bytes... (comma-separated list)
@@ -137,13 +142,7 @@ struct ConsumersArgs {
 async fn main() -> Result<()> {
     let cli = Cli::parse();
     let env = Env::load()?;
-    // Fail within seconds, with the workbook's message, when there is no broker.
-    let probe = env.clone();
-    tokio::task::spawn_blocking(move || {
-        kafka::fetch_cluster(&probe, None, kafka::METADATA_TIMEOUT)
-    })
-    .await
-    .context("the metadata request panicked")??;
+    kafka::probe(&env).await?; // Kafka at …, or a clear error within seconds
     match cli.command {
         Command::Latency(args) => latency(&env, &args).await,
         Command::Throughput(args) => throughput(&env, &args).await,
@@ -165,8 +164,14 @@ async fn latency(env: &Env, args: &LatencyArgs) -> Result<()> {
         partitions: p.partitions,
     };
     println!(
-        "end-to-end latency: {} records/s for {} s after {} s warm-up, ~{} B records, {} partitions, acks={}",
-        args.rate, args.seconds, args.warmup_seconds, p.record_size, p.partitions, p.acks
+        "end-to-end latency: {} records/s for {} s after {} s warm-up, ~{} B records, {} \
+         partitions, acks={}",
+        args.rate,
+        args.seconds,
+        args.warmup_seconds,
+        p.record_size,
+        p.partitions,
+        p.acks.as_config()
     );
     println!(
         "{:>9} {:>10} {:>11} {:>9} {:>6} {:>6} {:>8} {:>8} {:>8} {:>8}",
@@ -183,10 +188,10 @@ async fn latency(env: &Env, args: &LatencyArgs) -> Result<()> {
     );
     for &fetch_min_bytes in &args.fetch_min_bytes {
         let fetch = FetchKnobs { fetch_min_bytes, fetch_wait_max_ms: args.fetch_wait_max_ms };
-        for knobs in p.combinations() {
-            let result = measure_latency(env, &producer_config(env, &knobs), fetch, &run)
+        for settings in p.combinations() {
+            let result = measure_latency(env, &producer_config(env, &settings), fetch, &run)
                 .await
-                .with_context(|| format!("measuring with {knobs:?}"))?;
+                .with_context(|| format!("measuring with {settings:?}"))?;
             let ms = |us: u64| format!("{:.1}", us as f64 / 1000.0);
             let (p50, p90, p99, max) = match result.latency {
                 Some(s) => (ms(s.p50), ms(s.p90), ms(s.p99), ms(s.max)),
@@ -194,9 +199,9 @@ async fn latency(env: &Env, args: &LatencyArgs) -> Result<()> {
             };
             println!(
                 "{:>9} {:>10} {:>11} {:>9} {:>6} {:>6} {p50:>8} {p90:>8} {p99:>8} {max:>8}",
-                knobs.linger_ms,
-                batch_label(knobs.batch_size),
-                knobs.compression,
+                settings.linger_ms,
+                batch_label(settings.batch_size),
+                settings.compression.as_config(),
                 fetch_min_bytes,
                 result.sent,
                 result.received
@@ -209,28 +214,32 @@ async fn latency(env: &Env, args: &LatencyArgs) -> Result<()> {
 async fn throughput(env: &Env, args: &ThroughputArgs) -> Result<()> {
     let p = &args.producer;
     println!(
-        "producer throughput: {} records of ~{} B per run, {} partitions, acks={}, as fast as the producer takes them",
-        args.records, p.record_size, p.partitions, p.acks
+        "producer throughput: {} records of ~{} B per run, {} partitions, acks={}, as fast as the \
+         producer takes them",
+        args.records,
+        p.record_size,
+        p.partitions,
+        p.acks.as_config()
     );
     println!(
         "{:>9} {:>10} {:>11} {:>8} {:>10} {:>7}",
         "linger.ms", "batch.size", "compression", "seconds", "records/s", "MB/s"
     );
-    for knobs in p.combinations() {
+    for settings in p.combinations() {
         let measured = measure_throughput(
             env,
-            &producer_config(env, &knobs),
+            &producer_config(env, &settings),
             args.records,
             p.record_size,
             p.partitions,
         )
         .await
-        .with_context(|| format!("measuring with {knobs:?}"))?;
+        .with_context(|| format!("measuring with {settings:?}"))?;
         println!(
             "{:>9} {:>10} {:>11} {:>8.2} {:>10.0} {:>7.1}",
-            knobs.linger_ms,
-            batch_label(knobs.batch_size),
-            knobs.compression,
+            settings.linger_ms,
+            batch_label(settings.batch_size),
+            settings.compression.as_config(),
             measured.elapsed.as_secs_f64(),
             measured.records_per_second(),
             measured.megabytes_per_second()

@@ -11,7 +11,7 @@ use workbook_support::cleanup::Cleanup;
 use workbook_support::kafka::create_topic;
 use workbook_support::{Env, names, wait};
 
-use crate::knobs::{FetchKnobs, ProducerKnobs, consumer_config, producer_config};
+use crate::knobs::{FetchKnobs, ProducerSettings, consumer_config, producer_config};
 use crate::throughput::produce_flat_out;
 
 /// What a consumer-parallelism run measured.
@@ -61,10 +61,9 @@ pub async fn measure_parallel(
     work: Duration,
     fetch: FetchKnobs,
 ) -> Result<Parallel> {
-    let topic = names::unique("ch14-parallel");
-    create_topic(env, &topic, partitions).await?;
     let mut cleanup = Cleanup::new(env);
-    cleanup.topics.push(topic.clone());
+    let topic = cleanup.topic(names::unique("ch14-parallel"));
+    create_topic(env, &topic, partitions).await?;
     let group = names::unique("ch14-parallel");
     let (done, stop) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicBool::new(false)));
     let mut threads = Vec::new();
@@ -95,7 +94,7 @@ pub async fn measure_parallel(
             },
         )
         .await?;
-        let producer: FutureProducer = producer_config(env, &ProducerKnobs::default())
+        let producer: FutureProducer = producer_config(env, &ProducerSettings::default())
             .create()
             .context("creating the producer")?;
         let started = Instant::now();

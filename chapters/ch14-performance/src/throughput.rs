@@ -1,12 +1,11 @@
 //! Producer throughput: records sent as fast as the producer takes them.
 
-use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
+use ch04_producers::{InFlight, Report};
 use rdkafka::ClientConfig;
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
+use rdkafka::producer::FutureProducer;
 use workbook_support::cleanup::Cleanup;
 use workbook_support::kafka::create_topic;
 use workbook_support::{Env, names};
@@ -14,7 +13,8 @@ use workbook_support::{Env, names};
 use crate::payload::{now_micros, payload};
 
 /// Sends `total` records as fast as the producer takes them, at most `max_in_flight`
-/// outstanding, and returns the payload bytes sent. Fails if any record is not delivered.
+/// outstanding (chapter 4's [`InFlight`]), and returns the payload bytes sent. Fails if any
+/// record is not delivered.
 pub async fn produce_flat_out(
     producer: &FutureProducer,
     topic: &str,
@@ -22,48 +22,28 @@ pub async fn produce_flat_out(
     record_size: usize,
     max_in_flight: usize,
 ) -> Result<u64> {
-    let mut pending: VecDeque<DeliveryFuture> = VecDeque::new();
+    let mut in_flight = InFlight::new(producer, max_in_flight);
     let mut bytes = 0;
-    let check = |delivery: Result<rdkafka::producer::future_producer::OwnedDeliveryResult, _>| {
-        match delivery {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err((error, _))) => {
-                Err(anyhow::Error::new(error).context("a record was not delivered"))
-            }
-            Err(_) => bail!("the producer went away before delivering"),
-        }
-    };
     let now = now_micros();
     for seq in 0..total {
         let (key, value) = (format!("order-{}", seq % 64), payload(now, seq, record_size));
         bytes += value.len() as u64;
-        let mut record = FutureRecord::to(topic).key(&key).payload(&value);
-        loop {
-            if pending.len() >= max_in_flight
-                && let Some(oldest) = pending.pop_front()
-            {
-                check(oldest.await)?;
-            }
-            match producer.send_result(record) {
-                Ok(delivery) => break pending.push_back(delivery),
-                // librdkafka's local queue is full: wait for the oldest record, then retry.
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), returned)) => {
-                    record = returned;
-                    match pending.pop_front() {
-                        Some(oldest) => check(oldest.await)?,
-                        None => bail!("the producer's queue is full with nothing in flight"),
-                    }
-                }
-                Err((error, _)) => {
-                    return Err(anyhow::Error::new(error).context("enqueueing a record"));
-                }
-            }
+        if let Some(report) = in_flight.send(topic, Some(&key), &value).await {
+            delivered(report)?;
         }
     }
-    for delivery in pending {
-        check(delivery.await)?;
+    for report in in_flight.finish(FLUSH_TIMEOUT).await? {
+        delivered(report)?;
     }
     Ok(bytes)
+}
+
+/// How long the records still in flight at the end may take to be delivered.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// An error for a record that was not delivered.
+fn delivered(report: Report) -> Result<()> {
+    report.result.map(drop).with_context(|| format!("record {} was not delivered", report.seq))
 }
 
 /// What a throughput run measured.
@@ -92,10 +72,9 @@ pub async fn measure_throughput(
     record_size: usize,
     partitions: i32,
 ) -> Result<Throughput> {
-    let topic = names::unique("ch14-throughput");
-    create_topic(env, &topic, partitions).await?;
     let mut cleanup = Cleanup::new(env);
-    cleanup.topics.push(topic.clone());
+    let topic = cleanup.topic(names::unique("ch14-throughput"));
+    create_topic(env, &topic, partitions).await?;
     let producer: FutureProducer = producer.create().context("creating the producer")?;
     produce_flat_out(&producer, &topic, 1, record_size, 1).await?;
     let started = Instant::now();
