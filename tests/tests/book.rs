@@ -1,14 +1,13 @@
-//! The book and the code agree: every chapter crate has a page and every page a crate, every
-//! command the book tells you to type exists, and the book builds.
+//! The book and the code agree: every chapter crate has a page and every page a crate, and every
+//! command the book tells you to type exists. (That the book builds is checked once, by the test
+//! that reads the built pages: book_in_browser.rs.)
 //!
 //! These need no running environment. They pass with no chapters yet (vacuously for the
 //! chapter checks) and keep checking as chapters are added.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-use workbook_support::env::workspace_root;
+use workbook_tests::{run, workspace_root, xtask};
 
 /// Every page of the book's source (recursively), as (path, text).
 fn book_pages(root: &Path) -> Vec<(PathBuf, String)> {
@@ -116,16 +115,6 @@ fn words_after(pages: &[(PathBuf, String)], prefix: &str) -> Vec<(String, String
     found
 }
 
-/// Runs `cargo run -p xtask -- ARGS` from the workspace root (the build lock is free while tests run).
-fn xtask(root: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO"))
-        .current_dir(root)
-        .args(["run", "--quiet", "--package", "xtask", "--"])
-        .args(args)
-        .output()
-        .expect("running cargo")
-}
-
 #[test]
 fn every_chapter_crate_has_a_page_and_every_page_a_crate() {
     let root = workspace_root();
@@ -168,9 +157,9 @@ fn every_cargo_run_in_the_book_names_a_package() {
 #[test]
 fn every_cargo_xtask_in_the_book_is_a_real_command() {
     let root = workspace_root();
-    let help = xtask(&root, &["--help"]);
-    assert!(help.status.success(), "cargo xtask --help failed: {}", String::from_utf8_lossy(&help.stderr));
-    let commands = subcommands(&String::from_utf8_lossy(&help.stdout));
+    let (ok, help) = run(xtask(&["--help"]));
+    assert!(ok, "cargo xtask --help failed: {help}");
+    let commands = subcommands(&help);
     assert!(commands.contains("check") && commands.contains("book"), "could not read the commands: {commands:?}");
 
     let pages = book_pages(&root);
@@ -196,20 +185,7 @@ fn subcommands(help: &str) -> BTreeSet<String> {
 }
 
 #[test]
-fn the_book_builds() {
-    let root = workspace_root();
-    let built = xtask(&root, &["book"]);
-    assert!(
-        built.status.success(),
-        "`cargo xtask book` failed:\n{}\n{}",
-        String::from_utf8_lossy(&built.stdout),
-        String::from_utf8_lossy(&built.stderr)
-    );
-    assert!(root.join("book/book/index.html").is_file());
-}
-
-#[test]
-fn helpers_read_names_and_placeholders() {
+fn names_placeholders_and_commands_are_read() {
     assert!(is_chapter_name("ch03-topics"));
     assert!(!is_chapter_name("support") && !is_chapter_name("ch3-topics") && !is_chapter_name("chNN-topic"));
     assert_eq!(chapter_of("ch03-topics/exercises.md").as_deref(), Some("ch03-topics"));

@@ -13,7 +13,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
 use workbook_support::connect::ConnectClient;
 use workbook_support::{Env, db, kafka, names};
-use workbook_tests::{CONNECT_CONFIG_TOPIC, host_view_in_connector, run, xtask};
+use workbook_tests::{CONNECT_CONFIG_TOPIC, host_view_in_connector};
 
 /// The running environment's `.workbook/state.json`.
 fn state() -> serde_json::Value {
@@ -95,34 +95,6 @@ async fn connect_lists_the_source_sink_and_filestream_plugins() -> Result<()> {
         assert!(classes.contains(&expected), "{expected} missing from {classes:?}");
     }
     Ok(())
-}
-
-#[test]
-fn status_reports_every_component_healthy() {
-    let (ok, output) = run(xtask(&["status"]));
-    assert!(ok, "{output}");
-    for component in ["kafka-1", "connect", "mariadb"] {
-        let row = output
-            .lines()
-            .find(|l| l.starts_with(component))
-            .unwrap_or_else(|| panic!("no {component} row:\n{output}"));
-        assert!(row.contains(" yes "), "{component} is not healthy: {row}");
-    }
-    assert!(output.contains("controller 1"), "{output}");
-}
-
-#[test]
-fn up_while_up_starts_nothing_twice() {
-    let (ok, output) = run(xtask(&["up"]));
-    assert!(ok, "{output}");
-    assert!(output.contains("already up"), "{output}");
-}
-
-#[test]
-fn the_kafka_cli_tools_run_against_the_environment() {
-    let (ok, output) = run(xtask(&["cli", "kafka-metadata-quorum", "describe", "--status"]));
-    assert!(ok, "{output}");
-    assert!(output.contains("LeaderId:"), "{output}");
 }
 
 #[tokio::test]

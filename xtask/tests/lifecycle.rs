@@ -1,14 +1,18 @@
-//! `up` / `down` / `status` as a learner meets them, each in an environment of its own
+//! `up` / `down` / `status` / `broker` as a learner meets them, each in an environment of its own
 //! (its own `WORKBOOK_DIR`, its own ports), next to the one the test run shares.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use common::{run, xtask};
 use rdkafka::admin::{AdminOptions, NewTopic, TopicReplication};
+use stand_in_docker::StandInDocker;
 use tempfile::TempDir;
 use workbook_support::{Env, envfile, kafka, names};
-use workbook_tests::{StandInDocker, run, xtask};
+
+mod common;
+mod stand_in_docker;
 
 /// `cargo xtask ARGS` with `.workbook` in `dir`.
 fn xtask_in(dir: &Path, args: &[&str]) -> Command {
