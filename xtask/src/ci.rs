@@ -126,18 +126,19 @@ fn report_peak_memory() {
     println!("== environment peak memory: {total} MiB ({})", each.join(", "));
 }
 
-/// Packages whose tests bring up clusters of their own (three brokers, a SCRAM broker) or wait on
-/// slow machinery. They run one after the other, since two clusters started at the same moment may
-/// reach for the same free ports; the other packages run beside them.
+/// Packages whose tests bring up clusters of their own (xtask's tests of `up` and `down`, three
+/// brokers, a SCRAM broker) or wait on slow machinery. They run one after the other, since two
+/// clusters started at the same moment may reach for the same free ports; the other packages run
+/// beside them.
 const SLOW_GROUPS: [&[&str]; 1] =
-    [&["workbook-tests", "ch13-reliability", "ch15-rebalancing", "ch16-compaction", "ch18-operations"]];
+    [&["xtask", "workbook-tests", "ch13-reliability", "ch15-rebalancing", "ch16-compaction", "ch18-operations"]];
 
 /// `cargo test` for the whole workspace as two `cargo test` runs side by side: the slow group above
 /// and every other package. Everything is built already (the build step).
 fn test_in_parallel() -> Result<Tally> {
     let started = Instant::now();
     let chapters_dir = workbook_support::env::workspace_root().join("chapters");
-    let mut rest: Vec<String> = vec!["workbook-support".into(), "xtask".into()];
+    let mut rest: Vec<String> = vec!["workbook-support".into()];
     for entry in std::fs::read_dir(&chapters_dir).context("listing chapters/")? {
         let name = entry?.file_name().to_string_lossy().into_owned();
         let grouped = SLOW_GROUPS.iter().any(|group| group.contains(&name.as_str()));
