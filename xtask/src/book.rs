@@ -83,7 +83,7 @@ fn editions(asked: Option<&str>) -> Vec<&'static str> {
     i18n::EDITIONS.iter().map(|edition| edition.lang).filter(|lang| asked.is_none_or(|asked| asked == *lang)).collect()
 }
 
-fn translated_editions() -> impl Iterator<Item = &'static str> {
+pub fn translated_editions() -> impl Iterator<Item = &'static str> {
     i18n::EDITIONS.iter().map(|edition| edition.lang).filter(|lang| *lang != i18n::SOURCE_LANGUAGE)
 }
 
@@ -116,6 +116,7 @@ pub fn build_edition(book_dir: &Path, lang: &str) -> Result<PathBuf> {
     let translated = lang != i18n::SOURCE_LANGUAGE;
     if translated {
         config.book.language = Some(lang.to_string());
+        config.book.title = i18n::EDITIONS.iter().find(|e| e.lang == lang).map(|e| e.title.to_string());
         config.build.build_dir = config.build.build_dir.join(lang);
     }
     let mut book = MDBook::load_with_config(book_dir, config)?;
@@ -123,7 +124,7 @@ pub fn build_edition(book_dir: &Path, lang: &str) -> Result<PathBuf> {
     // translation sees the pages as the catalog was extracted from them.
     if translated {
         book.with_preprocessor(i18n::EnglishAnchors);
-        book.with_preprocessor(mdbook_i18n_helpers::preprocessors::Gettext);
+        book.with_preprocessor(i18n::Translate { lang: lang.to_string() });
     }
     book.with_preprocessor(diagrams::Diagrams);
     book.with_preprocessor(outputs::Outputs);

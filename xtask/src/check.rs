@@ -37,6 +37,7 @@ mod chapters;
 mod checker;
 mod convention;
 mod diagnose;
+mod language;
 mod progress;
 mod report;
 mod run;
@@ -77,12 +78,18 @@ pub struct CheckOptions {
     /// With --audit: how many tests run at once.
     #[arg(long, default_value_t = audit::DEFAULT_JOBS, requires = "audit")]
     pub jobs: usize,
+    /// Exercise titles and hints in this language (en, ko); default: from LANG (ko_KR → ko).
+    #[arg(long, value_enum)]
+    pub lang: Option<language::Language>,
 }
 
 #[derive(Args, Debug)]
 pub struct HintOptions {
     /// The exercise, e.g. ch03::create_topic_idempotently (or just its name if that is unique).
     pub exercise: String,
+    /// The hint in this language (en, ko); default: from LANG (ko_KR → ko).
+    #[arg(long, value_enum)]
+    pub lang: Option<language::Language>,
 }
 
 #[derive(Args, Debug)]
@@ -111,6 +118,7 @@ fn progress_file() -> PathBuf {
 }
 
 pub async fn run(options: &CheckOptions) -> Result<()> {
+    language::choose(options.lang);
     let root = workspace_root();
     let all = all_chapters(&root)?;
     if all.is_empty() {
@@ -282,10 +290,11 @@ fn function_text<'a>(source: &'a str, name: &str) -> Option<&'a str> {
 }
 
 pub fn hint(options: &HintOptions) -> Result<()> {
+    language::choose(options.lang);
     let all = all_chapters(&workspace_root())?;
     let (chapter, exercise) = chapters::find_exercise(&all, &options.exercise)?;
-    println!("{} — {}\n", chapter.qualified(exercise), exercise.title);
-    println!("{}", exercise.hint.trim());
+    println!("{} — {}\n", chapter.qualified(exercise), exercise.title());
+    println!("{}", exercise.hint().trim());
     println!("\nThe function is `{}` in {}/src/exercises.rs.", exercise.name, chapter.shown_dir());
     Ok(())
 }
@@ -412,6 +421,16 @@ mod tests {
     }
 
     /// xtask builds the learner's tools (`up`, `check`, `down`): it must not need any chapter crate.
+    #[test]
+    fn every_exercise_has_its_korean_title_and_hint() {
+        let untranslated: Vec<String> = all_chapters(&workspace_root())
+            .unwrap()
+            .iter()
+            .flat_map(|chapter| chapter.exercises.iter().filter(|e| e.ko.is_none()).map(|e| chapter.qualified(e)))
+            .collect();
+        assert!(untranslated.is_empty(), "add an [exercise.ko] title and hint to: {untranslated:?}");
+    }
+
     #[test]
     fn xtask_depends_on_no_chapter() {
         let manifest = std::fs::read_to_string(workspace_root().join("xtask/Cargo.toml")).unwrap();

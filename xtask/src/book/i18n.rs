@@ -28,11 +28,15 @@ pub struct Edition {
     /// The language code: mdBook writes it into `<html lang>`; `book/po/<lang>.po` translates.
     pub lang: &'static str,
     pub name: &'static str,
+    /// The book's title in this edition (the menu bar, the browser tab).
+    pub title: &'static str,
 }
 
 /// The editions, the source first.
-pub const EDITIONS: &[Edition] =
-    &[Edition { lang: "en", name: "English" }, Edition { lang: "ko", name: "Korean (한국어)" }];
+pub const EDITIONS: &[Edition] = &[
+    Edition { lang: "en", name: "English", title: "Kafka for Data Sync — a Rust workbook" },
+    Edition { lang: "ko", name: "Korean (한국어)", title: "데이터 동기화를 위한 Kafka — Rust 워크북" },
+];
 
 /// The language the pages are written in.
 pub const SOURCE_LANGUAGE: &str = "en";
@@ -232,6 +236,59 @@ fn first_line(text: &str) -> String {
     if line.chars().count() > 90 { format!("{}…", line.chars().take(90).collect::<String>()) } else { line.into() }
 }
 
+/// Translates every page (and the chapter titles of the sidebar) with `book/po/<lang>.po`, like
+/// mdbook-i18n-helpers' own `Gettext` preprocessor, except for how it writes the page back:
+/// `*emphasis*`, not `_emphasis_`. Korean attaches particles to the word before them
+/// (`*컨슈머 그룹*이`), and an underscore inside a word is not emphasis in Markdown.
+pub struct Translate {
+    pub lang: String,
+}
+
+impl Preprocessor for Translate {
+    fn name(&self) -> &str {
+        "translate"
+    }
+
+    fn run(&self, context: &PreprocessorContext, mut book: Book) -> Result<Book> {
+        let mut catalog = read_po(&po_file(&context.root, &self.lang))?;
+        mdbook_i18n_helpers::gettext::add_stripped_summary_translations(&mut catalog);
+        let mut failures = Vec::new();
+        book.for_each_mut(|item| {
+            let result = match item {
+                BookItem::Chapter(chapter) => translate(&chapter.content, &catalog)
+                    .map(|content| chapter.content = content)
+                    .and_then(|_| translate(&chapter.name, &catalog).map(|name| chapter.name = name)),
+                BookItem::PartTitle(title) => translate(title, &catalog).map(|t| *title = t),
+                BookItem::Separator => Ok(()),
+            };
+            failures.extend(result.err());
+        });
+        match failures.into_iter().next() {
+            Some(error) => Err(error),
+            None => Ok(book),
+        }
+    }
+}
+
+/// One page (or title) in the catalog's language; text without a translation stays as it is.
+fn translate(markdown: &str, catalog: &Catalog) -> Result<String> {
+    let events = mdbook_i18n_helpers::extract_events(markdown, None);
+    let translated = mdbook_i18n_helpers::translate_events(&events, catalog)
+        .map_err(|e| anyhow!("a translation is not valid Markdown: {e:?}"))?;
+    let events = translated.iter().map(|(_, event)| event);
+    let options = pulldown_cmark_to_cmark::Options {
+        code_block_token_count: pulldown_cmark_to_cmark::calculate_code_block_token_count(events.clone()).unwrap_or(3),
+        list_token: '-',
+        emphasis_token: '*',
+        strong_token: "**",
+        ..Default::default()
+    };
+    let mut page = String::new();
+    pulldown_cmark_to_cmark::cmark_with_options(events, &mut page, options)
+        .map_err(|e| anyhow!("writing a translated page back as Markdown: {e}"))?;
+    Ok(page.trim_start_matches('\n').to_string())
+}
+
 /// Pins every heading's anchor to the one the English page has, before the page is translated:
 /// `## Offsets` becomes `## Offsets {#offsets}`, so that `ch05-consumers.html#offsets` (in a
 /// link, in the search index, in a bookmark) reaches the same section in every edition.
@@ -361,6 +418,19 @@ mod tests {
         let similar = most_similar("The broker stores the logs.", "", &retired);
         assert_eq!(similar.map(|m| m.msgstr().unwrap()), Some("브로커가 로그를 저장합니다."));
         assert!(most_similar("Something else entirely", "", &retired).is_none());
+    }
+
+    #[test]
+    fn emphasis_survives_a_korean_particle() {
+        let mut catalog = Catalog::new(metadata("ko"));
+        catalog.append_or_update(
+            Message::build_singular()
+                .with_msgid("A _consumer group_ splits them.".into())
+                .with_msgstr("*컨슈머 그룹*이 나눕니다.".into())
+                .done(),
+        );
+        let page = translate("# T\n\nA _consumer group_ splits them.\n", &catalog).unwrap();
+        assert!(page.ends_with("*컨슈머 그룹*이 나눕니다."), "{page}");
     }
 
     #[test]

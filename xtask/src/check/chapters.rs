@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
+use super::language::{self, Language};
+
 /// One exercise, as `exercises.toml` lists it.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -21,6 +23,17 @@ pub struct Exercise {
     /// The known-wrong answers of `mistakes/exercises.rs` that the test must reject.
     #[serde(default, rename = "mistake")]
     pub mistakes: Vec<Mistake>,
+    /// The title and hint in Korean (`[exercise.ko]`).
+    #[serde(default)]
+    pub ko: Option<Translated>,
+}
+
+/// An exercise's title and hint in another language.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Translated {
+    pub title: String,
+    pub hint: String,
 }
 
 /// A known-wrong answer: the audit runs the exercise's test with it and expects a failure that says so.
@@ -52,6 +65,24 @@ impl Exercise {
             hint: format!("hint of {name}"),
             deadline: DEFAULT_DEADLINE_SECS,
             mistakes: Vec::new(),
+            ko: None,
+        }
+    }
+
+    /// The title in the language the checker speaks (English where no translation exists).
+    pub fn title(&self) -> &str {
+        self.translated().map_or(&self.title, |t| &t.title)
+    }
+
+    /// The hint in the language the checker speaks.
+    pub fn hint(&self) -> &str {
+        self.translated().map_or(&self.hint, |t| &t.hint)
+    }
+
+    fn translated(&self) -> Option<&Translated> {
+        match language::chosen() {
+            Language::En => None,
+            Language::Ko => self.ko.as_ref(),
         }
     }
 

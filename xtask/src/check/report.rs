@@ -41,7 +41,7 @@ pub fn next_up(chapter: &Chapter, exercise: &Exercise, verdict: &Verdict, failur
     let name = chapter.qualified(exercise);
     let mut out = format!(
         "Next: {name} — {}\n  edit {}/src/exercises.rs, function `{}`\n",
-        exercise.title,
+        exercise.title(),
         chapter.shown_dir(),
         exercise.name
     );
@@ -56,7 +56,7 @@ pub fn next_up(chapter: &Chapter, exercise: &Exercise, verdict: &Verdict, failur
         out.push('\n');
     }
     if failures_in_a_row >= 2 {
-        let _ = write!(out, "\nHint: {}\n", indent(exercise.hint.trim()).trim_start());
+        let _ = write!(out, "\nHint: {}\n", indent(exercise.hint().trim()).trim_start());
     } else if verdict.status != Status::NotStarted {
         let _ = writeln!(out, "\nStuck? `cargo xtask hint {name}` gives a hint.");
     }
