@@ -51,9 +51,8 @@ async fn main() -> Result<()> {
     let args = Args::parse();
     let env = Env::load()?;
     let mut cleanup = Cleanup::new(&env);
-    let topic = names::unique("ch15-demo");
+    let topic = cleanup.topic(names::unique("ch15-demo"));
     kafka::create_topic(&env, &topic, args.partitions).await?;
-    cleanup.topics.push(topic.clone());
     println!("topic {topic}: {} partitions", args.partitions);
 
     let story = Story { env: env.clone(), topic, partitions: args.partitions, hold: args.hold };
@@ -186,7 +185,8 @@ impl Story {
             return Ok(());
         }
         println!(
-            "holding: cargo xtask cli kafka-consumer-groups --describe --members --verbose --group {group}"
+            "holding: cargo xtask cli kafka-consumer-groups --describe --members --verbose --group \
+             {group}"
         );
         println!("press Enter to go on");
         let mut line = String::new();

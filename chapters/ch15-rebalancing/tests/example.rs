@@ -32,9 +32,8 @@ struct Join {
 async fn join(protocol: Protocol) -> Join {
     let env = Env::load().unwrap();
     let mut cleanup = Cleanup::new(&env);
-    let topic = names::unique("ch15-example");
+    let topic = cleanup.topic(names::unique("ch15-example"));
     kafka::create_topic(&env, &topic, PARTITIONS).await.unwrap();
-    cleanup.topics.push(topic.clone());
     let config = config(&env, &names::unique("ch15-example"), protocol);
     let timeline = Timeline::new(false);
 
@@ -103,9 +102,8 @@ async fn consumer_protocol_assigns_in_the_broker_incrementally() {
 async fn a_static_member_restarts_without_a_rebalance() {
     let env = Env::load().unwrap();
     let mut cleanup = Cleanup::new(&env);
-    let topic = names::unique("ch15-example-static");
+    let topic = cleanup.topic(names::unique("ch15-example-static"));
     kafka::create_topic(&env, &topic, PARTITIONS).await.unwrap();
-    cleanup.topics.push(topic.clone());
     let group = names::unique("ch15-example-static");
     let config = |instance: &str| {
         let mut config = config(&env, &group, Protocol::Cooperative);

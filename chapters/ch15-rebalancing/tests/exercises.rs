@@ -17,9 +17,7 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 use ch15_rebalancing::{Change, Member, Timeline, timeline::list, wait_settled};
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::{oneshot, watch};
 use workbook_support::cleanup::Cleanup;
 use workbook_support::{Env, kafka, names, wait};
@@ -121,23 +119,7 @@ fn recorder(work: &Shared, member: &'static str) -> impl FnMut(&str) -> anyhow::
 /// The group's committed offset per partition (None: nothing committed), read by a consumer
 /// that never joins the group.
 fn committed(env: &Env, group: &str, topic: &str) -> Vec<Option<i64>> {
-    let client: StreamConsumer = kafka::client_config(env)
-        .set("group.id", group)
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    let mut list = TopicPartitionList::new();
-    for p in 0..PARTITIONS {
-        list.add_partition(topic, p);
-    }
-    let committed = client.committed_offsets(list, Duration::from_secs(10)).unwrap();
-    let mut offsets = vec![None; PARTITIONS as usize];
-    for element in committed.elements() {
-        if let Offset::Offset(o) = element.offset() {
-            offsets[element.partition() as usize] = Some(o);
-        }
-    }
-    offsets
+    kafka::committed_offsets(env, group, topic, PARTITIONS).unwrap()
 }
 
 /// Waits until `check` holds, failing at once if a member returned an error it should not have
@@ -204,9 +186,8 @@ fn produced(records: &Records) -> Vec<String> {
 async fn commit_on_revoke() {
     let env = Env::load().unwrap();
     let mut cleanup = Cleanup::new(&env);
-    let topic = names::unique("ch15-ex-revoke");
+    let topic = cleanup.topic(names::unique("ch15-ex-revoke"));
     kafka::create_topic(&env, &topic, PARTITIONS).await.unwrap();
-    cleanup.topics.push(topic.clone());
     let group = names::unique("ch15-ex-revoke");
     let mut records = Records::new(&env, &topic);
     let work = Shared::default();
@@ -231,8 +212,9 @@ async fn commit_on_revoke() {
         let offsets = committed(&env, &group, &topic);
         assert!(
             offsets.iter().all(|o| *o == Some(5)),
-            "after 48 processed records (commit_every = 30) the group's committed offsets are {offsets:?}, not the \
-             first batch's 5 everywhere: it commits more often than every commit_every records"
+            "after 48 processed records (commit_every = 30) the group's committed offsets are \
+             {offsets:?}, not the first batch's 5 everywhere: it commits more often than every \
+             commit_every records"
         );
         stop_first.send(true).unwrap();
     };
@@ -245,9 +227,9 @@ async fn commit_on_revoke() {
     let offsets = committed(&env, &group, &topic);
     assert!(
         offsets.iter().all(|o| *o == Some(8)),
-        "A1 processed offsets 0 to 7 of every partition and was stopped, but the group's committed offsets are \
-         {offsets:?}, not 8 everywhere. Closing the consumer revokes its partitions: commit what was processed \
-         from a partition when it is revoked (pre_rebalance)"
+        "A1 processed offsets 0 to 7 of every partition and was stopped, but the group's committed \
+         offsets are {offsets:?}, not 8 everywhere. Closing the consumer revokes its partitions: \
+         commit what was processed from a partition when it is revoked (pre_rebalance)"
     );
 
     // Part 2, two members that never reach a batch (commit_every = 1000): only revokes commit.
@@ -314,15 +296,17 @@ async fn commit_on_revoke() {
         match returned(&work, &crashed) {
             Some(Err(e)) if e.contains("simulated crash") => {}
             other => panic!(
-                "processing {boom} failed in {crashed}, which must return that error at once; it returned {other:?}"
+                "processing {boom} failed in {crashed}, which must return that error at once; it \
+                 returned {other:?}"
             ),
         }
         let survivor = if crashed == "A" { "B" } else { "A" };
         assert!(
             work.lock().unwrap().has(&boom),
-            "{boom}, whose processing failed in {crashed}, was never processed again: {survivor} took partition 0 \
-             over and began after it. Its offset was committed before it was processed (the consumer's position, \
-             which counts what was handed out, or a record marked done before `process` succeeded)"
+            "{boom}, whose processing failed in {crashed}, was never processed again: {survivor} \
+             took partition 0 over and began after it. Its offset was committed before it was \
+             processed (the consumer's position, which counts what was handed out, or a record \
+             marked done before `process` succeeded)"
         );
         check_no_repeats(&work, "after the crash");
         println!(
@@ -347,8 +331,9 @@ async fn commit_on_revoke() {
     let ends: Vec<Option<i64>> = records.next.iter().map(|n| Some(*n)).collect();
     assert_eq!(
         offsets, ends,
-        "after {survivor} stopped, the group's committed offsets must be every partition's end (everything was \
-         processed): closing the consumer revokes its partitions, so commit there too"
+        "after {survivor} stopped, the group's committed offsets must be every partition's end \
+         (everything was processed): closing the consumer revokes its partitions, so commit there \
+         too"
     );
     cleanup.run().await;
 }
@@ -375,13 +360,15 @@ async fn check_first_batch(env: &Env, group: &str, topic: &str) {
     }
     if offsets.iter().all(|o| *o == Some(4)) {
         panic!(
-            "after 30 processed records the committed offsets are 4 in every partition, the last record processed: \
-             a committed offset is the next record to read (the last processed offset + 1)"
+            "after 30 processed records the committed offsets are 4 in every partition, the last \
+             record processed: a committed offset is the next record to read (the last processed \
+             offset + 1)"
         );
     }
     panic!(
-        "A1 processed 30 records (offsets 0 to 4 of every partition, commit_every = 30), but the group's committed \
-         offsets are {offsets:?} instead of 5 everywhere: commit everything processed after every commit_every records"
+        "A1 processed 30 records (offsets 0 to 4 of every partition, commit_every = 30), but the \
+         group's committed offsets are {offsets:?} instead of 5 everywhere: commit everything \
+         processed after every commit_every records"
     );
 }
 
@@ -393,15 +380,17 @@ fn check_no_repeats(work: &Shared, when: &str) {
     // When B joined, A had processed offsets 8..10 of every partition, and nothing was
     // committed after offset 8 (A1's close).
     let cause = match offset {
-        10 => "the committed offset was the last record processed: a committed offset is the next record to read \
-               (the last processed offset + 1)"
+        10 => "the committed offset was the last record processed: a committed offset is the next \
+               record to read (the last processed offset + 1)"
             .to_string(),
         8 | 9 => format!(
-            "{first} processed p{partition}-8 to p{partition}-10 but did not commit them when partition {partition} \
-             was revoked, so its next owner began at the last commit (offset 8). Commit what was processed from a \
-             partition when it is revoked (pre_rebalance)"
+            "{first} processed p{partition}-8 to p{partition}-10 but did not commit them when \
+             partition {partition} was revoked, so its next owner began at the last commit (offset \
+             8). Commit what was processed from a partition when it is revoked (pre_rebalance)"
         ),
-        _ => "a partition's next owner began before the first record its last owner had not processed".to_string(),
+        _ => "a partition's next owner began before the first record its last owner had not \
+              processed"
+            .to_string(),
     };
     panic!("{when}, {value} was processed twice (by {first}, then by {second}): {cause}");
 }
@@ -432,14 +421,16 @@ fn diagnose(first: &ClientConfig, second: &ClientConfig, seen: &str) -> String {
     let (Some(id1), Some(id2)) = (first.get("group.instance.id"), second.get("group.instance.id"))
     else {
         return format!(
-            "{what}: there is no group.instance.id, so svc-1 is a dynamic member: when it stops it leaves the \
-             group, the coordinator gives its partitions to the others at once, and takes them back when it returns"
+            "{what}: there is no group.instance.id, so svc-1 is a dynamic member: when it stops it \
+             leaves the group, the coordinator gives its partitions to the others at once, and \
+             takes them back when it returns"
         );
     };
     if id1 != id2 {
         return format!(
-            "{what}: group.instance.id differs between two starts of svc-1 ({id1}, then {id2}), so the restarted \
-             instance is a new member. The id must name the instance, the same at every start"
+            "{what}: group.instance.id differs between two starts of svc-1 ({id1}, then {id2}), so \
+             the restarted instance is a new member. The id must name the instance, the same at \
+             every start"
         );
     }
     let consumer_protocol = first.get("group.protocol") == Some("consumer");
@@ -447,8 +438,9 @@ fn diagnose(first: &ClientConfig, second: &ClientConfig, seen: &str) -> String {
         first.get("session.timeout.ms").and_then(|s| s.parse().ok()).unwrap_or(45_000);
     if !consumer_protocol && session <= RESTART.as_millis() + 5_000 {
         return format!(
-            "{what}: session.timeout.ms ({session} ms) is not longer than a restart ({} ms) with room to spare: \
-             the coordinator declared svc-1 dead while it was down and moved its partitions",
+            "{what}: session.timeout.ms ({session} ms) is not longer than a restart ({} ms) with \
+             room to spare: the coordinator declared svc-1 dead while it was down and moved its \
+             partitions",
             RESTART.as_millis()
         );
     }
@@ -459,9 +451,8 @@ fn diagnose(first: &ClientConfig, second: &ClientConfig, seen: &str) -> String {
 async fn deploy_safe_config() {
     let env = Env::load().unwrap();
     let mut cleanup = Cleanup::new(&env);
-    let topic = names::unique("ch15-ex-deploy");
+    let topic = cleanup.topic(names::unique("ch15-ex-deploy"));
     kafka::create_topic(&env, &topic, PARTITIONS).await.unwrap();
-    cleanup.topics.push(topic.clone());
     let group = names::unique("ch15-ex-deploy");
     let config = |instance: &str| exercises::deploy_safe_config(&env, &group, instance, RESTART);
     // Every callback of every member, printed as it happens (read it when this test fails).
@@ -501,9 +492,9 @@ async fn deploy_safe_config() {
         let kept: BTreeSet<i32> = timeline.owned(member).intersection(&revoked).copied().collect();
         assert!(
             kept.is_empty(),
-            "when svc-2 joined, {member} gave up {} and then got {} back: an eager assignor revokes every \
-             partition in every rebalance, so the whole group stops while it rebalances. Choose an assignor \
-             that revokes only the partitions that move",
+            "when svc-2 joined, {member} gave up {} and then got {} back: an eager assignor \
+             revokes every partition in every rebalance, so the whole group stops while it \
+             rebalances. Choose an assignor that revokes only the partitions that move",
             list(revoked.iter().copied()),
             list(kept.iter().copied())
         );
