@@ -54,10 +54,7 @@ async fn main() -> Result<()> {
         Demo::Cdc => cdc(&env, &mut cleanup).await,
     };
     if args.keep {
-        println!(
-            "\nKept (--keep): topics {:?}, connectors {:?}, tables {:?}",
-            cleanup.topics, cleanup.connectors, cleanup.tables
-        );
+        println!("\nKept (--keep): {}", cleanup.describe());
         cleanup.keep();
     } else {
         cleanup.run().await;
@@ -83,10 +80,9 @@ fn one_record_per_key(log: &Log) -> bool {
 }
 
 async fn compact(env: &Env, cleanup: &mut Cleanup) -> Result<()> {
-    let topic = names::unique("ch16-users");
+    let topic = cleanup.topic(names::unique("ch16-users"));
     let configs = demo_compaction();
     create_topic_with(env, &topic, 1, &configs).await?;
-    cleanup.topics.push(topic.clone());
     let shown: Vec<String> = configs.iter().map(|(k, v)| format!("{k}={v}")).collect();
     println!("Created {topic}, 1 partition:\n   {}", shown.join(" "));
     let producer: FutureProducer = kafka::producer_config(env).create()?;
@@ -163,9 +159,8 @@ async fn compact(env: &Env, cleanup: &mut Cleanup) -> Result<()> {
 }
 
 async fn retention(env: &Env, cleanup: &mut Cleanup) -> Result<()> {
-    let topic = names::unique("ch16-events");
+    let topic = cleanup.topic(names::unique("ch16-events"));
     create_topic_with(env, &topic, 1, &[]).await?;
-    cleanup.topics.push(topic.clone());
     println!("Created {topic}, 1 partition, cleanup.policy=delete (the default)");
     let producer: FutureProducer = kafka::producer_config(env).create()?;
     for i in 0..10 {
@@ -217,13 +212,13 @@ async fn cdc(env: &Env, cleanup: &mut Cleanup) -> Result<()> {
     let client = ConnectClient::new(env)?;
     let pool = db::pool(env).await?;
     let prefix = names::unique("ch16");
-    let table = names::unique_table("ch16_users");
-    let (copy_a, copy_b) = (format!("{table}_copy_a"), format!("{table}_copy_b"));
+    let table = cleanup.table(names::unique_table("ch16_users"));
+    let copy_a = cleanup.table(format!("{table}_copy_a"));
+    let copy_b = cleanup.table(format!("{table}_copy_b"));
     let topic = data_topic(&prefix, &table);
-    let (source, sink_a, sink_b) =
-        (format!("{prefix}-source"), format!("{prefix}-sink-a"), format!("{prefix}-sink-b"));
-    cleanup.connectors.extend([source.clone(), sink_a.clone(), sink_b.clone()]);
-    cleanup.tables.extend([table.clone(), copy_a.clone(), copy_b.clone()]);
+    let source = cleanup.connector(format!("{prefix}-source"));
+    let sink_a = cleanup.connector(format!("{prefix}-sink-a"));
+    let sink_b = cleanup.connector(format!("{prefix}-sink-b"));
     cleanup.source_topics(&prefix, ch09_source::DATABASE, &[&table]);
 
     create_users_table(&pool, &table).await?;

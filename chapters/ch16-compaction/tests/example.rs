@@ -55,6 +55,9 @@ fn a_delete_reaches_a_stopped_sink_as_a_tombstone_and_a_new_sink_never_sees_the_
     assert!(out.contains(r#"key {"id":2}  tombstone (no value)"#), "{out}");
     let (_, compacted) = out.split_once("4. INSERT dave").expect(&out);
     assert!(!compacted.contains("op=d"), "the delete event is compacted away:\n{out}");
-    let rows = r#"[(1, "alice", "alice@newest.example"), (3, "carol", "carol@example.com"), (4, "dave", "dave@example.com")]"#;
+    let rows = concat!(
+        r#"[(1, "alice", "alice@newest.example"), (3, "carol", "carol@example.com"), "#,
+        r#"(4, "dave", "dave@example.com")]"#
+    );
     assert_eq!(out.matches(rows).count(), 2, "both copies end with alice, carol and dave:\n{out}");
 }

@@ -56,17 +56,17 @@ fn producer(env: &Env) -> FutureProducer {
     kafka::producer_config(env).set("message.timeout.ms", "30000").create().unwrap()
 }
 
-const GAPS: &str = "The topic is compacted: its offsets have gaps where the cleaner removed records, so high - low \
-                    watermark counts records that are gone; and partition 3 is empty: there is nothing to wait for \
-                    there. Read each partition until its next offset reaches the high watermark read at the start.";
+const GAPS: &str = "The topic is compacted: its offsets have gaps where the cleaner removed \
+                    records, so high - low watermark counts records that are gone; and partition 3 \
+                    is empty: there is nothing to wait for there. Read each partition until its \
+                    next offset reaches the high watermark read at the start.";
 
 #[tokio::test]
 async fn latest_state() {
     let env = Env::load().unwrap();
     let mut cleanup = Cleanup::new(&env);
-    let topic = names::unique("ch16-ex-state");
+    let topic = cleanup.topic(names::unique("ch16-ex-state"));
     create_topic_with(&env, &topic, 4, &FAST).await.unwrap();
-    cleanup.topics.push(topic.clone());
     let producer = producer(&env);
 
     // The history, partition by partition (partition 3 stays empty).
@@ -147,7 +147,9 @@ async fn latest_state() {
 
     // This consumer's fetches in the active segment take 2 s each: the broker waits for 1 MiB
     // that never comes (a fetch that starts in an older segment is answered at once).
-    let consumer: StreamConsumer = kafka::consumer_config(&env, &names::unique("ch16-ex-state"))
+    let consumer: StreamConsumer = kafka::group_config(&env, &names::unique("ch16-ex-state"))
+        // A group of its own that starts at the first record: subscribing works too.
+        .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false")
         .set("fetch.min.bytes", "1048576")
         .set("fetch.wait.max.ms", "2000")
@@ -168,9 +170,10 @@ async fn latest_state() {
     // fetch does not reach: a reader that stops early misses them.
     if missing.iter().any(|k| k.starts_with("roll-")) || missing.len() > 2 {
         panic!(
-            "latest_state returned {} keys, {} are missing ({missing:?}): a poll that returned nothing is not the \
-             end of a partition. This consumer's fetches of the newest records take 2 s each (a busy broker looks the same): read until \
-             every partition reaches the high watermark it had when you started.",
+            "latest_state returned {} keys, {} are missing ({missing:?}): a poll that returned \
+             nothing is not the end of a partition. This consumer's fetches of the newest records \
+             take 2 s each (a busy broker looks the same): read until every partition reaches the \
+             high watermark it had when you started.",
             state.len(),
             missing.len()
         );
@@ -178,26 +181,27 @@ async fn latest_state() {
     for deleted in ["bob", "frank", "gina"] {
         if let Some(value) = state.get(deleted) {
             panic!(
-                "{deleted} was deleted: its last record is a tombstone (a key with no value), yet the state has \
-                 {deleted} = {value:?}. A tombstone deletes its key."
+                "{deleted} was deleted: its last record is a tombstone (a key with no value), yet \
+                 the state has {deleted} = {value:?}. A tombstone deletes its key."
             );
         }
     }
     if !state.contains_key("carol") {
         panic!(
-            "carol is missing: her value is the empty string, and the empty string is a value, not a tombstone \
-             (a tombstone has no value at all: payload() is None)"
+            "carol is missing: her value is the empty string, and the empty string is a value, not \
+             a tombstone (a tombstone has no value at all: payload() is None)"
         );
     }
     if let Some(alice) = state.get("alice").filter(|v| *v != "alice-5") {
         panic!(
-            "alice = {alice:?}, but her records are alice-3 (compacted part), then alice-4 and alice-5: keep the \
-             last value of each key, later records overwrite earlier ones"
+            "alice = {alice:?}, but her records are alice-3 (compacted part), then alice-4 and \
+             alice-5: keep the last value of each key, later records overwrite earlier ones"
         );
     }
     if !state.contains_key("dave") {
         panic!(
-            "dave was deleted and then written again (dave-2): a tombstone deletes only what came before it"
+            "dave was deleted and then written again (dave-2): a tombstone deletes only what came \
+             before it"
         );
     }
     assert_eq!(state, expected, "the latest value of every key that exists");
@@ -207,8 +211,13 @@ async fn latest_state() {
 /// A service of `group`, catching up: it continues from the group's committed offset (a new
 /// group: the first record), applies each record up to the high watermark, commits and leaves.
 async fn catch_up(env: &Env, topic: &str, group: &str, state: &mut BTreeMap<String, String>) {
-    let consumer: StreamConsumer =
-        kafka::consumer_config(env, group).set("enable.auto.commit", "false").create().unwrap();
+    let consumer: StreamConsumer = kafka::group_config(env, group)
+        // A committed offset that the cleaner has since removed is out of range: start over at
+        // the topic's first record rather than fail.
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
     let (low, high) = consumer.fetch_watermarks(topic, 0, Duration::from_secs(10)).unwrap();
     let mut partition = TopicPartitionList::new();
     partition.add_partition(topic, 0);
@@ -246,11 +255,10 @@ async fn changelog_config() {
     let down_for = Duration::from_secs(45);
     let configs = exercises::changelog_config(max_downtime);
     let pairs: Vec<(&str, &str)> = configs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let topic = names::unique("ch16-ex-changelog");
+    let topic = cleanup.topic(names::unique("ch16-ex-changelog"));
     if let Err(e) = create_topic_with(&env, &topic, 1, &pairs).await {
         panic!("the broker refused a topic with these configs {configs:?}: {e:#}");
     }
-    cleanup.topics.push(topic.clone());
     let applied = common::topic_configs(&env, &topic).await;
     let setting = |name: &str| applied.get(name).cloned().unwrap_or_default();
     let producer = producer(&env);
@@ -293,10 +301,10 @@ async fn changelog_config() {
             ""
         };
         panic!(
-            "the service, down for {} s (max_downtime is {} s), came back and never learned that `gone` was \
-             deleted: its tombstone had been removed (delete.retention.ms = {retention} ms).{seconds} A tombstone \
-             stays delete.retention.ms after its first cleaning and goes at the next one; a service that comes \
-             back later keeps the deleted key forever.",
+            "the service, down for {} s (max_downtime is {} s), came back and never learned that \
+             `gone` was deleted: its tombstone had been removed (delete.retention.ms = {retention} \
+             ms).{seconds} A tombstone stays delete.retention.ms after its first cleaning and goes \
+             at the next one; a service that comes back later keeps the deleted key forever.",
             down_for.as_secs(),
             max_downtime.as_secs()
         );
@@ -314,10 +322,11 @@ async fn changelog_config() {
     let log = match compacted {
         Ok(log) => log,
         Err(_) => panic!(
-            "the topic was never compacted: the first of {clock_writes} versions of `clock` is still there \
-             (cleanup.policy={}, segment.ms={}, min.cleanable.dirty.ratio={}). Only cleanup.policy=compact keeps \
-             the latest record of each key; with delete, nothing is compacted and whole segments go after \
-             retention.ms, the only record of a key with them.",
+            "the topic was never compacted: the first of {clock_writes} versions of `clock` is \
+             still there (cleanup.policy={}, segment.ms={}, min.cleanable.dirty.ratio={}). Only \
+             cleanup.policy=compact keeps the latest record of each key; with delete, nothing is \
+             compacted and whole segments go after retention.ms, the only record of a key with \
+             them.",
             setting("cleanup.policy"),
             setting("segment.ms"),
             setting("min.cleanable.dirty.ratio")
@@ -327,16 +336,18 @@ async fn changelog_config() {
     let founder_kept = log.entries.iter().any(|e| e.key == "founder");
     if !founder_kept || policy.contains("delete") {
         panic!(
-            "{}cleanup.policy={policy} with retention.ms={}: compact,delete also deletes whole segments older than \
-             retention.ms, whatever keys they hold. A changelog must keep every key however old: compact only.",
+            "{}cleanup.policy={policy} with retention.ms={}: compact,delete also deletes whole \
+             segments older than retention.ms, whatever keys they hold. A changelog must keep \
+             every key however old: compact only.",
             if founder_kept { "" } else { "`founder`, written once at the start, is gone. " },
             setting("retention.ms")
         );
     }
     if retention < max_downtime.as_millis() {
         panic!(
-            "delete.retention.ms = {retention} ms is less than max_downtime ({} ms): a service down that long \
-             would never learn that a key was deleted, its tombstone removed before it came back.",
+            "delete.retention.ms = {retention} ms is less than max_downtime ({} ms): a service \
+             down that long would never learn that a key was deleted, its tombstone removed before \
+             it came back.",
             max_downtime.as_millis()
         );
     }
@@ -382,10 +393,8 @@ async fn flat_changelog_source() {
     let client = ConnectClient::new(&env).unwrap();
     let pool = db::pool(&env).await.unwrap();
     let prefix = names::unique("ch16-ex-flat");
-    let table = names::unique_table("ch16_flat");
-    let name = format!("{prefix}-source");
-    cleanup.connectors.push(name.clone());
-    cleanup.tables.push(table.clone());
+    let table = cleanup.table(names::unique_table("ch16_flat"));
+    let name = cleanup.connector(format!("{prefix}-source"));
     cleanup.source_topics(&prefix, "mydb", &[&table]);
     create_users_table(&pool, &table).await.unwrap();
 
@@ -448,8 +457,8 @@ async fn flat_changelog_source() {
     assert_eq!(
         policy.as_deref(),
         Some("compact"),
-        "{topic} is not compacted: Connect created it with cleanup.policy={policy:?}. Topic configs \
-         for the topics Connect creates go in topic.creation.default.<config>"
+        "{topic} is not compacted: Connect created it with cleanup.policy={policy:?}. Topic \
+         configs for the topics Connect creates go in topic.creation.default.<config>"
     );
     cleanup.run().await;
 }

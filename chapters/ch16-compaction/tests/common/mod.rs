@@ -15,7 +15,7 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Partition `partition` of `topic`, from its first record to its high watermark now.
 pub async fn read_partition(env: &Env, topic: &str, partition: i32) -> anyhow::Result<Vec<Entry>> {
-    let consumer: StreamConsumer = kafka::consumer_config(env, &names::unique("ch16-test-reader"))
+    let consumer: StreamConsumer = kafka::group_config(env, &names::unique("ch16-test-reader"))
         .set("enable.auto.commit", "false")
         .create()?;
     let (low, high) = consumer.fetch_watermarks(topic, partition, TIMEOUT)?;
