@@ -19,8 +19,8 @@ pub use settings::{Acks, Compression, ProducerSettings, producer_config};
 pub use workbook_support::kafka::{create_topic, delete_topics, topic_partitions};
 
 // ANCHOR: parse_line
-/// Splits a console line into key and value, as `kafka-console-producer --property parse.key=true`
-/// does.
+/// Splits a console line into key and value, the way
+/// `kafka-console-producer --property parse.key=true` does.
 ///
 /// Without a separator the whole line is the value and the key is null. With one, the line must
 /// contain it: the key is what comes before the first occurrence, the value what comes after.
