@@ -5,6 +5,7 @@
 //! These need no running environment. They pass with no chapters yet (vacuously for the
 //! chapter checks) and keep checking as chapters are added.
 
+use mdbook_summary::SummaryItem;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use workbook_tests::{run, workspace_root, xtask};
@@ -49,18 +50,21 @@ fn is_chapter_name(name: &str) -> bool {
         && bytes[4] == b'-'
 }
 
-/// The targets of `[Title](target)` entries in SUMMARY.md that are not drafts (`[Title]()`).
+/// The pages SUMMARY.md lists, drafts (`[Title]()`) left out, as mdBook itself reads them.
 fn summary_pages(root: &Path) -> Vec<String> {
-    let summary = std::fs::read_to_string(root.join("book/src/SUMMARY.md")).unwrap();
-    summary
-        .lines()
-        .filter_map(|line| {
-            let start = line.find("](")? + 2;
-            let end = start + line[start..].find(')')?;
-            Some(line[start..end].trim().to_string())
-        })
-        .filter(|target| !target.is_empty())
-        .collect()
+    let text = std::fs::read_to_string(root.join("book/src/SUMMARY.md")).unwrap();
+    let summary = mdbook_summary::parse_summary(&text).expect("mdBook reads SUMMARY.md");
+    let mut items: Vec<&SummaryItem> =
+        summary.prefix_chapters.iter().chain(&summary.numbered_chapters).chain(&summary.suffix_chapters).collect();
+    let mut pages = Vec::new();
+    while let Some(item) = items.pop() {
+        if let SummaryItem::Link(link) = item {
+            pages.extend(link.location.as_ref().map(|page| page.display().to_string()));
+            items.extend(&link.nested_items);
+        }
+    }
+    pages.sort();
+    pages
 }
 
 /// The chapter a SUMMARY target belongs to: `ch03-topics.md` or `ch03-topics/exercises.md` -> `ch03-topics`.
