@@ -16,6 +16,7 @@
 //! chapter 14's page.
 
 mod client;
+mod first_contact;
 mod java;
 mod stats;
 
@@ -44,6 +45,10 @@ const RECORD_BYTES: usize = 96;
 
 #[derive(Args, Debug)]
 pub struct BenchOptions {
+    /// Measure a learner's first contact instead: cold `cargo xtask up` from a fresh clone (build,
+    /// downloads, start), then warm `up`, next to the running environment on other ports.
+    #[arg(long, conflicts_with = "quick")]
+    pub first_contact: bool,
     /// A short run that proves the bench works (for CI): 50,000 records, one repetition, a debug
     /// build of the bench client, a 2 s latency run. Targets are shown but do not fail the run.
     #[arg(long)]
@@ -82,6 +87,27 @@ pub struct BenchOptions {
     /// The cargo profile of the bench client [default: release; --quick: dev].
     #[arg(long)]
     pub profile: Option<String>,
+}
+
+impl BenchOptions {
+    /// `cargo xtask bench --quick`, as CI runs it.
+    pub fn quick() -> BenchOptions {
+        BenchOptions {
+            first_contact: false,
+            quick: true,
+            records: None,
+            warmup_records: None,
+            repeat: None,
+            partitions: 3,
+            linger_ms: 5,
+            batch_size: 1_000_000,
+            compression: "none".into(),
+            one_by_one: None,
+            latency_rate: 2000,
+            latency_seconds: None,
+            profile: None,
+        }
+    }
 }
 
 /// What one bench run does, with the defaults filled in.
@@ -134,6 +160,11 @@ struct Results {
     java_consumer: Series,
     rust_consumer: Series,
     rust_consumer_poll: Series,
+    /// CPU seconds (user + system) of each run's whole process, start-up included.
+    java_producer_cpu: Series,
+    rust_producer_cpu: Series,
+    java_consumer_cpu: Series,
+    rust_consumer_cpu: Series,
     /// The same consumer runs, clocked from subscribe (the group join included).
     java_consumer_with_join: Series,
     rust_consumer_with_join: Series,
@@ -144,6 +175,9 @@ struct Results {
 }
 
 pub async fn run(options: &BenchOptions) -> Result<()> {
+    if options.first_contact {
+        return first_contact::run();
+    }
     let plan = Plan::from(options);
     let env = backend::ensure_up().await?;
     let state = State::load(&Layout::current().state_file())?.context("the environment is not recorded")?;
@@ -181,7 +215,7 @@ fn print_method(plan: &Plan, client: &Client) {
         "\nMethod: Rust against Kafka's own perf tools, same broker, same run, ratios of medians.\n\
          - Rust: chapter 14's `bench-client` ({} build), one process per run: chapter 4's producer config and\n  \
            records with delivery callbacks (chapter 4's InFlight futures shown too), chapter 14's consumer\n  \
-           config polling in batches (one poll() per record shown too).\n\
+           config polling in batches (one poll() per record shown too), glibc's malloc keeping freed memory.\n\
          - Java: kafka-producer-perf-test and kafka-consumer-perf-test from the broker's jars, with the JVM\n  \
            flags Kafka's own scripts use (C2 JIT, G1, -Xmx512M).\n\
          - Both sides: {} partitions, {}-byte values without keys, acks=all, idempotence, linger.ms={},\n  \
@@ -191,7 +225,8 @@ fn print_method(plan: &Plan, client: &Client) {
          - Consumer window: from the moment the consumer owns its partitions (group joined) to the last of\n  \
            {} records, as kafka-consumer-perf-test's fetch.nMsg.sec; both subscribe, each run in a fresh group,\n  \
            to the same topic (the first Rust producer run's).\n\
-         - {} repetition(s), alternating which side goes first; spread = (max - min) / median.\n",
+         - {} repetition(s), alternating which side goes first; spread = (max - min) / median. Also shown:\n  \
+           the CPU seconds of each run's process (start-up included), which a busy machine moves less.\n",
         client.profile,
         plan.partitions,
         p.record_bytes,
@@ -235,6 +270,7 @@ async fn measure(env: &Env, state: &State, client: &Client, plan: &Plan, topics:
     for repetition in 0..repeat {
         for side in order(repetition, &[Side::Java, Side::Rust, Side::RustFutures]) {
             let topic = fresh_topic(env, plan, topics, "bench-produce").await?;
+            let cpu_before = children_cpu_seconds();
             let (rate, run) = if side == Side::Java {
                 let run = java::produce(state, &env.bootstrap_servers, &topic, n, plan.warmup, &plan.producer)?;
                 if run.records != n {
@@ -259,6 +295,12 @@ async fn measure(env: &Env, state: &State, client: &Client, plan: &Plan, topics:
             };
             progress(what, repetition, repeat, rate);
             series.push(rate);
+            let cpu = cpu_since(cpu_before);
+            match side {
+                Side::Java => results.java_producer_cpu.push(cpu),
+                Side::Rust => results.rust_producer_cpu.push(cpu),
+                _ => {}
+            }
             results.runs.push(json!({"what": what, "repetition": repetition + 1, "result": run}));
             if side == Side::Rust && consumer_topic.is_none() {
                 // The first topic the Rust producer filled is the one both consumers read.
@@ -275,10 +317,12 @@ async fn measure(env: &Env, state: &State, client: &Client, plan: &Plan, topics:
     println!("consumers: {n} records from the beginning of {topic}, {repeat} repetition(s)");
     for repetition in 0..repeat {
         for side in order(repetition, &[Side::Java, Side::Rust, Side::RustPoll]) {
+            let cpu_before = children_cpu_seconds();
             if side == Side::Java {
                 let run = java::consume(state, &env.bootstrap_servers, &topic, n, &names::unique("bench-java"))?;
                 progress("kafka-consumer-perf-test", repetition, repeat, run.records_per_sec);
                 results.java_consumer.push(run.records_per_sec);
+                results.java_consumer_cpu.push(cpu_since(cpu_before));
                 results.java_consumer_with_join.push(run.with_join_per_sec);
                 results.runs.push(json!({"what": "kafka-consumer-perf-test", "repetition": repetition + 1,
                     "records": run.records, "records_per_sec": run.records_per_sec,
@@ -294,6 +338,7 @@ async fn measure(env: &Env, state: &State, client: &Client, plan: &Plan, topics:
                 (number(&run, "records_per_sec")?, number(&run, "seconds")?, number(&run, "join_seconds")?);
             let what = if side == Side::Rust {
                 results.rust_consumer.push(rate);
+                results.rust_consumer_cpu.push(cpu_since(cpu_before));
                 results.rust_consumer_with_join.push(n as f64 / (seconds + join));
                 "Rust consumer, batches"
             } else {
@@ -439,6 +484,20 @@ fn report(plan: &Plan, results: &Results, claims: &[Claim], load: (Option<f64>, 
     }
     println!("{:<44} {:>12}", "  chapter 4, awaiting each send", thousands(results.one_by_one));
 
+    if results.java_consumer_cpu.median() > 0.0 {
+        println!("\n{:<44} {:>12} {:>7}  runs", "CPU seconds per run (whole process)", "median", "spread");
+        let rows = [
+            ("kafka-producer-perf-test (Java)", &results.java_producer_cpu),
+            ("Rust producer, delivery callbacks", &results.rust_producer_cpu),
+            ("kafka-consumer-perf-test (Java)", &results.java_consumer_cpu),
+            ("Rust consumer, batch polling", &results.rust_consumer_cpu),
+        ];
+        for (what, series) in rows {
+            let runs: Vec<String> = series.runs.iter().map(|r| format!("{r:.1}")).collect();
+            println!("{what:<44} {:>12.1} {:>6.1}%  {}", series.median(), series.spread() * 100.0, runs.join(" "));
+        }
+    }
+
     println!("\n{:<44} {:>7} {:>15} {:>7}  verdict", "claim", "ratio", "paired runs", "target");
     for c in claims {
         let paired = match c.paired.iter().copied().reduce(f64::min).zip(c.paired.iter().copied().reduce(f64::max)) {
@@ -520,6 +579,12 @@ fn save(
             "java_with_join": series(&results.java_consumer_with_join),
             "rust_with_join": series(&results.rust_consumer_with_join),
         },
+        "cpu_seconds_per_run": {
+            "java_producer": series(&results.java_producer_cpu),
+            "rust_producer": series(&results.rust_producer_cpu),
+            "java_consumer": series(&results.java_consumer_cpu),
+            "rust_consumer": series(&results.rust_consumer_cpu),
+        },
         "one_by_one_per_sec": results.one_by_one,
         "latency": results.latency,
         "claims": claims.iter().map(|c| json!({
@@ -534,6 +599,23 @@ fn save(
     std::fs::write(&file, &text).with_context(|| format!("writing {}", file.display()))?;
     std::fs::write(dir.join("latest.json"), &text)?;
     Ok(file)
+}
+
+/// The CPU seconds (user + system) of every child process this one has waited for (Linux:
+/// `cutime` and `cstime` of /proc/self/stat, in the kernel's 100 ticks per second). The difference
+/// around one run is that run's process, the tool itself and not the broker it talks to. (With the
+/// docker backend the Java tools run in the broker's container and are not counted: 0.)
+fn children_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name, which is in parentheses and may contain spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // Fields 16 and 17 of proc(5), counted from 1 with pid and name as 1 and 2.
+    let ticks: u64 = fields.get(13)?.parse::<u64>().ok()? + fields.get(14)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
+fn cpu_since(before: Option<f64>) -> f64 {
+    before.zip(children_cpu_seconds()).map_or(0.0, |(before, now)| now - before)
 }
 
 /// The 1-minute load average (Linux), to say how busy the machine was.
@@ -572,20 +654,7 @@ mod tests {
     use super::*;
 
     fn options(quick: bool) -> BenchOptions {
-        BenchOptions {
-            quick,
-            records: None,
-            warmup_records: None,
-            repeat: None,
-            partitions: 3,
-            linger_ms: 5,
-            batch_size: 1_000_000,
-            compression: "none".into(),
-            one_by_one: None,
-            latency_rate: 2000,
-            latency_seconds: None,
-            profile: None,
-        }
+        BenchOptions { quick, ..BenchOptions::quick() }
     }
 
     #[test]
@@ -634,6 +703,18 @@ mod tests {
         assert_eq!(claims[0].paired, vec![1.8, 1.25, 170.0 / 110.0]);
         assert!(!claims[1].met(), "1.1x is below the 1.2x target");
         assert!(claims[2].met());
+    }
+
+    #[test]
+    fn the_cpu_of_waited_for_children_grows() {
+        let before = children_cpu_seconds();
+        if before.is_none() {
+            return; // not Linux
+        }
+        let status =
+            std::process::Command::new("sh").args(["-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"]).status();
+        assert!(status.unwrap().success());
+        assert!(cpu_since(before) >= 0.0);
     }
 
     #[test]

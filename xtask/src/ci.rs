@@ -4,7 +4,8 @@
 //! 2. build every target;
 //! 3. `up` (one environment for the whole run);
 //! 4. the workspace's tests against it (two `cargo test` runs side by side);
-//! 5. the exercise audit (stubs fail, solutions pass, known mistakes are caught);
+//! 5. the exercise audit (stubs fail, solutions pass, known mistakes are caught), then
+//!    `cargo xtask bench --quick` (it must run; its ratios are not judged);
 //! 6. the connector audit (every connector the run created had Connect's view of the services);
 //! 7. the book;
 //! 8. `down`.
@@ -72,6 +73,12 @@ async fn tests_audit_book() -> Result<Tally> {
     let audit_started = Instant::now();
     check::audit().await?;
     println!("== exercise audit: {:.1} s", audit_started.elapsed().as_secs_f64());
+    // The bench must still run (the client builds, the perf tools' output parses); 50,000 records
+    // measure start-up costs, so a missed ratio does not fail CI, an error does.
+    let bench_started = Instant::now();
+    println!("== bench: > cargo xtask bench --quick");
+    crate::bench::run(&crate::bench::BenchOptions::quick()).await.context("CI step `bench --quick` failed")?;
+    println!("== bench: {:.1} s", bench_started.elapsed().as_secs_f64());
     // Once more, now that every test and exercise has run: the connectors they all created.
     let connectors = step_counting("connector audit", cargo(&CONNECTOR_AUDIT))?;
     tally.passed += connectors.passed;

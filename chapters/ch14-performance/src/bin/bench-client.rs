@@ -25,9 +25,7 @@ use anyhow::{Context, Result, bail};
 use ch04_producers::{
     Acks, Compression, InFlight, ProducerSettings, bench_records, send_one_by_one,
 };
-use ch14_performance::{
-    FetchKnobs, LatencyRun, ProducerKnobs, consumer_config, measure_latency, producer_config,
-};
+use ch14_performance::{FetchKnobs, LatencyRun, consumer_config, measure_latency};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -45,6 +43,9 @@ use workbook_support::{Env, kafka, names};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Leave glibc's malloc thresholds at their defaults (to measure what `keep_freed_memory` buys).
+    #[arg(long, global = true)]
+    default_malloc: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -153,6 +154,9 @@ fn property(text: &str) -> Result<(String, String), String> {
 #[tokio::main]
 async fn main() -> Result<()> {
     let cli = Cli::parse();
+    if !cli.default_malloc {
+        keep_freed_memory();
+    }
     let env = Env::load()?;
     let result = match cli.command {
         Command::Produce(args) => produce(&env, &args).await?,
@@ -168,6 +172,31 @@ async fn main() -> Result<()> {
     println!("{result}");
     Ok(())
 }
+
+// ANCHOR: keep_freed_memory
+/// librdkafka reads each fetch response into a buffer of its own (up to `max.partition.fetch.bytes`
+/// per partition, 3 MiB here) and frees it once the application has taken every record in it.
+/// glibc's `malloc` hands out blocks that large as fresh memory maps (above 128 KiB, adjusted as
+/// it goes) and gives them back on `free`, so every fetch paid for new pages: a page fault and a
+/// zeroed page per 4 KiB, in the one thread that also parses every record. Raising the threshold
+/// to its maximum keeps those buffers in the heap, reused from one fetch to the next; raising the
+/// trim threshold keeps the heap from being handed back to the kernel between fetches.
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // glibc's <malloc.h>: M_TRIM_THRESHOLD = -1, M_MMAP_THRESHOLD = -3.
+        unsafe extern "C" {
+            fn mallopt(param: std::ffi::c_int, value: std::ffi::c_int) -> std::ffi::c_int;
+        }
+        // SAFETY: mallopt only changes two thresholds of the allocator; it is called before any
+        // client thread exists.
+        unsafe {
+            mallopt(-3, 32 * 1024 * 1024);
+            mallopt(-1, 256 * 1024 * 1024);
+        }
+    }
+}
+// ANCHOR_END: keep_freed_memory
 
 /// Chapter 4's producer (acks=all, idempotent), flat out.
 ///
@@ -489,9 +518,9 @@ fn consume_batches(
     Ok((seen, bytes, first))
 }
 
-/// Chapter 14's `measure_latency` on a fresh topic, with chapter 14's producer knobs.
+/// Chapter 14's `measure_latency` on a fresh topic, with chapter 4's producer settings.
 async fn latency(env: &Env, args: &LatencyArgs) -> Result<serde_json::Value> {
-    let knobs = ProducerKnobs { linger_ms: args.linger_ms, ..Default::default() };
+    let settings = ProducerSettings { linger_ms: args.linger_ms, ..Default::default() };
     let run = LatencyRun {
         rate: args.rate,
         warmup: Duration::from_secs(args.warmup_seconds),
@@ -499,8 +528,13 @@ async fn latency(env: &Env, args: &LatencyArgs) -> Result<serde_json::Value> {
         record_size: args.record_size,
         partitions: args.partitions,
     };
-    let result =
-        measure_latency(env, &producer_config(env, &knobs), FetchKnobs::default(), &run).await?;
+    let result = measure_latency(
+        env,
+        &ch04_producers::producer_config(env, &settings),
+        FetchKnobs::default(),
+        &run,
+    )
+    .await?;
     let summary = result.latency.context("no record arrived")?;
     Ok(json!({
         "kind": "latency",
