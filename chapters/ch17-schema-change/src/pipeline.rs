@@ -50,8 +50,10 @@ impl Pipeline {
     /// A guard that deletes both connectors, both tables and the source's topics.
     pub fn cleanup(&self, env: &Env) -> crate::Cleanup {
         let mut cleanup = crate::Cleanup::new(env);
-        cleanup.connectors.extend([self.source.clone(), self.sink.clone()]);
-        cleanup.tables.extend([self.table.clone(), self.copy.clone()]);
+        cleanup.connector(&self.source);
+        cleanup.connector(&self.sink);
+        cleanup.table(&self.table);
+        cleanup.table(&self.copy);
         cleanup.source_topics(&self.prefix, "mydb", &[&self.table]);
         cleanup
     }

@@ -7,12 +7,12 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use rdkafka::Message;
 use rdkafka::consumer::StreamConsumer;
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use serde_json::Value;
 use workbook_support::connect::is_marker;
+use workbook_support::kafka;
 
 pub use ch09_source::subscribe;
 
@@ -35,16 +35,13 @@ pub async fn next_change_of(
     println!("waiting for the change event of id {id}");
     let deadline = Instant::now() + timeout;
     loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let message = match tokio::time::timeout(left, consumer.recv()).await {
-            Ok(Ok(message)) => message,
-            // The topic appears with the connector's first record; until then the consumer says so.
-            Ok(Err(KafkaError::MessageConsumption(
-                RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic,
-            ))) => continue,
-            Ok(Err(e)) => return Err(e).context("reading the change topic"),
-            Err(_) => bail!("no change event for id {id} within {} s", timeout.as_secs()),
-        };
+        // Until the connector's first record creates the topic, `recv_before` keeps waiting.
+        let message = kafka::recv_before(consumer, deadline)
+            .await
+            .context("reading the change topic")?
+            .with_context(|| {
+                format!("no change event for id {id} within {} s", timeout.as_secs())
+            })?;
         let Some(bytes) = message.payload() else { continue }; // a tombstone
         if is_marker(message.key(), Some(bytes)) {
             continue;

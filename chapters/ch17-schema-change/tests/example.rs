@@ -34,7 +34,8 @@ fn additive_changes_flow_and_a_dropped_column_fails_the_sink_until_the_copy_allo
     has(&stdout, "source ('1', 'free')   copy ('1', '')");
     // Added to the copy first, with its DEFAULT, the same kind of column needs no repair.
     has(&stdout, "`tier` varchar(10) NOT NULL DEFAULT 'basic'");
-    // A dropped NOT NULL column fails the task; relaxing it in the copy and restarting loses nothing.
+    // A dropped NOT NULL column fails the task; relaxing it in the copy and restarting loses
+    // nothing.
     has(&stdout, "task 0 FAILED");
     has(&stdout, "Field 'email' doesn't have a default value");
     has(&stdout, "`email` longtext DEFAULT NULL");

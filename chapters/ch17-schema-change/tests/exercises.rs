@@ -40,34 +40,37 @@ const CASES: &[Case] = &[
         alter: &["ALTER TABLE {t} ADD COLUMN nickname VARCHAR(50) NULL"],
         insert: "INSERT INTO {t} (name, email) VALUES ('n1', 'n1@example.com')",
         expected: &[],
-        why: "a new NULLable field: basic evolution adds a NULL column, and old rows hold NULL on both sides",
+        why: "a new NULLable field: basic evolution adds a NULL column, and old rows hold NULL on \
+              both sides",
     },
     Case {
         alter: &["ALTER TABLE {t} ADD COLUMN plan VARCHAR(20) NOT NULL DEFAULT 'free'"],
         insert: "INSERT INTO {t} (name, email) VALUES ('n2', 'n2@example.com')",
         expected: &[("plan", Impact::Diverges)],
-        why: "a new string field with a DEFAULT: the sink adds a TEXT column, and the MariaDB dialect gives TEXT \
-              columns no DEFAULT: old rows hold '' in the copy and 'free' in the source",
+        why: "a new string field with a DEFAULT: the sink adds a TEXT column, and the MariaDB \
+              dialect gives TEXT columns no DEFAULT: old rows hold '' in the copy and 'free' in \
+              the source",
     },
     Case {
         alter: &["ALTER TABLE {t} ADD COLUMN logins INT NOT NULL DEFAULT 0"],
         insert: "INSERT INTO {t} (name, email) VALUES ('n3', 'n3@example.com')",
         expected: &[],
-        why: "a new int field with a DEFAULT: the copy's INT column gets the same DEFAULT, old rows agree",
+        why: "a new int field with a DEFAULT: the copy's INT column gets the same DEFAULT, old \
+              rows agree",
     },
     Case {
         alter: &["ALTER TABLE {t} ADD COLUMN tier VARCHAR(10) NULL DEFAULT 'basic'"],
         insert: "INSERT INTO {t} (name, email) VALUES ('n4', 'n4@example.com')",
         expected: &[("tier", Impact::Diverges)],
-        why: "a new NULLable string field with a DEFAULT: old rows hold NULL in the copy (a TEXT column without a \
-              DEFAULT) and 'basic' in the source",
+        why: "a new NULLable string field with a DEFAULT: old rows hold NULL in the copy (a TEXT \
+              column without a DEFAULT) and 'basic' in the source",
     },
     Case {
         alter: &["ALTER TABLE {t} ADD COLUMN code VARCHAR(10) NOT NULL"],
         insert: "INSERT INTO {t} (name, email, code) VALUES ('n5', 'n5@example.com', 'c5')",
         expected: &[("code", Impact::Fails)],
-        why: "a new NOT NULL field without a DEFAULT: the sink refuses to add such a column (\"not optional but has \
-              no default value\")",
+        why: "a new NOT NULL field without a DEFAULT: the sink refuses to add such a column (\"not \
+              optional but has no default value\")",
     },
     Case {
         alter: &["ALTER TABLE {t} MODIFY name VARCHAR(200) NOT NULL"],
@@ -77,10 +80,11 @@ const CASES: &[Case] = &[
     },
     Case {
         alter: &["ALTER TABLE {t} MODIFY age VARCHAR(20) NULL"],
-        insert: "INSERT INTO {t} (name, email, code, age) VALUES ('n7', 'n7@example.com', 'c7', 'old')",
+        insert: "INSERT INTO {t} (name, email, code, age) VALUES ('n7', 'n7@example.com', 'c7', \
+                 'old')",
         expected: &[("age", Impact::Fails)],
-        why: "int32 became string: the sink never changes a column's type, and 'old' does not fit the copy's INT \
-              column",
+        why: "int32 became string: the sink never changes a column's type, and 'old' does not fit \
+              the copy's INT column",
     },
     Case {
         alter: &["ALTER TABLE {t} DROP COLUMN note"],
@@ -92,27 +96,29 @@ const CASES: &[Case] = &[
         alter: &["ALTER TABLE {t} DROP COLUMN logins"],
         insert: "INSERT INTO {t} (name, email, code) VALUES ('n9', 'n9@example.com', 'c9')",
         expected: &[],
-        why: "a dropped int field with a DEFAULT: the copy's INT column has the same DEFAULT and takes it",
+        why: "a dropped int field with a DEFAULT: the copy's INT column has the same DEFAULT and \
+              takes it",
     },
     Case {
         alter: &["ALTER TABLE {t} DROP COLUMN plan"],
         insert: "INSERT INTO {t} (name, email, code) VALUES ('n10', 'n10@example.com', 'c10')",
         expected: &[("plan", Impact::Fails)],
-        why: "a dropped NOT NULL string field: its TEXT column in the copy has no DEFAULT, so every INSERT \
-              without it fails",
+        why: "a dropped NOT NULL string field: its TEXT column in the copy has no DEFAULT, so \
+              every INSERT without it fails",
     },
     Case {
         alter: &["ALTER TABLE {t} DROP COLUMN email"],
         insert: "INSERT INTO {t} (name, code) VALUES ('n11', 'c11')",
         expected: &[("email", Impact::Fails)],
-        why: "a dropped NOT NULL field without a DEFAULT: every INSERT into the copy without it fails",
+        why: "a dropped NOT NULL field without a DEFAULT: every INSERT into the copy without it \
+              fails",
     },
     Case {
         alter: &["ALTER TABLE {t} RENAME COLUMN name TO full_name"],
         insert: "INSERT INTO {t} (full_name, code) VALUES ('n12', 'c12')",
         expected: &[("full_name", Impact::Fails), ("name", Impact::Fails)],
-        why: "a rename is a drop and an add: the copy's name stays NOT NULL, and full_name is a NOT NULL column \
-              without a DEFAULT, which the sink refuses to add",
+        why: "a rename is a drop and an add: the copy's name stays NOT NULL, and full_name is a \
+              NOT NULL column without a DEFAULT, which the sink refuses to add",
     },
     Case {
         alter: &[
@@ -121,13 +127,15 @@ const CASES: &[Case] = &[
         ],
         insert: "INSERT INTO {t} (full_name, code, nickname) VALUES ('n13', 'c13', 'nick')",
         expected: &[],
-        why: "NULLable became NOT NULL: the copy's NULLable column takes every value the new schema allows",
+        why: "NULLable became NOT NULL: the copy's NULLable column takes every value the new \
+              schema allows",
     },
     Case {
         alter: &["ALTER TABLE {t} MODIFY code VARCHAR(10) NULL"],
         insert: "INSERT INTO {t} (full_name, nickname) VALUES ('n14', 'nick')",
         expected: &[("code", Impact::Fails)],
-        why: "NOT NULL became NULLable: the copy's column stays NOT NULL, and the first NULL fails the sink",
+        why: "NOT NULL became NULLable: the copy's column stays NOT NULL, and the first NULL fails \
+              the sink",
     },
 ];
 
@@ -146,8 +154,8 @@ async fn sink_impact() {
     execute(
         &pool,
         &format!(
-            "CREATE TABLE {t} (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, name VARCHAR(100) NOT NULL, \
-             email VARCHAR(255) NOT NULL, note VARCHAR(50) NULL, age INT NULL)"
+            "CREATE TABLE {t} (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, name VARCHAR(100) NOT \
+             NULL, email VARCHAR(255) NOT NULL, note VARCHAR(50) NULL, age INT NULL)"
         ),
     )
     .await
@@ -243,24 +251,25 @@ fn committed(env: &Env, pipeline: &Pipeline) -> anyhow::Result<i64> {
 /// What a failed sink task's root cause says about the step that made it.
 fn explain(cause: &str, step: &Step) -> String {
     if cause.contains("field 'email' is not optional but has no default value") {
-        return "the copy has no `email` column while the records still carry `email`: the sink tries to add it \
-                back, and refuses a NOT NULL column without a DEFAULT. Drop a column from the copy only once no \
-                record carries it any more"
+        return "the copy has no `email` column while the records still carry `email`: the sink \
+                tries to add it back, and refuses a NOT NULL column without a DEFAULT. Drop a \
+                column from the copy only once no record carries it any more"
             .to_string();
     }
     if cause.contains("is not optional but has no default value") {
         if step.sql().to_uppercase().contains("RENAME") {
-            return "RENAME COLUMN reaches the sink as a new NOT NULL column without a DEFAULT (and an old NOT NULL \
-                    column that stops arriving): the sink refuses to add such a column to the copy"
+            return "RENAME COLUMN reaches the sink as a new NOT NULL column without a DEFAULT (and \
+                    an old NOT NULL column that stops arriving): the sink refuses to add such a \
+                    column to the copy"
                 .to_string();
         }
-        return "a new NOT NULL column without a DEFAULT: MariaDB filled the source's rows with '' silently, but \
-                the sink refuses to add such a column to the copy"
+        return "a new NOT NULL column without a DEFAULT: MariaDB filled the source's rows with '' \
+                silently, but the sink refuses to add such a column to the copy"
             .to_string();
     }
     if cause.contains("doesn't have a default value") {
-        return "the source stopped sending a column that is still NOT NULL without a DEFAULT in the copy: every \
-                new row of the copy fails"
+        return "the source stopped sending a column that is still NOT NULL without a DEFAULT in \
+                the copy: every new row of the copy fails"
             .to_string();
     }
     "the copy cannot take the records of the new schema".to_string()
@@ -320,8 +329,9 @@ async fn check_after(
             .map(|(a, b)| format!("  source {}  copy {}", show_row(a), show_row(b)))
             .collect();
         panic!(
-            "after `{step}`, the copy differs from the source in {compared:?} ({} rows in the source, {} in the \
-             copy):\n{}\n=> the copy only learns a row's new values from a change event of that row",
+            "after `{step}`, the copy differs from the source in {compared:?} ({} rows in the \
+             source, {} in the copy):\n{}\n=> the copy only learns a row's new values from a \
+             change event of that row",
             source.len(),
             copy.len(),
             differing.join("\n")
@@ -362,7 +372,8 @@ async fn safe_migration() {
             };
             let hint = if nulls > 0 {
                 format!(
-                    "\n=> {nulls} rows of the source have no contact: the rows written before `contact` existed were never backfilled"
+                    "\n=> {nulls} rows of the source have no contact: the rows written before \
+                     `contact` existed were never backfilled"
                 )
             } else {
                 String::new()
@@ -372,8 +383,8 @@ async fn safe_migration() {
         check_after(&env, &pool, &consumer, &pipeline, n + 1, step).await;
     }
 
-    let sql = "SELECT CAST(COLUMN_NAME AS CHAR), CAST(IS_NULLABLE AS CHAR) FROM information_schema.COLUMNS \
-               WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?";
+    let sql = "SELECT CAST(COLUMN_NAME AS CHAR), CAST(IS_NULLABLE AS CHAR) FROM \
+               information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?";
     let source: Vec<(String, String)> =
         sqlx::query_as(sql).bind(table).fetch_all(&pool).await.unwrap();
     let nullable = |name: &str| source.iter().find(|(c, _)| c == name).map(|(_, n)| n == "YES");
@@ -382,7 +393,8 @@ async fn safe_migration() {
         None => panic!("the source has no `contact` column"),
         Some(true) => {
             panic!(
-                "the source's `contact` is NULLable: the planned column is `contact VARCHAR(255) NOT NULL`"
+                "the source's `contact` is NULLable: the planned column is `contact VARCHAR(255) \
+                 NOT NULL`"
             )
         }
         Some(false) => {}
