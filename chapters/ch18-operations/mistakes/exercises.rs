@@ -8,6 +8,7 @@
 mod solution;
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, anyhow};
@@ -119,8 +120,10 @@ async fn by_choice(
 /// member: the running service is rebalanced twice, once when it joins and once when it leaves.
 async fn joins_the_group(env: &Env, group: &str, topic: &str) -> Result<Vec<Duration>> {
     let partitions = kafka::topic_partitions(env, topic).await?;
-    let consumer: StreamConsumer =
-        kafka::consumer_config(env, group).set("enable.auto.commit", "false").create()?;
+    let consumer: StreamConsumer = kafka::group_config(env, group)
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()?;
     consumer.subscribe(&[topic])?;
     let mut first = BTreeMap::new();
     // Partitions with nothing waiting never deliver: stop after 5 s without a new partition.
@@ -128,8 +131,8 @@ async fn joins_the_group(env: &Env, group: &str, topic: &str) -> Result<Vec<Dura
         match tokio::time::timeout(Duration::from_secs(5), consumer.recv()).await {
             Ok(message) => {
                 let message = message?;
-                if !first.contains_key(&message.partition()) {
-                    first.insert(message.partition(), age_of(&message)?);
+                if let Entry::Vacant(slot) = first.entry(message.partition()) {
+                    slot.insert(age_of(&message)?);
                 }
             }
             Err(_) => break,

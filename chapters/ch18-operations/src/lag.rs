@@ -5,19 +5,11 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::{Offset, TopicPartitionList};
 use workbook_support::{Env, kafka};
 
-/// How far a group is behind on one partition.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PartitionLag {
-    pub partition: i32,
-    /// The group's committed offset: the next record it will process (None: nothing committed).
-    pub committed: Option<i64>,
-    /// The high watermark: the offset the next record written to the partition will get.
-    pub end: i64,
-    pub lag: i64,
-}
+/// The offset lag itself is chapter 5's: high watermark minus committed offset, per partition,
+/// asked by any client that carries the group's id (such as an [`observer`]).
+pub use ch05_consumers::{Lag, lag};
 
 // ANCHOR: observer
 /// A client that can ask about `group` without being one of its members: it carries the
@@ -31,40 +23,6 @@ pub fn observer(env: &Env, group: &str) -> Result<BaseConsumer> {
         .context("creating the lag observer")
 }
 // ANCHOR_END: observer
-
-// ANCHOR: offset_lag
-/// The group's lag on each partition of `topic`: high watermark minus committed offset.
-/// A partition the group never committed counts from its first stored record (where a new
-/// group with `auto.offset.reset=earliest` would start): all of it is still to be read.
-pub fn offset_lag(
-    observer: &BaseConsumer,
-    topic: &str,
-    partitions: i32,
-) -> Result<Vec<PartitionLag>> {
-    let timeout = Duration::from_secs(10);
-    let mut wanted = TopicPartitionList::new();
-    for p in 0..partitions {
-        wanted.add_partition(topic, p);
-    }
-    // One OffsetFetch request to the group coordinator ...
-    let committed =
-        observer.committed_offsets(wanted, timeout).context("reading committed offsets")?;
-    let mut lags = Vec::new();
-    for element in committed.elements() {
-        // ... and one ListOffsets request per partition to its leader.
-        let (low, end) = observer
-            .fetch_watermarks(topic, element.partition(), timeout)
-            .context("reading the watermarks")?;
-        let committed = match element.offset() {
-            Offset::Offset(o) => Some(o),
-            _ => None,
-        };
-        let lag = end - committed.unwrap_or(low);
-        lags.push(PartitionLag { partition: element.partition(), committed, end, lag });
-    }
-    Ok(lags)
-}
-// ANCHOR_END: offset_lag
 
 // ANCHOR: group_state
 /// The group's state as its coordinator sees it (`Stable`, `PreparingRebalance`,

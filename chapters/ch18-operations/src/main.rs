@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use ch18_operations::cluster::OwnCluster;
 use ch18_operations::configs::{describe_until, replace_topic_configs, value_of};
-use ch18_operations::lag::{LagTrend, group_state, observer, offset_lag};
+use ch18_operations::lag::{self as group_lag, LagTrend, group_state, observer};
 use ch18_operations::metrics::{StatsContext, consumer_summary, producer_summary};
 use ch18_operations::partitions::{add_partitions, produce_keyed};
 use ch18_operations::reassign::{create_pinned_topic, describe, reassignment_json};
@@ -81,9 +81,9 @@ async fn main() -> Result<()> {
 async fn lag(rate: u32, seconds: u64, keep: bool) -> Result<()> {
     let env = Env::load()?;
     let mut cleanup = Cleanup::new(&env);
-    let (topic, group) = (names::unique("ch18-lag"), names::unique("ch18-billing"));
+    let topic = cleanup.topic(names::unique("ch18-lag"));
+    let group = names::unique("ch18-billing");
     kafka::create_topic(&env, &topic, 3).await?;
-    cleanup.topics.push(topic.clone());
     println!("topic {topic} (3 partitions), group {group}");
     println!("producer: {rate} records/s for {seconds} s; consumer: 15 records/s, then 40/s\n");
 
@@ -109,7 +109,7 @@ async fn lag(rate: u32, seconds: u64, keep: bool) -> Result<()> {
         tokio::time::sleep(Duration::from_secs(1)).await;
         let (lags, (state, members)) = tokio::task::block_in_place(|| {
             Ok::<_, anyhow::Error>((
-                offset_lag(&watcher, &topic, 3)?,
+                group_lag::lag(&watcher, &topic, 3)?,
                 group_state(&watcher, &group)?,
             ))
         })?;
@@ -183,8 +183,11 @@ async fn consume_slowly(
     group: String,
     producing: Arc<AtomicBool>,
 ) -> Result<()> {
-    let consumer: StreamConsumer =
-        kafka::consumer_config(&env, &group).set("enable.auto.commit", "false").create()?;
+    let consumer: StreamConsumer = kafka::group_config(&env, &group)
+        // A new group: start at the first record, which the producer may have written already.
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()?;
     consumer.subscribe(&[&topic])?;
     loop {
         let message = consumer.recv().await?;
@@ -202,7 +205,7 @@ async fn configs() -> Result<()> {
     let env = Env::load()?;
     let admin = kafka::admin(&env)?;
     let mut cleanup = Cleanup::new(&env);
-    let topic = names::unique("ch18-configs");
+    let topic = cleanup.topic(names::unique("ch18-configs"));
     let new_topic = NewTopic::new(&topic, 1, TopicReplication::Fixed(-1))
         .set("cleanup.policy", "compact,delete")
         .set("max.message.bytes", "2097152");
@@ -212,7 +215,6 @@ async fn configs() -> Result<()> {
         .await?
         .remove(0)
         .map_err(|(_, code)| anyhow::anyhow!("{code}"))?;
-    cleanup.topics.push(topic.clone());
     println!("created {topic} with cleanup.policy=compact,delete and max.message.bytes=2097152\n");
 
     let watched = [
@@ -258,9 +260,8 @@ async fn partitions() -> Result<()> {
     let env = Env::load()?;
     let admin = kafka::admin(&env)?;
     let mut cleanup = Cleanup::new(&env);
-    let topic = names::unique("ch18-keys");
+    let topic = cleanup.topic(names::unique("ch18-keys"));
     kafka::create_topic(&env, &topic, 2).await?;
-    cleanup.topics.push(topic.clone());
     let keys = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"];
 
     let old: FutureProducer = kafka::producer_config(&env).create()?;
@@ -406,11 +407,8 @@ async fn reassign_on(cluster: &OwnCluster, kafka_tools: &tools::Kafka) -> Result
 }
 
 async fn print_replicas(env: &Env, topic: &str) -> Result<()> {
-    let (env, name) = (env.clone(), topic.to_string());
-    let cluster = tokio::task::spawn_blocking(move || {
-        kafka::fetch_cluster(&env, Some(&name), Duration::from_secs(10))
-    })
-    .await??;
+    let timeout = Duration::from_secs(10);
+    let cluster = kafka::fetch_metadata(&env.bootstrap_servers, Some(topic), timeout).await?;
     let partitions = &cluster.topics.first().context("no such topic")?.partitions;
     for line in describe(partitions) {
         println!("  {line}");
@@ -420,7 +418,8 @@ async fn print_replicas(env: &Env, topic: &str) -> Result<()> {
 
 /// Reads `topic` from the beginning (no group commits) until `expected` records arrived.
 async fn count_records(env: &Env, topic: &str, expected: usize) -> Result<usize> {
-    let consumer: StreamConsumer = kafka::consumer_config(env, &names::unique("ch18-count"))
+    let consumer: StreamConsumer = kafka::group_config(env, &names::unique("ch18-count"))
+        .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false")
         .create()?;
     consumer.subscribe(&[topic])?;
@@ -442,9 +441,8 @@ async fn count_records(env: &Env, topic: &str, expected: usize) -> Result<usize>
 async fn metrics() -> Result<()> {
     let env = Env::load()?;
     let mut cleanup = Cleanup::new(&env);
-    let topic = names::unique("ch18-metrics");
+    let topic = cleanup.topic(names::unique("ch18-metrics"));
     kafka::create_topic(&env, &topic, 3).await?;
-    cleanup.topics.push(topic.clone());
 
     // ANCHOR: stats_config
     let stats = StatsContext::default();
@@ -473,7 +471,8 @@ async fn metrics() -> Result<()> {
     }
 
     let group = names::unique("ch18-metrics");
-    let consumer: BaseConsumer<StatsContext> = kafka::consumer_config(&env, &group)
+    let consumer: BaseConsumer<StatsContext> = kafka::group_config(&env, &group)
+        .set("auto.offset.reset", "earliest") // the records are written before it joins
         .set("enable.auto.commit", "false")
         .set("statistics.interval.ms", "1000")
         .create_with_context(StatsContext::default())?;
@@ -614,66 +613,23 @@ fn security() -> Result<()> {
     show(produce_as(&kafka_tools, &bootstrap, &alice, "hello")?);
 
     println!("4. admin allows alice to write to payments, then to read it in group billing");
-    show(as_user(
-        &admin,
-        "kafka-acls",
-        &[
-            "--add",
-            "--allow-principal",
-            "User:alice",
-            "--operation",
-            "Write",
-            "--topic",
-            "payments",
-        ],
-    )?);
-    show(as_user(
-        &admin,
-        "kafka-acls",
-        &[
-            "--add",
-            "--allow-principal",
-            "User:alice",
-            "--operation",
-            "Read",
-            "--topic",
-            "payments",
-            "--group",
-            "billing",
-        ],
-    )?);
+    let allow_alice = |operation: &str, resource: &[&str]| {
+        let mut args = vec!["--add", "--allow-principal", "User:alice", "--operation", operation];
+        args.extend_from_slice(resource);
+        as_user(&admin, "kafka-acls", &args)
+    };
+    // Reading in a group needs Read on the topic and Read on the group (to commit offsets).
+    let alice_reads_in = |group: &str| {
+        let args = ["--topic", "payments", "--group", group, "--from-beginning"];
+        let stop = ["--max-messages", "1", "--timeout-ms", "20000"];
+        as_user(&alice, "kafka-console-consumer", &[&args[..], &stop].concat())
+    };
+    show(allow_alice("Write", &["--topic", "payments"])?);
+    show(allow_alice("Read", &["--topic", "payments", "--group", "billing"])?);
     show(produce_as(&kafka_tools, &bootstrap, &alice, "paid 42")?);
-    show(as_user(
-        &alice,
-        "kafka-console-consumer",
-        &[
-            "--topic",
-            "payments",
-            "--group",
-            "billing",
-            "--from-beginning",
-            "--max-messages",
-            "1",
-            "--timeout-ms",
-            "20000",
-        ],
-    )?);
+    show(alice_reads_in("billing")?);
     println!("5. but not to read it in another group");
-    show(as_user(
-        &alice,
-        "kafka-console-consumer",
-        &[
-            "--topic",
-            "payments",
-            "--group",
-            "audit",
-            "--from-beginning",
-            "--max-messages",
-            "1",
-            "--timeout-ms",
-            "20000",
-        ],
-    )?);
+    show(alice_reads_in("audit")?);
 
     println!("6. the ACLs now in the cluster metadata");
     show(as_user(&admin, "kafka-acls", &["--list"])?);

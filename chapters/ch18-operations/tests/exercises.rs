@@ -32,24 +32,7 @@ fn now_ms() -> i64 {
 
 /// The group's committed offsets on `partitions` partitions (None: nothing committed).
 fn committed(env: &Env, group: &str, topic: &str, partitions: i32) -> Vec<Option<i64>> {
-    let client: BaseConsumer = kafka::client_config(env)
-        .set("group.id", group)
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    let mut list = TopicPartitionList::new();
-    for p in 0..partitions {
-        list.add_partition(topic, p);
-    }
-    let offsets = client.committed_offsets(list, Duration::from_secs(10)).unwrap();
-    offsets
-        .elements()
-        .iter()
-        .map(|e| match e.offset() {
-            Offset::Offset(o) => Some(o),
-            _ => None,
-        })
-        .collect()
+    kafka::committed_offsets(env, group, topic, partitions).unwrap()
 }
 
 /// Counts the partition assignments a member receives: 1 after its first, more after each
@@ -85,8 +68,8 @@ async fn run_time_lag(env: &Env, group: &str, topic: &str, when: &str) -> Vec<Du
         .await
     {
         Err(_) => panic!(
-            "time_lag did not return within 60 s ({when}). Partitions 2 and 3 have nothing waiting: \
-             answer zero for them without waiting for a record"
+            "time_lag did not return within 60 s ({when}). Partitions 2 and 3 have nothing \
+             waiting: answer zero for them without waiting for a record"
         ),
         Ok(Err(e)) => panic!("time_lag failed ({when}): {e:#}"),
         Ok(Ok(ages)) => ages,
@@ -100,32 +83,35 @@ fn check_ages(ages: &[Duration], when: &str) {
     let p0 = ages[0];
     if near(p0, 50) {
         panic!(
-            "partition 0 ({when}): the group committed offset 2, so its oldest waiting record is the one at \
-             offset 2, written 30 min ago; you measured the first record still stored (offset 0, 50 min ago), \
-             which the group processed long ago. Got {shown:?}"
+            "partition 0 ({when}): the group committed offset 2, so its oldest waiting record is \
+             the one at offset 2, written 30 min ago; you measured the first record still stored \
+             (offset 0, 50 min ago), which the group processed long ago. Got {shown:?}"
         );
     }
     if near(p0, 40) {
         panic!(
-            "partition 0 ({when}): you measured the record at offset 1 (40 min ago), which the group has \
-             already processed: a committed offset is the next record to process, not the last one \
-             processed. Got {shown:?}"
+            "partition 0 ({when}): you measured the record at offset 1 (40 min ago), which the \
+             group has already processed: a committed offset is the next record to process, not \
+             the last one processed. Got {shown:?}"
         );
     }
     if near(p0, 10) {
         panic!(
-            "partition 0 ({when}): you measured the newest record (10 min ago). Time lag is the age of the \
-             oldest record still waiting (offset 2, the committed offset: 30 min ago). Got {shown:?}"
+            "partition 0 ({when}): you measured the newest record (10 min ago). Time lag is the \
+             age of the oldest record still waiting (offset 2, the committed offset: 30 min ago). \
+             Got {shown:?}"
         );
     }
     assert!(
         near(p0, 30),
-        "partition 0 ({when}): expected about 30 min (the record at the committed offset 2), got {shown:?}"
+        "partition 0 ({when}): expected about 30 min (the record at the committed offset 2), got \
+         {shown:?}"
     );
     if ages[1] == Duration::ZERO {
         panic!(
-            "partition 1 ({when}): the group has committed nothing there, yet you answered zero. It would start \
-             at the first stored record, so all three records wait, the oldest written 25 min ago. Got {shown:?}"
+            "partition 1 ({when}): the group has committed nothing there, yet you answered zero. \
+             It would start at the first stored record, so all three records wait, the oldest \
+             written 25 min ago. Got {shown:?}"
         );
     }
     assert!(
@@ -148,9 +134,8 @@ fn check_ages(ages: &[Duration], when: &str) {
 async fn time_lag() {
     let env = Env::load().unwrap();
     let mut cleanup = Cleanup::new(&env);
-    let topic = names::unique("ch18-ex-time-lag");
+    let topic = cleanup.topic(names::unique("ch18-ex-time-lag"));
     kafka::create_topic(&env, &topic, 4).await.unwrap();
-    cleanup.topics.push(topic.clone());
 
     // Records written minutes ago (the producer sets each record's timestamp):
     // p0 at -50, -40, -30, -20, -10 min; p1 at -25, -15, -5 min; p2 at -45, -35 min; p3 empty.
@@ -189,14 +174,16 @@ async fn time_lag() {
     assert_eq!(
         committed(&env, &group, &topic, 4),
         before,
-        "the group's committed offsets changed while the service was stopped: your client committed what it \
-         read (enable.auto.commit is on unless you turn it off), so the service will skip records it never \
-         processed when it starts again"
+        "the group's committed offsets changed while the service was stopped: your client \
+         committed what it read (enable.auto.commit is on unless you turn it off), so the service \
+         will skip records it never processed when it starts again"
     );
 
     // The service is running: a member of the group that owns every partition.
     let assignments = Arc::new(AtomicUsize::new(0));
-    let service: StreamConsumer<CountingContext> = kafka::consumer_config(&env, &group)
+    let service: StreamConsumer<CountingContext> = kafka::group_config(&env, &group)
+        // Where the group has no committed offset (p1, p3): from the first record.
+        .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false")
         .create_with_context(CountingContext { assignments: assignments.clone() })
         .unwrap();
@@ -226,8 +213,9 @@ async fn time_lag() {
     assert_eq!(
         assignments.load(Ordering::SeqCst),
         1,
-        "you joined the service's group: its running member was rebalanced (its partitions revoked and \
-         assigned again) because your client subscribed. Read committed offsets and records without subscribing"
+        "you joined the service's group: its running member was rebalanced (its partitions revoked \
+         and assigned again) because your client subscribed. Read committed offsets and records \
+         without subscribing"
     );
     check_ages(&ages, "service running");
     polling.abort();
@@ -262,7 +250,7 @@ async fn set_retention() {
     let env = Env::load().unwrap();
     let admin = kafka::admin(&env).unwrap();
     let mut cleanup = Cleanup::new(&env);
-    let topic = names::unique("ch18-ex-retention");
+    let topic = cleanup.topic(names::unique("ch18-ex-retention"));
     // The topic's own settings: a changelog of large rows, kept one hour so far.
     let overrides = [
         ("cleanup.policy", "compact,delete"),
@@ -276,7 +264,6 @@ async fn set_retention() {
     }
     let options = AdminOptions::new().request_timeout(Some(Duration::from_secs(10)));
     admin.create_topics(&[new_topic], &options).await.unwrap().remove(0).unwrap();
-    cleanup.topics.push(topic.clone());
     // The broker applies the new topic's metadata a moment after the controller answered.
     println!("waiting for the new topic's settings");
     let before = describe_until(&admin, &topic, "the new topic's settings", |s| {
@@ -309,7 +296,8 @@ async fn set_retention() {
         );
         if retention_ms.value.as_deref() == Some(&expected[..expected.len() - 3]) {
             panic!(
-                "retention.ms is {:?}: that is the retention in seconds, but retention.ms is in milliseconds ({expected})",
+                "retention.ms is {:?}: that is the retention in seconds, but retention.ms is in \
+                 milliseconds ({expected})",
                 retention_ms.value
             );
         }
@@ -322,8 +310,8 @@ async fn set_retention() {
             let now = value(name);
             assert!(
                 now.source == "DynamicTopic" && now.value.as_deref() == Some(*kept),
-                "{name}={kept} was lost: it is now {} ({}). AlterConfigs replaces the topic's whole set of \
-                 settings, so whatever you do not send goes back to its default",
+                "{name}={kept} was lost: it is now {} ({}). AlterConfigs replaces the topic's \
+                 whole set of settings, so whatever you do not send goes back to its default",
                 now.value.as_deref().unwrap_or("-"),
                 now.source
             );
@@ -335,9 +323,9 @@ async fn set_retention() {
                 && setting.name != "retention.ms"
             {
                 panic!(
-                    "set_retention pinned {}={} as a setting of the topic, but it came from {} before: copy only \
-                     the topic's own settings (source DynamicTopic). Pinned, it no longer follows the broker's \
-                     configuration when that changes",
+                    "set_retention pinned {}={} as a setting of the topic, but it came from {} \
+                     before: copy only the topic's own settings (source DynamicTopic). Pinned, it \
+                     no longer follows the broker's configuration when that changes",
                     setting.name,
                     setting.value.as_deref().unwrap_or("-"),
                     was.source
@@ -356,7 +344,8 @@ async fn set_retention() {
         .await;
     assert!(
         sent.is_ok(),
-        "the topic now rejects a 1.5 MB record it accepted before (max.message.bytes was lost): {:?}",
+        "the topic now rejects a 1.5 MB record it accepted before (max.message.bytes was lost): \
+         {:?}",
         sent.err()
     );
     cleanup.run().await;
