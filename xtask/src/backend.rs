@@ -120,14 +120,14 @@ pub async fn down(options: &DownOptions) -> Result<()> {
 }
 
 /// Makes sure an environment runs, starting the default one if not; returns its addresses.
-pub async fn ensure_up() -> Result<contract::Env> {
+pub async fn ensure_up() -> Result<Env> {
     let layout = Layout::current();
     let running = matches!(State::load(&layout.state_file())?, Some(ref state) if matches!(liveness(state), Liveness::Everything));
     if !running {
         println!("The environment is not running, so starting it first (`cargo xtask up`).");
         up(&UpOptions::default()).await?;
     }
-    contract::Env::load()
+    Env::load()
 }
 
 /// How much of a recorded environment still runs.

@@ -7,11 +7,14 @@
 //! `.workbook/files`). Nothing needs them on one machine; they are there so that a connector
 //! configured with your view of an address (rather than Connect's) is caught here too.
 
+mod broker;
 mod connect;
 pub mod jars;
 mod java;
 mod kafka;
 mod mariadb;
+
+pub use broker::{freeze_broker, start_broker, stop_broker};
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -20,12 +23,11 @@ use std::process::Child;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use nix::sys::signal::Signal;
 use workbook_support::env as contract;
 use workbook_support::wait;
 
 use crate::description::{self, KafkaNode};
-use crate::environment::{BrokerDone, Running, UpOptions};
+use crate::environment::{Running, UpOptions};
 use crate::layout::Layout;
 use crate::state::{Backend, Component, State};
 use crate::tools::Tool;
@@ -305,38 +307,6 @@ pub fn ensure_running(state: &State, component: &Component) -> Result<()> {
     Err(wait::fatal(format!("{} exited while starting. Its log ends:\n{log}", component.name)))
 }
 
-/// `cargo xtask broker stop|kill N`: SIGTERM (a controlled shutdown) or SIGKILL (a crash) to the
-/// node's process, then waits until it is gone.
-pub fn stop_broker(state: &State, component: &Component, kill: bool) -> Result<BrokerDone> {
-    let pid = our_pid(state, component)?;
-    if !kill && process::is_paused(pid) {
-        // SIGTERM would wait, undelivered, for a SIGCONT that nobody sends.
-        let id = component.name.trim_start_matches("kafka-");
-        anyhow::bail!("broker {id} is paused: `cargo xtask broker resume {id}` first, or `kill` it");
-    }
-    let signal = if kill { Signal::SIGKILL } else { Signal::SIGTERM };
-    process::signal_and_wait(pid, &state.marker, signal, BROKER_STOP_TIMEOUT)
-        .with_context(|| format!("stopping {}", component.name))?;
-    Ok(BrokerDone { target: format!("pid {pid}"), how: signal.to_string() })
-}
-
-/// `cargo xtask broker pause|resume N`: SIGSTOP (the broker freezes where it is) or SIGCONT to the
-/// node's process, once the kernel reports it stopped (or running again).
-pub fn freeze_broker(state: &State, component: &Component, pause: bool) -> Result<BrokerDone> {
-    let pid = our_pid(state, component)?;
-    let signal = process::freeze(pid, pause).with_context(|| format!("freezing {}", component.name))?;
-    Ok(BrokerDone { target: format!("pid {pid}"), how: signal.to_string() })
-}
-
-/// The component's pid, if it still runs a process of ours.
-fn our_pid(state: &State, component: &Component) -> Result<u32> {
-    let pid = component.pid.with_context(|| format!("{} has no pid in state.json", component.name))?;
-    if !process::is_ours(pid, &state.marker) {
-        anyhow::bail!("{} is not running (pid {pid} is gone)", component.name);
-    }
-    Ok(pid)
-}
-
 /// The command that runs Kafka tool `tool` from the jars, as its `bin/` script would.
 pub fn tool_command(tool: &Tool, args: &[String]) -> Result<std::process::Command> {
     let java = prereqs::java()?;
@@ -344,19 +314,6 @@ pub fn tool_command(tool: &Tool, args: &[String]) -> Result<std::process::Comman
     let mut command = java::tool(&java, &runtime, tool.main_class);
     command.args(args);
     Ok(command)
-}
-
-/// A broker's controlled shutdown hands its leaderships over first; give it time.
-const BROKER_STOP_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// `cargo xtask broker start N`: node `id` again, from the same properties file and data
-/// directory `up` gave it. Returns the new pid (to record in state.json).
-pub fn start_broker(layout: &Layout, id: u32) -> Result<u32> {
-    let java = prereqs::java()?;
-    let runtime = jars::ensure(false)?;
-    let (child, _log) = kafka::start(&java, &runtime, layout, id)?;
-    // The broker runs on when this command ends (it is in a session of its own); `down` stops it.
-    Ok(child.id())
 }
 
 #[cfg(test)]
