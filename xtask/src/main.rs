@@ -4,6 +4,7 @@
 //! laptop and in CI: bring the environment up, run the real Kafka tools against it, check the
 //! exercises, build the book. Run `cargo xtask --help` for the list.
 
+// One module per command: `up` and `down` (backend), then the others by name.
 mod backend;
 mod bench;
 mod book;
@@ -11,24 +12,31 @@ mod broker;
 mod check;
 mod ci;
 mod cli;
-mod command;
+mod status;
+
+// The environment, described once and shared by the backends: what `up` is asked for and hands
+// back, the services' settings, the Kafka tools, versions, ports, paths and passwords.
 mod credentials;
 mod description;
-mod docker;
-mod envfile;
 mod environment;
-mod external;
 mod layout;
-mod local;
 mod ports;
+mod secrets;
+mod state;
+mod tools;
+mod versions;
+
+// The three backends; `impl Backend` in `backend` is the only code that tells them apart.
+mod docker;
+mod external;
+mod local;
+
+// What the rest uses: running programs and processes, waiting for services, files.
+mod command;
+mod envfile;
 mod prereqs;
 mod process;
 mod readiness;
-mod secrets;
-mod state;
-mod status;
-mod tools;
-mod versions;
 
 use std::process::ExitCode;
 
