@@ -20,13 +20,9 @@ use crate::{Env, db, kafka};
 /// ```
 pub struct Cleanup {
     env: Env,
-    // Public only until chapters 11 and 14 to 18 name what they make with the methods below.
-    #[doc(hidden)]
-    pub connectors: Vec<String>,
-    #[doc(hidden)]
-    pub tables: Vec<String>,
-    #[doc(hidden)]
-    pub topics: Vec<String>,
+    connectors: Vec<String>,
+    tables: Vec<String>,
+    topics: Vec<String>,
 }
 
 impl Cleanup {
