@@ -37,7 +37,10 @@ async fn a_record_produced_with_rdkafka_is_consumed_back() -> Result<()> {
         .map_err(|(e, _)| e)?;
     assert_eq!((delivery.partition, delivery.offset), (0, 0), "the first record of a new topic is at offset 0");
 
-    let consumer: StreamConsumer = kafka::consumer_config(&env, &names::unique("env-roundtrip-group")).create()?;
+    // A new group on a new topic: it reads from the first record only when told so.
+    let consumer: StreamConsumer = kafka::group_config(&env, &names::unique("env-roundtrip-group"))
+        .set("auto.offset.reset", "earliest")
+        .create()?;
     consumer.subscribe(&[&topic])?;
     let message = tokio::time::timeout(Duration::from_secs(30), consumer.recv()).await??;
     assert_eq!(message.payload_view::<str>(), Some(Ok("hello, kafka")));
@@ -156,7 +159,7 @@ async fn connect_has_a_view_of_its_own_that_reaches_the_same_services() -> Resul
 /// chapter test and example created and cleaned up.
 fn connector_configs_since(env: &Env, since_ms: i64) -> Result<Vec<(String, BTreeMap<String, String>)>> {
     let consumer: BaseConsumer =
-        kafka::consumer_config(env, &names::unique("connector-audit")).set("enable.auto.commit", "false").create()?;
+        kafka::group_config(env, &names::unique("connector-audit")).set("enable.auto.commit", "false").create()?;
     let (_, high) = consumer.fetch_watermarks(CONNECT_CONFIG_TOPIC, 0, Duration::from_secs(10))?;
     let mut assignment = TopicPartitionList::new();
     assignment.add_partition_offset(CONNECT_CONFIG_TOPIC, 0, Offset::Beginning)?;
