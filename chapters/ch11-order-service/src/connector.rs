@@ -29,20 +29,17 @@ pub fn outbox_connector_config(
     let outbox = json!({
         // The outbox is a queue, not state: start from now, do not snapshot old rows.
         "snapshot.mode": "no_data",
-        // Three partitions: the key (order id) decides which one, so one order's events keep their
-        // order.
+        // Three partitions: the key (order id) picks one, so one order's events stay in order.
         "topic.creation.default.partitions": "3",
-        // The outbox pattern in one transform: route by aggregatetype, key by aggregateid, value =
-        // payload.
+        // The outbox pattern in one transform: the topic comes from aggregatetype, the key from
+        // aggregateid, the value from payload.
         "transforms": "outbox",
         "transforms.outbox.type": EVENT_ROUTER,
         "transforms.outbox.route.topic.replacement": format!("{topic_prefix}.${{routedByValue}}"),
-        // payload is text in MariaDB; parse it so the record value is a JSON object, not a quoted
-        // string.
+        // payload is text in MariaDB: parse it, so the value is a JSON object, not a quoted string.
         "transforms.outbox.table.expand.json.payload": "true",
         "transforms.outbox.table.fields.additional.placement": "type:header:eventType",
-        // The key is the bare order id; the value keeps its schema (the JDBC sink of chapter 12
-        // needs it).
+        // The key is the bare order id; the value keeps its schema (for chapter 12's JDBC sink).
         "key.converter": "org.apache.kafka.connect.storage.StringConverter",
         "value.converter": "org.apache.kafka.connect.json.JsonConverter",
         "value.converter.schemas.enable": "true",

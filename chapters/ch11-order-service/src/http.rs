@@ -55,8 +55,8 @@ fn error(status: StatusCode, e: anyhow::Error) -> Response {
 }
 
 // ANCHOR: serve
-/// Binds 127.0.0.1:`port` (0 = any free port) and serves the API in the background; returns the
-/// address.
+/// Binds 127.0.0.1:`port` (0 = any free port), serves the API in the background, and returns
+/// the address it listens on.
 pub async fn serve(
     repository: OrderRepository,
     port: u16,

@@ -9,8 +9,7 @@
 //! One module per part of the story, everything re-exported here:
 //!
 //! - `schema`: the instance's table names and the migrations that create them;
-//! - `orders`: orders, the repository (an order and its event in one transaction) and the dual
-//!   write;
+//! - `orders`: orders, their repository (an order and its event in one transaction), dual writes;
 //! - `outbox`: the outbox event and its table;
 //! - `connector`: the relay, Debezium's MariaDB source with the outbox EventRouter;
 //! - `events`: the order topic read back, as consumers see it;

@@ -80,8 +80,7 @@ impl OrderRepository {
         let mut tx = self.pool.begin().await.context("starting a transaction")?;
         let order = insert_order(&mut tx, &self.tables, new).await?;
         if failpoint == Failpoint::AfterOrderInsert {
-            // No COMMIT: MariaDB undoes the INSERT, as it does when a crashed service's connection
-            // drops.
+            // No COMMIT: MariaDB undoes the INSERT, as when a crashed service's connection drops.
             tx.rollback().await.context("rolling back")?;
             bail!(
                 "failpoint: crashed after inserting order {} (nothing was committed)",

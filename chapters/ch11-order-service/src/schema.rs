@@ -60,8 +60,8 @@ pub fn migrator(tables: &Tables) -> Migrator {
     migrator
 }
 
-/// Brings the instance's tables up to the latest migration; returns the versions applied by this
-/// call.
+/// Brings the instance's tables up to the latest migration; returns the versions this call
+/// applied.
 pub async fn migrate(pool: &MySqlPool, tables: &Tables) -> Result<Vec<(i64, String)>> {
     let migrator = migrator(tables);
     let before = applied_versions(pool, tables).await?;
