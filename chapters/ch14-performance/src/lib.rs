@@ -21,9 +21,6 @@ pub mod payload;
 pub mod summary;
 pub mod throughput;
 
-/// The bench client's name for chapter 4's [`ProducerSettings`] (it will say `ProducerSettings`).
-#[doc(hidden)]
-pub use knobs::ProducerSettings as ProducerKnobs;
 pub use knobs::{
     Acks, Compression, FetchKnobs, ProducerSettings, consumer_config, producer_config,
 };
