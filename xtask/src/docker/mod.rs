@@ -8,11 +8,12 @@
 //! `cargo xtask up`; their ids go to `.workbook/state.json`. `cargo xtask down` removes the
 //! containers and the network and keeps the data (named volumes); `down --purge` removes those too.
 
+mod broker;
+mod cli;
 mod engine;
 pub mod spec;
 
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -27,11 +28,12 @@ use workbook_support::wait;
 use self::spec::{ConnectHost, ContainerSpec, Names};
 use crate::credentials::{self, Credentials};
 use crate::description::{self, Address, KafkaNode};
-use crate::environment::{BrokerDone, Running, UpOptions};
+use crate::environment::{Running, UpOptions};
 use crate::layout::Layout;
 use crate::state::{Backend, Component, State};
-use crate::tools::Tool;
 use crate::{ports, readiness, versions};
+pub use broker::{freeze_broker, start_broker, stop_broker};
+pub use cli::tool_command;
 pub use engine::{Daemon, MIN_ENGINE, adopt_cli_context, probe};
 
 /// Deadlines for readiness; generous because a first start on a small machine is slow.
@@ -320,6 +322,16 @@ fn ensure_running_all(containers: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Fails with the container's logs if it stopped (for `broker start`'s wait).
+pub fn ensure_running(component: &Component) -> Result<()> {
+    match &component.container {
+        Some(id) => {
+            ensure_running_all(std::slice::from_ref(id)).map_err(|e| anyhow::anyhow!("{}: {e:#}", component.name))
+        }
+        None => Ok(()),
+    }
+}
+
 /// A readiness timeout, with the last log lines of each container concerned.
 fn with_logs(error: anyhow::Error, containers: &[String]) -> anyhow::Error {
     if error.to_string().contains("stopped during start-up") {
@@ -479,98 +491,6 @@ fn short(id: &str) -> &str {
     &id[..id.len().min(12)]
 }
 
-/// `cargo xtask broker stop|kill N`: `docker stop` (SIGTERM, a controlled shutdown) or
-/// `docker kill` (SIGKILL, a crash) of the node's container, which keeps its volume.
-pub async fn stop_broker(component: &Component, kill: bool) -> Result<BrokerDone> {
-    require_daemon("a broker cannot be stopped").await?;
-    let id = container_of(component)?;
-    if !engine::is_running(id) {
-        bail!("{} is not running", component.name);
-    }
-    if kill { engine::kill(id) } else { engine::stop(id, Duration::from_secs(60)) }?;
-    Ok(done(id, if kill { "docker kill" } else { "docker stop" }))
-}
-
-/// `cargo xtask broker start N`: `docker start` of the node's container (same volume, same settings).
-pub async fn start_broker(component: &Component) -> Result<BrokerDone> {
-    require_daemon("a broker cannot be started").await?;
-    let id = container_of(component)?;
-    engine::start(id)?;
-    Ok(done(id, "docker start"))
-}
-
-/// `cargo xtask broker pause|resume N`: `docker pause` (the cgroup freezer: every process of the
-/// container stops where it is) or `docker unpause`.
-pub async fn freeze_broker(component: &Component, pause: bool) -> Result<BrokerDone> {
-    require_daemon(if pause { "a broker cannot be paused" } else { "a broker cannot be resumed" }).await?;
-    let id = container_of(component)?;
-    if pause { engine::pause(id) } else { engine::unpause(id) }?;
-    Ok(done(id, if pause { "docker pause" } else { "docker unpause" }))
-}
-
-fn container_of(component: &Component) -> Result<&str> {
-    component.container.as_deref().with_context(|| format!("{} has no container id", component.name))
-}
-
-fn done(container: &str, how: &str) -> BrokerDone {
-    BrokerDone { target: format!("container {}", short(container)), how: how.to_string() }
-}
-
-/// Fails with the container's logs if it stopped (for `broker start`'s wait).
-pub fn ensure_running(component: &Component) -> Result<()> {
-    match &component.container {
-        Some(id) => {
-            ensure_running_all(std::slice::from_ref(id)).map_err(|e| anyhow::anyhow!("{}: {e:#}", component.name))
-        }
-        None => Ok(()),
-    }
-}
-
-/// `docker exec -i <container> /opt/kafka/bin/<tool>.sh <args>`: the real Kafka tools, from the
-/// broker's own image, or (for `connect-standalone`) from the Connect worker's, which has the
-/// plugins and the shared files directory.
-///
-/// Inside the network, 127.0.0.1 is the container itself, so a broker's host address in `args`
-/// becomes its in-network one (`KAFKA_BOOTSTRAP_SERVERS` → `CONNECT_BOOTSTRAP_SERVERS`).
-pub fn tool_command(state: &State, env: &workbook_support::Env, tool: &Tool, args: &[String]) -> Command {
-    let in_connect = tool.runs_in_connect;
-    let container = state
-        .components
-        .iter()
-        .filter(|c| if in_connect { c.name == "connect" } else { c.name.starts_with("kafka-") })
-        .filter_map(|c| c.container.as_deref())
-        .find(|id| engine::is_running(id))
-        .unwrap_or(if in_connect { "connect-is-not-running" } else { "no-kafka-container-is-running" })
-        .to_string();
-    tool_command_in(&container, &translation(env), tool.name, args)
-}
-
-/// Host address → in-network address, for every broker.
-fn translation(env: &workbook_support::Env) -> Vec<(String, String)> {
-    let host = env.bootstrap_servers.split(',').map(str::to_string);
-    let internal = env.connect_bootstrap_servers.split(',').map(str::to_string);
-    host.zip(internal).collect()
-}
-
-fn tool_command_in(container: &str, brokers: &[(String, String)], tool: &str, args: &[String]) -> Command {
-    let args = args.iter().map(|arg| to_network_addresses(arg, brokers));
-    let mut command = engine::docker();
-    command.args(["exec", "-i", container]).arg(format!("/opt/kafka/bin/{tool}.sh")).args(args);
-    command
-}
-
-/// `127.0.0.1:9092` → `workbook-…-kafka-1:19092`, also inside comma-separated lists.
-fn to_network_addresses(arg: &str, brokers: &[(String, String)]) -> String {
-    let parts: Vec<String> = arg
-        .split(',')
-        .map(|part| match brokers.iter().find(|(host, _)| host == part) {
-            Some((_, internal)) => internal.clone(),
-            None => part.to_string(),
-        })
-        .collect();
-    parts.join(",")
-}
-
 #[cfg(test)]
 mod tests {
     use std::borrow::Cow;
@@ -689,60 +609,5 @@ mod tests {
         assert_eq!(env.connect_plugin_path.as_deref(), Some("/opt/kafka/plugins"));
         let connect = plan.connect.as_ref().unwrap();
         assert_eq!(connect.binds, vec![(layout.files().display().to_string(), "/workbook/files".to_string())]);
-    }
-
-    fn brokers() -> Vec<(String, String)> {
-        (1..=3)
-            .map(|id| (format!("127.0.0.1:{}", 9090 + 2 * id), format!("workbook-0a1b2c3d-kafka-{id}:19092")))
-            .collect()
-    }
-
-    fn args_of(command: &Command) -> Vec<String> {
-        command.get_args().map(|a| a.to_string_lossy().into_owned()).collect()
-    }
-
-    #[test]
-    fn the_cli_runs_the_tool_inside_the_broker_container_with_in_network_addresses() {
-        let given = crate::cli::with_bootstrap(
-            crate::tools::named("kafka-topics").unwrap(),
-            &["--list".to_string()],
-            "127.0.0.1:9092,127.0.0.1:9094,127.0.0.1:9096",
-        );
-        let command = tool_command_in("id1", &brokers(), "kafka-topics", &given);
-        let args = args_of(&command);
-        let exec = args.iter().position(|a| a == "exec").unwrap();
-        assert_eq!(
-            args[exec..],
-            [
-                "exec",
-                "-i",
-                "id1",
-                "/opt/kafka/bin/kafka-topics.sh",
-                "--bootstrap-server",
-                "workbook-0a1b2c3d-kafka-1:19092,workbook-0a1b2c3d-kafka-2:19092,workbook-0a1b2c3d-kafka-3:19092",
-                "--list",
-            ]
-        );
-    }
-
-    #[test]
-    fn host_addresses_given_to_the_cli_are_translated() {
-        let args =
-            ["--bootstrap-server".to_string(), "127.0.0.1:9094,127.0.0.1:9096".to_string(), "--list".to_string()];
-        let command = tool_command_in("id1", &brokers(), "kafka-topics", &args);
-        let args = args_of(&command);
-        assert_eq!(
-            args[args.len() - 3..],
-            ["--bootstrap-server", "workbook-0a1b2c3d-kafka-2:19092,workbook-0a1b2c3d-kafka-3:19092", "--list"]
-        );
-    }
-
-    #[test]
-    fn tools_without_a_bootstrap_flag_get_none() {
-        let storage = crate::tools::named("kafka-storage").unwrap();
-        let given = crate::cli::with_bootstrap(storage, &["random-uuid".to_string()], "127.0.0.1:9092");
-        let command = tool_command_in("id1", &brokers(), storage.name, &given);
-        let args = args_of(&command);
-        assert_eq!(args[args.len() - 2..], ["/opt/kafka/bin/kafka-storage.sh", "random-uuid"]);
     }
 }
