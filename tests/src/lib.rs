@@ -1,8 +1,8 @@
 //! What the workbook-level tests in `tests/tests/` share.
 //!
-//! These tests drive the real `xtask` binary (as a learner types `cargo xtask …`) and the real
-//! services it starts; nothing is mocked. (The tests of `up`, `down`, `status` and `broker`
-//! themselves are xtask's own, in xtask/tests/.)
+//! These tests run the real `xtask` binary (as a learner types `cargo xtask …`) and talk to the
+//! real services `cargo xtask up` started; nothing is mocked. (The tests of `up`, `down`, `status`,
+//! `broker` and `cli` themselves are xtask's own, in xtask/tests/.)
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
