@@ -212,8 +212,8 @@ async fn latest_state() {
 /// group: the first record), applies each record up to the high watermark, commits and leaves.
 async fn catch_up(env: &Env, topic: &str, group: &str, state: &mut BTreeMap<String, String>) {
     let consumer: StreamConsumer = kafka::group_config(env, group)
-        // A committed offset that the cleaner has since removed is out of range: start over at
-        // the topic's first record rather than fail.
+        // An offset below the log's start is out of range: continue at the first record that is
+        // still there, not at the end of the partition.
         .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false")
         .create()
