@@ -56,14 +56,6 @@ pub fn group_config(env: &Env, group: &str) -> ClientConfig {
     config
 }
 
-/// [`group_config`] that starts at the earliest record, without saying so: kept only until chapters
-/// 11, 14, 16 and 18 and the `tests` crate call `group_config` and say where they start.
-pub fn consumer_config(env: &Env, group: &str) -> ClientConfig {
-    let mut config = group_config(env, group);
-    config.set("auto.offset.reset", "earliest");
-    config
-}
-
 /// An admin client (create, describe and delete topics).
 pub fn admin(env: &Env) -> Result<AdminClient<DefaultClientContext>> {
     client_config(env).create().context("creating a Kafka admin client")
