@@ -237,9 +237,8 @@ pub fn fetch_metadata_blocking(
     Ok(cluster_from(&metadata))
 }
 
-/// [`fetch_metadata_blocking`] for an [`Env`]: kept only until xtask, the `tests` crate and
-/// chapters 11, 14 and 18 call `fetch_metadata` (or `fetch_metadata_blocking`) with the brokers'
-/// addresses.
+/// [`fetch_metadata_blocking`] for an [`Env`]: kept only until chapter 14's bench client calls
+/// `fetch_metadata` with the brokers' addresses.
 pub fn fetch_cluster(env: &Env, topic: Option<&str>, timeout: Duration) -> Result<Cluster> {
     fetch_metadata_blocking(&env.bootstrap_servers, topic, timeout)
 }
