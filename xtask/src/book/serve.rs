@@ -27,25 +27,35 @@ pub const RELOAD_PATH: &str = "/__workbook_reload";
 pub type BuildNumber = Arc<AtomicU64>;
 
 /// Serves the built book in `root` on 127.0.0.1:`port` (0: any free port) in the background, on
-/// the async runtime this is called from; returns the address it listens on.
+/// the async runtime this is called from, or on a thread of its own when there is none; returns the
+/// address it listens on. Call it once per directory to serve several (an edition each).
 pub fn start(root: impl AsRef<Path>, port: u16, build: BuildNumber) -> Result<SocketAddr> {
     let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).with_context(|| {
         format!("cannot listen on 127.0.0.1:{port}; is something else using it? Pick another port with --port")
     })?;
     listener.set_nonblocking(true)?;
     let address = listener.local_addr()?;
-    let runtime = tokio::runtime::Handle::try_current().context("serving the book needs the async runtime")?;
-    let app = router(root.as_ref(), build);
-    runtime.spawn(async move {
-        let served = match tokio::net::TcpListener::from_std(listener) {
-            Ok(listener) => axum::serve(listener, app).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = served {
-            eprintln!("error: serving the book on {address} stopped: {e}");
+    let serving = serve(listener, router(root.as_ref(), build));
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => drop(runtime.spawn(serving)),
+        Err(_) => {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            std::thread::spawn(move || runtime.block_on(serving));
         }
-    });
+    }
     Ok(address)
+}
+
+/// Answers requests on `listener` until the program ends.
+async fn serve(listener: std::net::TcpListener, app: Router) {
+    let address = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let served = match tokio::net::TcpListener::from_std(listener) {
+        Ok(listener) => axum::serve(listener, app).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = served {
+        eprintln!("error: serving the book on {address} stopped: {e}");
+    }
 }
 
 /// The files under `root` (a directory's `index.html` for the directory, `404.html` for what is
@@ -189,6 +199,14 @@ mod tests {
         assert!(html.starts_with("<body>x<script>"));
         assert!(html.contains(r#"const built = "7";"#));
         assert!(html.ends_with("</script>\n</body>"));
+    }
+
+    #[test]
+    fn serves_without_an_async_runtime_too() {
+        let dir = site();
+        let address = start(dir.path(), 0, Arc::new(AtomicU64::new(5))).unwrap();
+        let answer = tokio::runtime::Runtime::new().unwrap().block_on(ask(address, "GET", RELOAD_PATH));
+        assert!(answer.ends_with("\r\n\r\n5"), "{answer}");
     }
 
     #[tokio::test]
