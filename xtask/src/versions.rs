@@ -2,9 +2,9 @@
 
 /// Apache Kafka: broker, CLI tools and Kafka Connect (Debezium 3.6.1 is built against Kafka 4.3).
 pub const KAFKA: &str = "4.3.1";
-/// Debezium connectors: the MariaDB source and the JDBC sink. The design pins 3.6.1.Final
-/// (built against Kafka 4.3); Maven Central serves the MariaDB source only up to 3.5.0.Final
-/// and the JDBC sink up to 3.6.0.Final, so those are used (each plugin has its own class loader).
+/// Debezium connectors: the MariaDB source and the JDBC sink. Debezium 3.6.1.Final is the one
+/// built against Kafka 4.3, but Maven Central serves the MariaDB source only up to 3.5.0.Final and
+/// the JDBC sink up to 3.6.0.Final, so those are used (each plugin has its own class loader).
 /// xtask/runtime/pom.xml and docker/connect/Dockerfile must say the same (a test checks).
 pub const DEBEZIUM_MARIADB: &str = "3.5.0.Final";
 pub const DEBEZIUM_JDBC: &str = "3.6.0.Final";
