@@ -304,7 +304,7 @@ fn check_diagrams(page: &Path, text: &str) -> Vec<Problem> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Helpers
+// Link destinations and paths
 
 fn strip_fragment(dest: &str) -> &str {
     dest.split('#').next().unwrap_or(dest)
