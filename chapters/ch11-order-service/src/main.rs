@@ -46,6 +46,8 @@ struct Args {
 async fn main() -> Result<()> {
     let args = Args::parse();
     let env = Env::load()?;
+    // No broker, no demo: say so in seconds, before anything is made that would need cleaning up.
+    kafka::probe(&env).await?;
     let instance = args.instance.clone().unwrap_or_else(|| names::unique_table("ch11"));
     let tables = Tables::for_instance(&instance)?;
     let prefix = names::unique("ch11");
@@ -59,7 +61,6 @@ async fn main() -> Result<()> {
     }
     let direct_topic = cleanup.topic(format!("{prefix}.direct"));
 
-    kafka::probe(&env).await?;
     // ANCHOR: start
     let pool = db::pool(&env).await?;
     println!("MariaDB {}: instance {instance}", db::redact(&env.database_url));

@@ -1,16 +1,10 @@
 //! The chapter's example runs to completion against the environment.
 
-use std::process::Command;
+use workbook_support::example;
 
 #[test]
 fn the_example_runs_the_outbox_and_the_dual_write() {
-    let output = Command::new(env!("CARGO_BIN_EXE_ch11-order-service"))
-        .args(["--orders", "2"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "the example failed:\n{stdout}\n{stderr}");
+    let stdout = example::run(env!("CARGO_BIN_EXE_ch11-order-service"), &["--orders", "2"]);
     assert!(stdout.contains("migration 3 applied: add order status"), "{stdout}");
     assert!(stdout.contains("HTTP API listening on http://127.0.0.1:"), "{stdout}");
     assert_eq!(stdout.matches("201 Created").count(), 2, "{stdout}");
@@ -23,12 +17,5 @@ fn the_example_runs_the_outbox_and_the_dual_write() {
 
 #[test]
 fn an_unreachable_broker_is_a_clear_error() {
-    let output = Command::new(env!("CARGO_BIN_EXE_ch11-order-service"))
-        .env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success());
-    assert!(stderr.contains("no answer from Kafka at 127.0.0.1:1"), "{stderr}");
+    example::run_without_kafka(env!("CARGO_BIN_EXE_ch11-order-service"), &[]);
 }

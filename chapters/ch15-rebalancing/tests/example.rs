@@ -2,7 +2,6 @@
 //! member joins, who computes the assignment, and a static member's restart.
 
 use std::collections::BTreeSet;
-use std::process::Command;
 use std::time::Duration;
 
 use ch15_rebalancing::{
@@ -10,7 +9,7 @@ use ch15_rebalancing::{
 };
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use workbook_support::cleanup::Cleanup;
-use workbook_support::{Env, kafka, names};
+use workbook_support::{Env, example, kafka, names};
 
 const PARTITIONS: i32 = 6;
 const SETTLE: Duration = Duration::from_secs(60);
@@ -134,12 +133,7 @@ async fn a_static_member_restarts_without_a_rebalance() {
 
 #[test]
 fn the_demo_tells_the_static_story() {
-    let output = Command::new(env!("CARGO_BIN_EXE_ch15-rebalancing"))
-        .args(["--scenario", "static"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = example::run(env!("CARGO_BIN_EXE_ch15-rebalancing"), &["--scenario", "static"]);
     assert!(stdout.contains("A saw 0 rebalance callback(s) during B's restart"), "{stdout}");
     assert!(stdout.contains("settled: 0 moved"), "{stdout}");
 }

@@ -1,13 +1,9 @@
 //! Runs the chapter's demos against the environment, as the book shows them.
 
-use std::process::{Command, Output};
+use workbook_support::example;
 
 fn demo(args: &[&str]) -> String {
-    let output: Output =
-        Command::new(env!("CARGO_BIN_EXE_ch16-compaction")).args(args).output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    stdout
+    example::run(env!("CARGO_BIN_EXE_ch16-compaction"), args)
 }
 
 #[test]

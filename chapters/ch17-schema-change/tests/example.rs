@@ -1,19 +1,9 @@
 //! The chapter's example, run as the book shows it, once per kind of change.
 
-use std::process::Command;
+use workbook_support::example;
 
 fn run(args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_ch17-schema-change"))
-        .args(args)
-        .output()
-        .expect("running the example");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "stdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
+    example::run(env!("CARGO_BIN_EXE_ch17-schema-change"), args)
 }
 
 fn has(stdout: &str, text: &str) {

@@ -1,22 +1,16 @@
 //! Runs the chapter's binary against the environment (and against the clusters it starts for
 //! itself), as the book shows it.
 
-use std::process::Command;
 use std::sync::Mutex;
+
+use workbook_support::example;
 
 /// `reassign` and `security` start JVMs of their own (three brokers, one broker): one at a time.
 static HEAVY: Mutex<()> = Mutex::new(());
 
 /// Runs `ch18-operations ARGS`; returns stdout, failing with stdout and stderr if it failed.
 fn run(args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_ch18-operations")).args(args).output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{args:?} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
+    example::run(env!("CARGO_BIN_EXE_ch18-operations"), args)
 }
 
 #[test]
