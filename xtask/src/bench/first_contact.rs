@@ -9,6 +9,10 @@
 //!    services start (at most 10 s);
 //! 3. `cargo xtask down --purge`, and the clone is deleted.
 //!
+//! Crates come from cargo's cache (~/.cargo) and Kafka's jars and the Connect plugins from Maven's
+//! local repository (~/.m2) when those already hold them; on a machine that never built a Rust or
+//! Java project, downloading them comes on top (about 150 MB for Kafka and the plugins).
+//!
 //! The clone runs the `local` backend next to the environment that is already up: its services
 //! take free ports instead of 9092, 8083 and 3307 (`up` picks free ones when those are taken),
 //! and its processes, data and state stay in the clone's own `.workbook/`.
@@ -47,8 +51,9 @@ pub fn run() -> Result<()> {
     let dir = std::env::temp_dir().join(format!("kafka-workbook-first-contact-{}", std::process::id()));
     println!(
         "\nFirst contact: a fresh clone in {}, its own target directory and download cache, the local backend\n\
-         on free ports next to the running environment. (Crates come from cargo's cache in ~/.cargo, as they\n\
-         would after any other Rust project; Kafka's jars and the Connect plugins are downloaded.)",
+         on free ports next to the running environment. The workbook's cache starts empty; crates come from\n\
+         cargo's cache (~/.cargo) and Kafka's jars from Maven's (~/.m2) when those already hold them, as they\n\
+         would after any other Rust or Java project.",
         dir.display()
     );
     let load_before = super::load_average();

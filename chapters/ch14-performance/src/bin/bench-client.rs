@@ -1,13 +1,15 @@
 //! The Rust side of `cargo xtask bench`: one measurement per run, printed as one JSON line.
 //!
-//! `cargo xtask bench` builds this with `cargo build --release -p ch14-performance --bin bench-client`
-//! (optimized, as the Java perf tools run JIT-compiled code) and runs it in turn with Kafka's own
-//! `kafka-producer-perf-test` and `kafka-consumer-perf-test`, on the same broker and topics:
+//! `cargo xtask bench` builds this optimized, as the Java perf tools run JIT-compiled code
+//! (`cargo build --release -p ch14-performance --bin bench-client`), and runs it in turn with
+//! Kafka's own `kafka-producer-perf-test` and `kafka-consumer-perf-test`, on the same broker and
+//! topics:
 //!
 //! - `produce`: chapter 4's producer config and records, flat out, with delivery reports as
 //!   callbacks (`--reports callback`, the fast way) or as chapter 4's futures (`--reports future`);
 //! - `one-by-one`: chapter 4's `send_one_by_one`, the slow way;
-//! - `consume`: chapter 14's consumer config plus the prefetch settings of [`throughput_consumer_config`];
+//! - `consume`: chapter 14's consumer config plus the prefetch settings of
+//!   [`throughput_consumer_config`];
 //! - `latency`: chapter 14's `measure_latency`, end to end at a fixed rate.
 //!
 //! Each clock is defined as the Java tool defines its own, so both sides are measured over the
@@ -43,7 +45,8 @@ use workbook_support::{Env, kafka, names};
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// Leave glibc's malloc thresholds at their defaults (to measure what `keep_freed_memory` buys).
+    /// Leave glibc's malloc thresholds at their defaults (to measure what `keep_freed_memory`
+    /// buys).
     #[arg(long, global = true)]
     default_malloc: bool,
 }
@@ -425,7 +428,8 @@ fn consume(env: &Env, args: &ConsumeArgs) -> Result<serde_json::Value> {
     let (mut seen, mut bytes, mut first) = (0u64, 0u64, None);
     while seen < args.records {
         if args.batch > 0 && owned.is_some() {
-            // The partitions are ours (no rebalance is coming in a one-member group): the rest in batches.
+            // The partitions are ours (no rebalance is coming in a one-member group): the rest
+            // in batches.
             let (more, more_bytes, batch_first) =
                 consume_batches(&consumer, args.records - seen, args.batch, deadline)?;
             (seen, bytes) = (seen + more, bytes + more_bytes);
