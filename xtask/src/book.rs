@@ -91,16 +91,6 @@ fn edition_name(lang: &str) -> &'static str {
     i18n::EDITIONS.iter().find(|edition| edition.lang == lang).map_or("unknown", |edition| edition.name)
 }
 
-/// Builds every edition (English, then the translations); returns the English `index.html`.
-pub fn build(book_dir: &Path) -> Result<PathBuf> {
-    let mut english = None;
-    for lang in editions(None) {
-        let index = build_edition(book_dir, lang)?;
-        english.get_or_insert(index);
-    }
-    english.ok_or_else(|| anyhow::anyhow!("no edition to build"))
-}
-
 /// Lints the book, then builds one edition with mdBook; returns its `index.html`.
 pub fn build_edition(book_dir: &Path, lang: &str) -> Result<PathBuf> {
     let mut config = Config::from_disk(book_dir.join("book.toml"))?;

@@ -3,12 +3,12 @@
 //! 1. lint (`cargo fmt --check`, `cargo clippy -D warnings`);
 //! 2. build every target;
 //! 3. `up` (one environment for the whole run);
-//! 4. the workspace's tests against it (two `cargo test` runs side by side);
-//! 5. the exercise audit (stubs fail, solutions pass, known mistakes are caught), then
-//!    `cargo xtask bench --quick` (it must run; its ratios are not judged);
-//! 6. the connector audit (every connector the run created had Connect's view of the services);
-//! 7. the book;
-//! 8. `down`.
+//! 4. the workspace's tests against it (two `cargo test` runs side by side), the exercise audit
+//!    (stubs fail, solutions pass, known mistakes are caught) and `cargo xtask bench --quick` (it
+//!    must run; its ratios are not judged) beside the slower of the two;
+//! 5. the connector audit (every connector the run created had Connect's view of the services);
+//! 6. the book's translations complete (the browser test built every edition);
+//! 7. `down`.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -68,24 +68,45 @@ pub async fn run(options: &CiOptions) -> Result<()> {
     Ok(())
 }
 
+/// The tests, the exercise audit and the bench, against the one environment. The packages that
+/// start clusters of their own run from the start, one after another, in a thread; beside them
+/// the other packages' tests, then the exercise audit and the bench. Both sides mostly wait (for
+/// a cluster, a connector, the log cleaner, a deadline), so two cores have room for both.
 async fn tests_audit_book() -> Result<Tally> {
-    let mut tally = test_in_parallel()?;
+    let started = Instant::now();
+    let [slow, rest] = test_groups()?;
+    let slow_run = std::thread::spawn(move || step_counting("test [1]", cargo_test(&slow)));
+    let mut tally = step_counting("test [2]", cargo_test(&rest))?;
     let audit_started = Instant::now();
-    check::audit().await?;
+    let audit = check::audit().await;
     println!("== exercise audit: {:.1} s", audit_started.elapsed().as_secs_f64());
     // The bench must still run (the client builds, the perf tools' output parses); 50,000 records
     // measure start-up costs, so a missed ratio does not fail CI, an error does.
     let bench_started = Instant::now();
     println!("== bench: > cargo xtask bench --quick");
-    crate::bench::run(&crate::bench::BenchOptions::quick()).await.context("CI step `bench --quick` failed")?;
+    let bench = crate::bench::run(&crate::bench::BenchOptions::quick()).await;
     println!("== bench: {:.1} s", bench_started.elapsed().as_secs_f64());
+    let slow = slow_run.join().map_err(|_| anyhow::anyhow!("the test group's thread panicked"))??;
+    tally.passed += slow.passed;
+    tally.failed += slow.failed;
+    println!(
+        "== tests, audit and bench: {:.1} s, {} passed, {} failed",
+        started.elapsed().as_secs_f64(),
+        tally.passed,
+        tally.failed
+    );
+    audit?;
+    bench.context("CI step `bench --quick` failed")?;
     // Once more, now that every test and exercise has run: the connectors they all created.
     let connectors = step_counting("connector audit", cargo(&CONNECTOR_AUDIT))?;
     tally.passed += connectors.passed;
     tally.failed += connectors.failed;
-    let book_started = Instant::now();
-    let index = crate::book::build(&workbook_support::env::workspace_root().join("book"))?;
-    println!("== book: {} in {:.1} s", index.display(), book_started.elapsed().as_secs_f64());
+    // The browser test has built both editions; what is left is whether every one is complete (a
+    // changed English paragraph is untranslated until someone translates it).
+    let book_dir = workbook_support::env::workspace_root().join("book");
+    for lang in crate::book::translated_editions() {
+        println!("== book: {}", crate::book::i18n::check_complete(&book_dir, lang)?.summary(lang));
+    }
     Ok(tally)
 }
 
@@ -137,47 +158,31 @@ fn report_peak_memory() {
 /// brokers, a SCRAM broker) or wait on slow machinery. They run one after the other, since two
 /// clusters started at the same moment may reach for the same free ports; the other packages run
 /// beside them.
-const SLOW_GROUPS: [&[&str]; 1] =
-    [&["xtask", "workbook-tests", "ch13-reliability", "ch15-rebalancing", "ch16-compaction", "ch18-operations"]];
+const SLOW_GROUP: [&str; 6] =
+    ["xtask", "workbook-tests", "ch13-reliability", "ch15-rebalancing", "ch16-compaction", "ch18-operations"];
 
-/// `cargo test` for the whole workspace as two `cargo test` runs side by side: the slow group above
-/// and every other package. Everything is built already (the build step).
-fn test_in_parallel() -> Result<Tally> {
-    let started = Instant::now();
+/// The workspace's packages as two `cargo test` runs: the slow group above, and every other
+/// package. Everything is built already (the build step).
+fn test_groups() -> Result<[Vec<String>; 2]> {
     let chapters_dir = workbook_support::env::workspace_root().join("chapters");
     let mut rest: Vec<String> = vec!["workbook-support".into()];
     for entry in std::fs::read_dir(&chapters_dir).context("listing chapters/")? {
         let name = entry?.file_name().to_string_lossy().into_owned();
-        let grouped = SLOW_GROUPS.iter().any(|group| group.contains(&name.as_str()));
+        let grouped = SLOW_GROUP.contains(&name.as_str());
         if name.starts_with("ch") && chapters_dir.join(&name).join("Cargo.toml").is_file() && !grouped {
             rest.push(name);
         }
     }
     rest.sort();
-    let mut groups: Vec<Vec<String>> =
-        SLOW_GROUPS.iter().map(|group| group.iter().map(|p| p.to_string()).collect()).collect();
-    groups.push(rest);
-    let runs: Vec<std::thread::JoinHandle<Result<Tally>>> = groups
-        .into_iter()
-        .enumerate()
-        .map(|(index, packages)| {
-            let mut args = vec!["test".to_string(), "--no-fail-fast".into(), "--quiet".into()];
-            for package in &packages {
-                args.extend(["--package".to_string(), package.clone()]);
-            }
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            let command = cargo(&args);
-            std::thread::spawn(move || step_counting(&format!("test [{}]", index + 1), command))
-        })
-        .collect();
-    let mut tally = Tally::default();
-    for run in runs {
-        let counted = run.join().map_err(|_| anyhow::anyhow!("a test group's thread panicked"))??;
-        tally.passed += counted.passed;
-        tally.failed += counted.failed;
+    Ok([SLOW_GROUP.iter().map(|p| p.to_string()).collect(), rest])
+}
+
+fn cargo_test(packages: &[String]) -> Command {
+    let mut args = vec!["test", "--no-fail-fast", "--quiet"];
+    for package in packages {
+        args.extend(["--package", package]);
     }
-    println!("== test: {:.1} s, {} passed, {} failed", started.elapsed().as_secs_f64(), tally.passed, tally.failed);
-    Ok(tally)
+    cargo(&args)
 }
 
 /// Passed and failed tests, summed over every test binary.
