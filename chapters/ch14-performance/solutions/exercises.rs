@@ -11,7 +11,8 @@ pub fn percentile(histogram: &[(u64, u64)], p: f64) -> Option<u64> {
     if n == 0 {
         return None;
     }
-    // The smallest rank r (1-based) with r / n >= p / 100, in floating point (p / 100 in integers is 0).
+    // The smallest rank r (1-based) with r / n >= p / 100, in floating point (p / 100 in
+    // integers is 0).
     let rank = ((p / 100.0 * n as f64).ceil() as u64).clamp(1, n);
     // Walk the values from the smallest, counting samples, until the rank-th sample is reached.
     let mut seen = 0;
@@ -31,7 +32,8 @@ pub fn low_latency_producer_config(throughput_tuned: &ClientConfig) -> ClientCon
     config
         // At 1000 records/s a few records arrive per millisecond: a batch barely needs to wait.
         // 1 ms still groups what arrives together; 0 would send a request per record or two.
-        // (A smaller batch.size would not help: at this rate batches are sent by linger.ms, not by size.)
+        // (A smaller batch.size would not help: at this rate batches are sent by linger.ms, not
+        // by size.)
         .set("linger.ms", "1")
         // Low latency must not mean unsafe: "written" = every in-sync replica has it...
         .set("acks", "all")

@@ -15,8 +15,8 @@ pub fn now_micros() -> u64 {
 pub fn payload(intended_micros: u64, seq: u64, size: usize) -> String {
     let statuses = ["CREATED", "PAID", "SHIPPED", "DELIVERED"];
     let mut value = format!(
-        "{intended_micros:016} {{\"order_id\":{seq},\"customer\":\"customer-{:05}\",\"amount_cents\":{},\
-         \"status\":\"{}\",\"note\":\"",
+        "{intended_micros:016} {{\"order_id\":{seq},\"customer\":\"customer-{:05}\",\
+         \"amount_cents\":{},\"status\":\"{}\",\"note\":\"",
         seq * 7919 % 100_000,
         seq * 104_729 % 1_000_000,
         statuses[(seq % 4) as usize],
