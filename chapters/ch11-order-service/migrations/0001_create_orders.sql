@@ -1,6 +1,8 @@
--- The order service's own table. `{orders}` is this instance's name for it (see `Tables` in src/lib.rs).
+-- The order service's own table. `{orders}` is this instance's name for it (see `Tables` in
+-- src/schema.rs).
 CREATE TABLE {orders} (
-    order_id    CHAR(36)    NOT NULL PRIMARY KEY,  -- a UUID made by the service: unique across every instance
+    -- a UUID made by the service: unique across every instance
+    order_id    CHAR(36)    NOT NULL PRIMARY KEY,
     user_id     VARCHAR(64) NOT NULL,
     product_id  VARCHAR(64) NOT NULL,
     qty         INT         NOT NULL,
