@@ -89,9 +89,7 @@ async fn console(env: &Env, settings: &ProducerSettings, args: &Args) -> Result<
             }
         };
         keys.push(key.map(str::to_string));
-        if let Some(report) = in_flight.send(&args.topic, key, value).await {
-            reports.push(report);
-        }
+        reports.extend(in_flight.send(&args.topic, key, value).await);
     }
     reports.extend(in_flight.finish(Duration::from_secs(30)).await?);
     summarize(&mut reports, &keys, args.report, started.elapsed())

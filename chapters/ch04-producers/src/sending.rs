@@ -36,11 +36,13 @@ impl<'p> InFlight<'p> {
     }
 
     /// Hands one record to the producer. Returns at once unless `max` records are already in
-    /// flight; then it first waits for one delivery report and returns it.
-    pub async fn send(&mut self, topic: &str, key: Option<&str>, value: &str) -> Option<Report> {
-        let mut finished = None;
+    /// flight or librdkafka's local queue is full; then it first waits for deliveries, and returns
+    /// their reports. Every report comes out of `send` or `finish`, the failed ones too: a
+    /// delivery error dropped here would be a record lost without a word.
+    pub async fn send(&mut self, topic: &str, key: Option<&str>, value: &str) -> Vec<Report> {
+        let mut finished = Vec::new();
         if self.pending.len() >= self.max {
-            finished = self.pending.next().await;
+            finished.extend(self.pending.next().await);
         }
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -56,12 +58,11 @@ impl<'p> InFlight<'p> {
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), returned)) => {
                     record = returned;
                     // The local queue is full: wait for the oldest delivery, then retry.
-                    if let Some(report) = self.pending.next().await {
-                        finished.get_or_insert(report);
-                    }
+                    finished.extend(self.pending.next().await);
                 }
                 Err((error, _)) => {
-                    return Some(Report { seq, result: Err(error) });
+                    finished.push(Report { seq, result: Err(error) });
+                    return finished;
                 }
             }
         };

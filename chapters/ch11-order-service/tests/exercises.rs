@@ -23,8 +23,8 @@ use rdkafka::Message;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Headers;
 use serde_json::{Value, json};
-use sqlx::mysql::MySqlPoolOptions;
 use sqlx::AssertSqlSafe;
+use sqlx::mysql::MySqlPoolOptions;
 use workbook_support::connect::ConnectClient;
 use workbook_support::{Env, db, kafka, names, wait};
 

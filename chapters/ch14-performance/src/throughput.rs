@@ -28,7 +28,7 @@ pub async fn produce_flat_out(
     for seq in 0..total {
         let (key, value) = (format!("order-{}", seq % 64), payload(now, seq, record_size));
         bytes += value.len() as u64;
-        if let Some(report) = in_flight.send(topic, Some(&key), &value).await {
+        for report in in_flight.send(topic, Some(&key), &value).await {
             delivered(report)?;
         }
     }

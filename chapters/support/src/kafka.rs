@@ -237,12 +237,6 @@ pub fn fetch_metadata_blocking(
     Ok(cluster_from(&metadata))
 }
 
-/// [`fetch_metadata_blocking`] for an [`Env`]: kept only until chapter 14's bench client calls
-/// `fetch_metadata` with the brokers' addresses.
-pub fn fetch_cluster(env: &Env, topic: Option<&str>, timeout: Duration) -> Result<Cluster> {
-    fetch_metadata_blocking(&env.bootstrap_servers, topic, timeout)
-}
-
 fn cluster_from(metadata: &Metadata) -> Cluster {
     let mut brokers: Vec<Broker> = metadata
         .brokers()

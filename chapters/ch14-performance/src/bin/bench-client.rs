@@ -338,11 +338,8 @@ async fn send_with_futures<'a>(
         if i as u64 == warmup {
             started = Instant::now();
         }
-        if let Some(report) = in_flight.send(topic, key, value).await
-            && report.result.is_err()
-        {
-            failed.push(report);
-        }
+        let reports = in_flight.send(topic, key, value).await;
+        failed.extend(reports.into_iter().filter(|report| report.result.is_err()));
     }
     let reports = in_flight.finish(Duration::from_secs(60)).await?;
     let seconds = started.elapsed().as_secs_f64();
@@ -411,12 +408,16 @@ fn consume(env: &Env, args: &ConsumeArgs) -> Result<serde_json::Value> {
     if args.subscribe {
         consumer.subscribe(&[&args.topic]).context("subscribing")?;
     } else {
-        let partitions = kafka::fetch_cluster(env, Some(&args.topic), kafka::METADATA_TIMEOUT)?
-            .topics
-            .into_iter()
-            .find(|t| t.name == args.topic)
-            .map(|t| t.partitions.len())
-            .with_context(|| format!("no topic {}", args.topic))?;
+        let partitions = kafka::fetch_metadata_blocking(
+            &env.bootstrap_servers,
+            Some(&args.topic),
+            kafka::METADATA_TIMEOUT,
+        )?
+        .topics
+        .into_iter()
+        .find(|t| t.name == args.topic)
+        .map(|t| t.partitions.len())
+        .with_context(|| format!("no topic {}", args.topic))?;
         let mut all = TopicPartitionList::new();
         for p in 0..partitions as i32 {
             all.add_partition_offset(&args.topic, p, Offset::Beginning)?;
