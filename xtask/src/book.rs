@@ -34,7 +34,8 @@ pub struct BookOptions {
     #[arg(long, default_value_t = 3000, requires = "serve")]
     pub port: u16,
     /// Only this edition: `en` (English, book/book/) or `ko` (Korean, book/book/ko/, translated
-    /// from book/po/ko.po). Without it both are built; `--serve --lang ko` opens the Korean one.
+    /// from book/po/ko.po). Without it both are built; `--serve` builds both and `--lang ko`
+    /// opens the Korean one.
     #[arg(long, value_parser = ["en", "ko"])]
     pub lang: Option<String>,
     /// Bring book/po/LANG.po up to date with the English pages (new paragraphs untranslated,
@@ -59,19 +60,19 @@ pub async fn run(options: &BookOptions) -> Result<()> {
             println!("{}", i18n::check_complete(&book_dir, lang)?.summary(lang));
         }
     }
-    let editions = editions(options.lang.as_deref());
     if !options.serve {
-        for lang in &editions {
+        for lang in editions(options.lang.as_deref()) {
             let index = build_edition(&book_dir, lang)?;
             println!("Built the {} edition: {}", edition_name(lang), shown(&root, &index).display());
         }
         return Ok(());
     }
     let port = options.port;
-    let start_page = if editions.len() == 1 && editions[0] != i18n::SOURCE_LANGUAGE {
-        format!("{}/", editions[0])
-    } else {
-        String::new()
+    // Served, every edition is built (each page links to the others); --lang picks the first page.
+    let editions = editions(None);
+    let start_page = match options.lang.as_deref() {
+        Some(lang) if lang != i18n::SOURCE_LANGUAGE => format!("{lang}/"),
+        _ => String::new(),
     };
     // Serving blocks on files and sockets; keep it off the async runtime's worker threads.
     tokio::task::spawn_blocking(move || serve(&root, port, &editions, &start_page)).await?
