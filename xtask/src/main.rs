@@ -71,7 +71,7 @@ enum Command {
     Hint(check::HintOptions),
     /// Put one exercise's original stub back (asks first), e.g. `cargo xtask reset ch03::ensure_partitions`.
     Reset(check::ResetOptions),
-    /// Build the book (book/book/index.html), or serve it with live reload.
+    /// Build the book (English in book/book/, Korean in book/book/ko/), or serve it with live reload.
     Book(book::BookOptions),
     /// Measure the workbook's performance claims as ratios against Kafka's own perf tools.
     Bench(bench::BenchOptions),
