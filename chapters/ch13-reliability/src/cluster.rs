@@ -8,11 +8,11 @@
 //! together and deletes the directory.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 
-use anyhow::{Context, Result, bail};
-use workbook_support::{Env, env, envfile};
+use anyhow::{Context, Result};
+use workbook_support::Env;
+use workbook_support::xtask;
 
 /// The chapter's own three-broker cluster; stopped and deleted when dropped.
 pub struct OwnCluster {
@@ -50,12 +50,7 @@ impl OwnCluster {
             .prefix("ch13-reliability-")
             .tempdir()
             .context("creating a temp dir")?;
-        if let Err(error) = xtask(dir.path(), &["up", "--brokers", "3", "--no-connect"]) {
-            let _ = xtask(dir.path(), &["down", "--purge"]);
-            return Err(error);
-        }
-        let vars = envfile::read(&dir.path().join("env"))?;
-        let env = Env::from_sources(|key| vars.get(key).cloned())?;
+        let env = xtask::up(dir.path(), &["--brokers", "3", "--no-connect"])?;
         Ok(OwnCluster { env, dir, paused: BTreeSet::new() })
     }
 
@@ -83,7 +78,7 @@ impl OwnCluster {
     /// registers with the controller, catches up from the leaders and rejoins the ISRs, which the
     /// caller watches in the metadata.
     pub fn restart_broker(&mut self, id: i32) -> Result<()> {
-        xtask(self.dir(), &["broker", "start", &id.to_string(), "--no-wait"]).map(drop)
+        xtask::run(self.dir(), &["broker", "start", &id.to_string(), "--no-wait"]).map(drop)
     }
 
     /// Freezes broker `id` where it is (`cargo xtask broker pause ID`: SIGSTOP, or `docker
@@ -104,7 +99,7 @@ impl OwnCluster {
     // ANCHOR_END: kill
 
     fn broker(&self, action: &str, id: i32) -> Result<()> {
-        xtask(self.dir(), &["broker", action, &id.to_string()]).map(drop)
+        xtask::run(self.dir(), &["broker", action, &id.to_string()]).map(drop)
     }
 
     /// Resumes what is still paused (a frozen node would ignore the SIGTERM that `down` sends it
@@ -114,7 +109,7 @@ impl OwnCluster {
         for id in std::mem::take(&mut self.paused) {
             let _ = self.broker("resume", id);
         }
-        let _ = xtask(self.dir(), &["down", "--purge"]);
+        let _ = xtask::run(self.dir(), &["down", "--purge"]);
     }
 }
 
@@ -122,47 +117,4 @@ impl Drop for OwnCluster {
     fn drop(&mut self) {
         self.teardown();
     }
-}
-
-/// Runs `cargo xtask ARGS` for the environment in `dir` and returns its standard output, or an
-/// error with everything it printed.
-fn xtask(dir: &Path, args: &[&str]) -> Result<String> {
-    let (mut command, binary) = xtask_command();
-    command
-        .args(args)
-        .current_dir(env::workspace_root())
-        .env(env::WORKBOOK_DIR, dir)
-        .stdin(Stdio::null());
-    let shown = format!("cargo xtask {}", args.join(" "));
-    let output = command.output().with_context(|| format!("running `{shown}`"))?;
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    if output.status.success() {
-        return Ok(stdout);
-    }
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let stale = match &binary {
-        Some(path) if stderr.contains("invalid value") => format!(
-            "\n{} predates this chapter's use of it: rebuild it with `cargo build -p xtask` \
-             (any `cargo xtask` command does too) and run again",
-            path.display()
-        ),
-        _ => String::new(),
-    };
-    bail!("`{shown}` failed ({}):\n{stdout}{stderr}{stale}", output.status)
-}
-
-/// The built xtask binary if there is one (any `cargo xtask …` builds it), else `cargo run -p
-/// xtask`; with the binary's path, to name it when it turns out to be older than this chapter.
-fn xtask_command() -> (Command, Option<PathBuf>) {
-    let root = env::workspace_root();
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let binary = target.join("debug").join("xtask");
-    if binary.is_file() {
-        return (Command::new(&binary), Some(binary));
-    }
-    let mut cargo = Command::new(env!("CARGO"));
-    cargo.args(["run", "-q", "-p", "xtask", "--"]);
-    (cargo, None)
 }

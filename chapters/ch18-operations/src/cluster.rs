@@ -3,11 +3,11 @@
 //! directory, so the workbook's shared environment is never touched. Dropping it runs
 //! `cargo xtask down --purge` there.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 
-use anyhow::{Context, Result, bail};
-use workbook_support::{Env, env, envfile};
+use anyhow::{Context, Result};
+use workbook_support::Env;
+use workbook_support::xtask;
 
 /// The chapter's own three brokers; stopped and deleted when dropped.
 pub struct OwnCluster {
@@ -23,19 +23,7 @@ impl OwnCluster {
             .tempdir()
             .context("creating a temp dir")?;
         println!("waiting for `cargo xtask up --brokers 3 --no-connect` (a cluster of our own)");
-        let output = xtask(dir.path(), &["up", "--brokers", "3", "--no-connect"])
-            .output()
-            .context("running `cargo xtask up --brokers 3 --no-connect`")?;
-        if !output.status.success() {
-            let _ = xtask(dir.path(), &["down", "--purge"]).output();
-            bail!(
-                "`cargo xtask up --brokers 3 --no-connect` failed:\n{}{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-        let vars = envfile::read(&dir.path().join("env"))?;
-        let env = Env::from_sources(|key| vars.get(key).cloned())?;
+        let env = xtask::up(dir.path(), &["--brokers", "3", "--no-connect"])?;
         Ok(OwnCluster { env, dir })
     }
 
@@ -47,25 +35,6 @@ impl OwnCluster {
 
 impl Drop for OwnCluster {
     fn drop(&mut self) {
-        let _ = xtask(self.dir.path(), &["down", "--purge"]).output();
+        let _ = xtask::run(self.dir.path(), &["down", "--purge"]);
     }
-}
-
-/// `cargo xtask ARGS` for the environment in `dir`: the built xtask binary if there is one,
-/// else through cargo.
-fn xtask(dir: &Path, args: &[&str]) -> Command {
-    let root = env::workspace_root();
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let binary = target.join("debug").join("xtask");
-    let mut command = if binary.is_file() {
-        Command::new(binary)
-    } else {
-        let mut cargo = Command::new(env!("CARGO"));
-        cargo.args(["run", "-q", "-p", "xtask", "--"]);
-        cargo
-    };
-    command.args(args).current_dir(root).env(env::WORKBOOK_DIR, dir).stdin(Stdio::null());
-    command
 }

@@ -16,5 +16,6 @@ pub mod kafka;
 pub mod mistakes;
 pub mod names;
 pub mod wait;
+pub mod xtask;
 
 pub use env::Env;

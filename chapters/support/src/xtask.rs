@@ -1,0 +1,78 @@
+//! `cargo xtask` for an environment of a chapter's own: the chapters that break brokers on
+//! purpose (or move replicas between them) start their own cluster in a temporary directory,
+//! with `WORKBOOK_DIR` pointing there, so the workbook's shared environment is never touched.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result, bail};
+
+use crate::{Env, env, envfile};
+
+/// `cargo xtask up ARGS` for the environment in `dir`, then the [`Env`] of the env file it wrote
+/// there. If `up` fails, `cargo xtask down --purge` stops whatever nodes it had started.
+pub fn up(dir: &Path, args: &[&str]) -> Result<Env> {
+    let up_args: Vec<&str> = ["up"].into_iter().chain(args.iter().copied()).collect();
+    if let Err(error) = run(dir, &up_args) {
+        let _ = run(dir, &["down", "--purge"]);
+        return Err(error);
+    }
+    let vars = envfile::read(&dir.join("env"))?;
+    Env::from_sources(|key| vars.get(key).cloned())
+}
+
+/// Runs `cargo xtask ARGS` for the environment in `dir` and returns its standard output, or an
+/// error with everything it printed.
+pub fn run(dir: &Path, args: &[&str]) -> Result<String> {
+    let (mut command, binary) = command();
+    command
+        .args(args)
+        .current_dir(env::workspace_root())
+        .env(env::WORKBOOK_DIR, dir)
+        .stdin(Stdio::null());
+    let shown = format!("cargo xtask {}", args.join(" "));
+    let output = command.output().with_context(|| format!("running `{shown}`"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    if output.status.success() {
+        return Ok(stdout);
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stale = match &binary {
+        Some(path) if stderr.contains("invalid value") => format!(
+            "\n{} predates the chapters' use of it: rebuild it with `cargo build -p xtask` \
+             (any `cargo xtask` command does too) and run again",
+            path.display()
+        ),
+        _ => String::new(),
+    };
+    bail!("`{shown}` failed ({}):\n{stdout}{stderr}{stale}", output.status)
+}
+
+/// The built xtask binary if there is one (any `cargo xtask …` builds it), else `cargo run -p
+/// xtask`; with the binary's path, to name it when it turns out to be older than the chapters.
+fn command() -> (Command, Option<PathBuf>) {
+    let root = env::workspace_root();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let binary = target.join("debug").join("xtask");
+    if binary.is_file() {
+        return (Command::new(&binary), Some(binary));
+    }
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo.args(["run", "-q", "-p", "xtask", "--"]);
+    (cargo, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_command_is_an_error_with_what_xtask_printed() {
+        let error = run(&std::env::temp_dir(), &["no-such-command"]).unwrap_err().to_string();
+        assert!(error.contains("`cargo xtask no-such-command` failed"), "{error}");
+        // clap's own message, from the xtask's stderr.
+        assert!(error.contains("unrecognized subcommand"), "{error}");
+    }
+}
