@@ -25,23 +25,6 @@ fn group_client(env: &Env, group: &str) -> StreamConsumer {
     kafka::group_config(env, group).set("enable.auto.commit", "false").create().unwrap()
 }
 
-/// The group's committed offsets for `partitions` partitions of `topic` (None: nothing committed).
-fn committed(client: &StreamConsumer, topic: &str, partitions: i32) -> Vec<Option<i64>> {
-    let mut list = TopicPartitionList::new();
-    for p in 0..partitions {
-        list.add_partition(topic, p);
-    }
-    let committed = client.committed_offsets(list, Duration::from_secs(10)).unwrap();
-    committed
-        .elements()
-        .iter()
-        .map(|e| match e.offset() {
-            Offset::Offset(o) => Some(o),
-            _ => None,
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn read_partition_from() {
     let env = Env::load().unwrap();
@@ -58,7 +41,7 @@ async fn read_partition_from() {
         progress.add_partition_offset(&topic, partition, Offset::Offset(offset)).unwrap();
     }
     client.commit(&progress, CommitMode::Sync).unwrap();
-    let before = committed(&client, &topic, 3);
+    let before = kafka::committed_offsets(&env, &group, &topic, 3).unwrap();
 
     let consumer = group_client(&env, &group);
     println!("waiting for read_partition_from: partition 1 from offset 3");
@@ -102,7 +85,7 @@ async fn read_partition_from() {
         "partition 1 from offset 3 to its end (offset 8), in order"
     );
     assert_eq!(
-        committed(&client, &topic, 3),
+        kafka::committed_offsets(&env, &group, &topic, 3).unwrap(),
         before,
         "the service group's committed offsets changed: do not commit"
     );
