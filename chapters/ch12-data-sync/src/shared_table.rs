@@ -10,7 +10,9 @@ use crate::execute;
 pub const JDBC_SINK: &str = "io.debezium.connector.jdbc.JdbcSinkConnector";
 
 // ANCHOR: shared_table
-/// The one table every instance's orders end up in (written only by the JDBC sink).
+/// The one table every instance's orders end up in (written only by the JDBC sink). Its columns
+/// are the order event's fields, not those of chapter 11's own `orders` table: a sink writes what
+/// the record carries, so the status is a column here, and `created_at` is the event's text.
 pub async fn create_shared_orders_table(pool: &MySqlPool, table: &str) -> Result<()> {
     let sql = format!(
         "CREATE TABLE {table} (
