@@ -421,6 +421,9 @@ pub async fn require_usable() -> Result<Daemon> {
 }
 
 #[cfg(test)]
+mod stand_in;
+
+#[cfg(test)]
 pub mod tests {
     use super::*;
 
@@ -489,61 +492,6 @@ pub mod tests {
         assert!(message.contains("Start Docker") && message.contains("--backend local"), "{message}");
     }
 
-    /// A stand-in Docker Engine on a unix socket, answering as dockerd does: `GET /version`
-    /// (unversioned) with its release and API version, and a request for a newer API version
-    /// than its own with "client version … is too new". `refuse_first` makes it refuse the first
-    /// request whatever its path (as an engine refuses a client that sends its version). Returns
-    /// the request lines it saw.
-    pub fn stand_in_engine(
-        socket: &Path,
-        engine: &'static str,
-        api: &'static str,
-        refuse_first: bool,
-    ) -> std::sync::Arc<std::sync::Mutex<Vec<String>>> {
-        use std::io::{BufRead, BufReader, Write};
-        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let listener = std::os::unix::net::UnixListener::bind(socket).unwrap();
-        let log = seen.clone();
-        std::thread::spawn(move || {
-            for (index, stream) in listener.incoming().enumerate() {
-                let Ok(mut stream) = stream else { return };
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut request_line = String::new();
-                if reader.read_line(&mut request_line).is_err() {
-                    continue;
-                }
-                let mut header = String::new();
-                while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
-                    header.clear();
-                }
-                log.lock().unwrap().push(request_line.trim().to_string());
-                let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_string();
-                let asked = path.strip_prefix("/v").and_then(|rest| rest.split('/').next()).map(str::to_string);
-                let too_new = asked.as_deref().and_then(parse_api).is_some_and(|a| Some(a) > parse_api(api));
-                let (status, body) = if too_new || (refuse_first && index == 0) {
-                    let asked = asked.unwrap_or_else(|| "1.52".into());
-                    (
-                        "400 Bad Request",
-                        format!(
-                            r#"{{"message":"client version {asked} is too new. Maximum supported API version is {api}"}}"#
-                        ),
-                    )
-                } else {
-                    (
-                        "200 OK",
-                        format!(r#"{{"Version":"{engine}","ApiVersion":"{api}","MinAPIVersion":"1.12","Os":"linux"}}"#),
-                    )
-                };
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            }
-        });
-        seen
-    }
-
     async fn probe_stand_in(
         engine: &'static str,
         api: &'static str,
@@ -551,7 +499,7 @@ pub mod tests {
     ) -> (Daemon, String, Vec<String>) {
         let dir = tempfile::tempdir().unwrap();
         let socket = dir.path().join("docker.sock");
-        let seen = stand_in_engine(&socket, engine, api, refuse_first);
+        let seen = stand_in::serve(&socket, engine, api, refuse_first);
         let endpoint = format!("unix://{}", socket.display());
         // The client testcontainers builds: bollard at its default API version.
         let client = bollard::Docker::connect_with_unix(&endpoint, 5, bollard::API_DEFAULT_VERSION).unwrap();

@@ -1,9 +1,13 @@
 //! A stand-in Docker installation for the tests of `up`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use crate::common::run;
+
+// The engine the unit tests of `docker/engine.rs` probe.
+#[path = "../../src/docker/engine/stand_in.rs"]
+mod stand_in_engine;
 
 /// A stand-in Docker installation for tests that must not depend on (or touch) a real one: a
 /// `docker` program on `PATH` and an engine answering on a unix socket, both behaving like an
@@ -26,7 +30,7 @@ impl StandInDocker {
         // A short name: a unix socket's path must fit in 108 bytes.
         let dir = tempfile::Builder::new().prefix("docker-").tempdir().unwrap();
         let socket = dir.path().join("docker.sock");
-        let requests = serve_engine(&socket, engine, api);
+        let requests = stand_in_engine::serve(&socket, engine, api, false);
         let context = format!(
             r#"[{{"Name":"stand-in","Metadata":{{}},"Endpoints":{{"docker":{{"Host":"unix://{}","SkipTLSVerify":false}}}},"TLSMaterial":{{}},"Storage":{{"MetadataPath":"x","TLSPath":"x"}}}}]"#,
             socket.display()
@@ -82,61 +86,6 @@ impl StandInDocker {
     pub fn engine_requests(&self) -> Vec<String> {
         self.requests.lock().unwrap().clone()
     }
-}
-
-fn serve_engine(
-    socket: &Path,
-    engine: &'static str,
-    api: &'static str,
-) -> std::sync::Arc<std::sync::Mutex<Vec<String>>> {
-    use std::io::{BufRead, BufReader, Write};
-    let parse = |v: &str| -> Option<(u32, u32)> {
-        let (a, b) = v.split_once('.')?;
-        Some((a.parse().ok()?, b.parse().ok()?))
-    };
-    let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let seen = requests.clone();
-    let listener = std::os::unix::net::UnixListener::bind(socket).unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            if reader.read_line(&mut request_line).is_err() {
-                continue;
-            }
-            let mut header = String::new();
-            while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
-                header.clear();
-            }
-            seen.lock().unwrap().push(request_line.trim().to_string());
-            let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_string();
-            let asked = path.strip_prefix("/v").and_then(|rest| rest.split('/').next()).map(str::to_string);
-            let too_new = asked.as_deref().and_then(parse).is_some_and(|a| Some(a) > parse(api));
-            let (status, body) = if too_new {
-                let asked = asked.unwrap_or_default();
-                (
-                    "400 Bad Request",
-                    format!(
-                        r#"{{"message":"client version {asked} is too new. Maximum supported API version is {api}"}}"#
-                    ),
-                )
-            } else if path == "/version" || path.ends_with("/version") {
-                (
-                    "200 OK",
-                    format!(r#"{{"Version":"{engine}","ApiVersion":"{api}","MinAPIVersion":"1.12","Os":"linux"}}"#),
-                )
-            } else {
-                ("404 Not Found", r#"{"message":"the stand-in engine only answers /version"}"#.to_string())
-            };
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    requests
 }
 
 #[test]
