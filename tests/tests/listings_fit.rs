@@ -23,6 +23,11 @@ use std::path::{Path, PathBuf};
 
 use workbook_tests::workspace_root;
 
+// Counted as `cargo xtask book` counts them when it cuts shown outputs to the page.
+#[path = "../../xtask/src/book/outputs/columns.rs"]
+mod columns;
+use columns::width;
+
 /// The widest line that fits the book's content column beside the open sidebar in a 1280 px
 /// window (about 104 columns do; the chapters are formatted at 100).
 const COLUMNS: usize = 100;
@@ -231,35 +236,6 @@ fn rust_files_in(dir: &Path) -> Vec<PathBuf> {
         .map(|entry| entry.unwrap().path())
         .filter(|path| path.is_file() && path.extension().is_some_and(|e| e == "rs"))
         .collect()
-}
-
-/// Columns a line takes in the book's monospace font: a tab goes to the next multiple of 8, a wide
-/// (CJK, Hangul, fullwidth) character takes two.
-fn width(line: &str) -> usize {
-    let mut column = 0;
-    for c in line.chars() {
-        column += match c {
-            '\t' => 8 - column % 8,
-            c if is_wide(c) => 2,
-            _ => 1,
-        };
-    }
-    column
-}
-
-fn is_wide(c: char) -> bool {
-    matches!(c as u32,
-        0x1100..=0x115F
-        | 0x2E80..=0x303E
-        | 0x3041..=0x33FF
-        | 0x3400..=0x4DBF
-        | 0x4E00..=0x9FFF
-        | 0xA000..=0xA4CF
-        | 0xAC00..=0xD7A3
-        | 0xF900..=0xFAFF
-        | 0xFE30..=0xFE4F
-        | 0xFF00..=0xFF60
-        | 0xFFE0..=0xFFE6)
 }
 
 /// The start of a long line, enough to find it.

@@ -17,6 +17,9 @@ use mdbook_markdown::pulldown_cmark::{CodeBlockKind, Event, Tag};
 use mdbook_markdown::{MarkdownOptions, new_cmark_parser};
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 
+mod columns;
+use columns::{char_width, expand_tabs, width};
+
 /// The widest line shown: the chapters' code width (`chapters/rustfmt.toml`), which the book's
 /// content column fits (`book/theme/workbook.css`).
 pub const COLUMNS: usize = 100;
@@ -114,47 +117,6 @@ fn cut_to(line: &str, columns: usize) -> String {
     }
     out.push(ELISION);
     out
-}
-
-/// Columns a line takes in a monospace font: a tab goes to the next multiple of 8 (the
-/// browser's `tab-size`; Kafka's tools separate columns with tabs), wide (CJK, Hangul,
-/// fullwidth) characters take two.
-fn width(line: &str) -> usize {
-    expand_tabs(line).chars().map(char_width).sum()
-}
-
-/// The line with each tab replaced by the spaces up to the next multiple of 8 columns.
-fn expand_tabs(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    let mut column = 0;
-    for c in line.chars() {
-        if c == '\t' {
-            let spaces = 8 - column % 8;
-            out.extend(std::iter::repeat_n(' ', spaces));
-            column += spaces;
-        } else {
-            out.push(c);
-            column += char_width(c);
-        }
-    }
-    out
-}
-
-fn char_width(c: char) -> usize {
-    match c as u32 {
-        0x1100..=0x115F
-        | 0x2E80..=0x303E
-        | 0x3041..=0x33FF
-        | 0x3400..=0x4DBF
-        | 0x4E00..=0x9FFF
-        | 0xA000..=0xA4CF
-        | 0xAC00..=0xD7A3
-        | 0xF900..=0xFAFF
-        | 0xFE30..=0xFE4F
-        | 0xFF00..=0xFF60
-        | 0xFFE0..=0xFFE6 => 2,
-        _ => 1,
-    }
 }
 
 #[cfg(test)]
