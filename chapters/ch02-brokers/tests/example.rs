@@ -3,7 +3,7 @@
 use std::process::Command;
 
 use rdkafka::admin::{AdminOptions, NewTopic, TopicReplication};
-use workbook_support::{Env, kafka, names};
+use workbook_support::{Env, example, kafka, names};
 
 #[tokio::test]
 async fn the_example_prints_the_cluster() {
@@ -13,12 +13,8 @@ async fn the_example_prints_the_cluster() {
     let new_topic = NewTopic::new(&topic, 2, TopicReplication::Fixed(-1));
     admin.create_topics([&new_topic], &AdminOptions::new()).await.unwrap()[0].as_ref().unwrap();
 
-    let output = Command::new(env!("CARGO_BIN_EXE_ch02-brokers"))
-        .args(["--topic", &topic, "--samples", "3"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    let stdout =
+        example::run(env!("CARGO_BIN_EXE_ch02-brokers"), &["--topic", &topic, "--samples", "3"]);
     assert!(stdout.contains("Brokers ("), "{stdout}");
     assert!(stdout.contains("\"Controller\" in 3 Metadata answers:"), "{stdout}");
     assert_eq!(

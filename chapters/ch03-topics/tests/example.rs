@@ -1,18 +1,12 @@
 //! The chapter's example runs to completion against the environment.
 
-use std::process::Command;
-
-use workbook_support::names;
+use workbook_support::{example, names};
 
 #[test]
 fn the_example_runs_a_topic_through_its_life() {
     let topic = names::unique("ch03-example");
-    let output = Command::new(env!("CARGO_BIN_EXE_ch03-topics"))
-        .args(["--topic", &topic, "--partitions", "2", "--grow-to", "3"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    let args = ["--topic", &topic, "--partitions", "2", "--grow-to", "3"];
+    let stdout = example::run(env!("CARGO_BIN_EXE_ch03-topics"), &args);
     for expected in [
         format!("1. create   {topic}: 2 partitions"),
         format!("{topic} listed: true"),

@@ -1,19 +1,12 @@
 //! The chapter's example runs to completion against the real worker.
 
-use std::process::Command;
+use workbook_support::example;
+
+const PROGRAM: &str = env!("CARGO_BIN_EXE_ch07-connect");
 
 #[test]
 fn pipeline_runs_end_to_end() {
-    let output = Command::new(env!("CARGO_BIN_EXE_ch07-connect"))
-        .arg("pipeline")
-        .output()
-        .expect("running ch07-connect");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "stdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = example::run(PROGRAM, &["pipeline"]);
     assert!(stdout.contains("FileStreamSourceConnector"), "{stdout}");
     assert!(
         stdout.contains(r#"3 lines arrived"#)
@@ -32,13 +25,9 @@ fn standalone_writes_the_three_files() {
     let env = workbook_support::Env::load().unwrap();
     std::fs::create_dir_all(&env.files_dir).unwrap();
     let dir = tempfile::tempdir_in(&env.files_dir).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_ch07-connect"))
-        .args(["standalone", "--dir"])
-        .arg(dir.path())
-        .args(["--plugin-path", "/opt/plugins"])
-        .output()
-        .expect("running ch07-connect standalone");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let dir_arg = dir.path().to_str().unwrap();
+    let stdout =
+        example::run(PROGRAM, &["standalone", "--dir", dir_arg, "--plugin-path", "/opt/plugins"]);
     let worker = std::fs::read_to_string(dir.path().join("worker.properties")).unwrap();
     assert!(
         worker.contains("plugin.path=/opt/plugins")
@@ -58,5 +47,5 @@ fn standalone_writes_the_three_files() {
     );
     let sink = std::fs::read_to_string(dir.path().join("file-sink.properties")).unwrap();
     assert!(sink.contains("topics=ch07-standalone-lines"), "{sink}");
-    assert!(String::from_utf8_lossy(&output.stdout).contains("cargo xtask cli connect-standalone"));
+    assert!(stdout.contains("cargo xtask cli connect-standalone"), "{stdout}");
 }

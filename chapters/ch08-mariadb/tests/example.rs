@@ -1,17 +1,10 @@
 //! The chapter's example runs to completion against the real MariaDB.
 
-use std::process::Command;
+use workbook_support::example;
 
 #[test]
 fn example_shows_the_account_migrations_and_refusals() {
-    let output =
-        Command::new(env!("CARGO_BIN_EXE_ch08-mariadb")).output().expect("running ch08-mariadb");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "stdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = example::run(env!("CARGO_BIN_EXE_ch08-mariadb"), &[]);
     assert!(stdout.contains("CURRENT_USER()  workbook@"), "{stdout}");
     assert!(stdout.contains("GRANT ALL PRIVILEGES ON `mydb`.*"), "{stdout}");
     assert!(
