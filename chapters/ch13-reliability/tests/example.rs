@@ -5,6 +5,10 @@
 use std::process::Command;
 use std::sync::Mutex;
 
+use workbook_support::example;
+
+const PROGRAM: &str = env!("CARGO_BIN_EXE_ch13-reliability");
+
 /// One three-broker cluster at a time: two at once would compete for the machine's cores and make
 /// every timeline slower.
 static ONE_CLUSTER: Mutex<()> = Mutex::new(());
@@ -12,12 +16,8 @@ static ONE_CLUSTER: Mutex<()> = Mutex::new(());
 #[test]
 fn the_example_loses_a_broker_and_no_data() {
     let _cluster = ONE_CLUSTER.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let output = Command::new(env!("CARGO_BIN_EXE_ch13-reliability"))
-        .args(["--before-ms", "1000", "--after-ms", "1000", "--rate", "100"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    let stdout =
+        example::run(PROGRAM, &["--before-ms", "1000", "--after-ms", "1000", "--rate", "100"]);
     for expected in [
         "SIGKILL sent to broker",
         ", failed 0\n",
@@ -33,10 +33,7 @@ fn the_example_loses_a_broker_and_no_data() {
     let tail = stdout.split("ISR complete again").nth(1).unwrap();
     assert!(tail.contains("acks=all write: accepted at offset"), "{stdout}");
 
-    let wrong = Command::new(env!("CARGO_BIN_EXE_ch13-reliability"))
-        .args(["--acks", "1"])
-        .output()
-        .unwrap();
+    let wrong = Command::new(PROGRAM).args(["--acks", "1"]).output().unwrap();
     assert!(!wrong.status.success());
     assert!(
         String::from_utf8_lossy(&wrong.stderr).contains("the idempotent producer needs --acks all")
@@ -46,12 +43,8 @@ fn the_example_loses_a_broker_and_no_data() {
 #[test]
 fn acks_1_loses_acknowledged_records_and_acks_all_loses_none() {
     let _cluster = ONE_CLUSTER.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let output = Command::new(env!("CARGO_BIN_EXE_ch13-reliability"))
-        .args(["lost-acks", "--replicated", "50", "--unreplicated", "30"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    let stdout =
+        example::run(PROGRAM, &["lost-acks", "--replicated", "50", "--unreplicated", "30"]);
     for expected in [
         // acks=1: the leader alone acknowledged the 30, and only the 50 every replica had survive.
         "30 more records (acks=1): 30 acknowledged, 0 failed; high watermark still 50",
