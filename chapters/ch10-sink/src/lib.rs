@@ -68,12 +68,8 @@ pub async fn users(pool: &MySqlPool, table: &str) -> Result<Vec<User>> {
     let sql = format!(
         "SELECT CAST(id AS INT), CAST(name AS CHAR), CAST(email AS CHAR) FROM {table} ORDER BY id"
     );
-    match sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await {
-        Ok(rows) => Ok(rows),
-        // 42S02: no such table (yet).
-        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42S02") => Ok(Vec::new()),
-        Err(e) => Err(e).with_context(|| format!("reading {table}")),
-    }
+    let result = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await;
+    db::rows_once_created(result, table)
 }
 
 // ANCHOR: converge

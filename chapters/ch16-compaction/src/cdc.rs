@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool};
 use workbook_support::connect::ConnectClient;
-use workbook_support::{Env, wait};
+use workbook_support::{Env, db, wait};
 
 use crate::compaction::demo_compaction;
 
@@ -143,12 +143,8 @@ pub async fn users(pool: &MySqlPool, table: &str) -> Result<Vec<User>> {
         "SELECT CAST(id AS INT), CAST(name AS CHAR), CAST(email AS CHAR) \
          FROM {table} WHERE id > 0 ORDER BY id"
     );
-    match sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await {
-        Ok(rows) => Ok(rows),
-        // 42S02: no such table (yet)
-        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42S02") => Ok(Vec::new()),
-        Err(e) => Err(e).with_context(|| format!("reading {table}")),
-    }
+    let result = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await;
+    db::rows_once_created(result, table)
 }
 
 /// Polls `copy` until it holds exactly the rows of `source`; returns them.

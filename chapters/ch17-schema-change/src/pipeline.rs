@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use serde_json::{Value, json};
 use sqlx::mysql::MySqlPool;
 use workbook_support::connect::{ConnectClient, root_cause, wait_sink_assigned};
-use workbook_support::{Env, names, wait};
+use workbook_support::{Env, db, names, wait};
 
 pub use workbook_support::connect::failed_trace;
 pub use workbook_support::db::execute;
@@ -120,13 +120,7 @@ pub async fn rows(pool: &MySqlPool, table: &str, columns: &[&str]) -> Result<Vec
     let list: Vec<String> = columns.iter().map(|c| format!("CAST({c} AS CHAR)")).collect();
     let sql = format!("SELECT {} FROM {table} ORDER BY id", list.join(", "));
     let result = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await;
-    let records = match result {
-        Ok(records) => records,
-        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42S02") => {
-            return Ok(Vec::new());
-        }
-        Err(e) => return Err(e).with_context(|| format!("reading {table}")),
-    };
+    let records = db::rows_once_created(result, table)?;
     use sqlx::Row as _;
     let text = |r: &sqlx::mysql::MySqlRow, i| r.try_get::<Option<String>, _>(i);
     records

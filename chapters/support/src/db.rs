@@ -60,6 +60,17 @@ pub async fn execute(pool: &MySqlPool, sql: &str) -> Result<()> {
     Ok(())
 }
 
+/// The rows a `SELECT` read from `table`, a table that a sink connector creates when its first
+/// record arrives: until then MariaDB answers 42S02 (no such table), which means no rows yet.
+/// Any other error stays an error.
+pub fn rows_once_created<T>(result: Result<Vec<T>, sqlx::Error>, table: &str) -> Result<Vec<T>> {
+    match result {
+        Ok(rows) => Ok(rows),
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42S02") => Ok(Vec::new()),
+        Err(e) => Err(e).with_context(|| format!("reading {table}")),
+    }
+}
+
 /// How long [`ddl`] waits for the locks that other sessions hold on a table.
 pub const DDL_LOCK_WAIT: Duration = Duration::from_secs(30);
 
