@@ -44,9 +44,7 @@ pub fn outbox_connector_config(
         "value.converter": "org.apache.kafka.connect.json.JsonConverter",
         "value.converter.schemas.enable": "true",
     });
-    if let (Some(base), Some(changes)) = (config.as_object_mut(), outbox.as_object()) {
-        base.extend(changes.clone());
-    }
+    connect::merge(&mut config, &outbox);
     Ok(config)
 }
 // ANCHOR_END: connector

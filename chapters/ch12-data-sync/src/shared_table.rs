@@ -3,6 +3,7 @@
 use anyhow::Result;
 use serde_json::{Value, json};
 use sqlx::mysql::MySqlPool;
+pub use workbook_support::connect::merge;
 use workbook_support::{Env, db};
 
 use crate::execute;
@@ -66,9 +67,3 @@ pub fn shared_table_sink_config(env: &Env, topic: &str, table: &str) -> Result<V
     Ok(config)
 }
 // ANCHOR_END: sink_config
-
-pub fn merge(config: &mut Value, settings: &Value) {
-    if let (Some(config), Some(settings)) = (config.as_object_mut(), settings.as_object()) {
-        config.extend(settings.clone());
-    }
-}

@@ -235,6 +235,15 @@ pub fn redacted(config: &Value) -> Value {
     shown
 }
 
+/// Adds the settings of `settings` to the connector config `config` (both JSON objects), a
+/// setting of `settings` replacing the one of the same name: a base config (the connection, the
+/// converters) plus what one connector adds to it.
+pub fn merge(config: &mut Value, settings: &Value) {
+    if let (Some(config), Some(settings)) = (config.as_object_mut(), settings.as_object()) {
+        config.extend(settings.clone());
+    }
+}
+
 /// Connect reports errors as `{"error_code": 400, "message": "..."}`; show the message.
 fn error_message(body: &str) -> String {
     serde_json::from_str::<Value>(body)
@@ -246,6 +255,16 @@ fn error_message(body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merge_adds_settings_and_replaces_those_of_the_same_name() {
+        let mut config = serde_json::json!({"tasks.max": "1", "topics": "a"});
+        merge(&mut config, &serde_json::json!({"topics": "b", "insert.mode": "upsert"}));
+        assert_eq!(
+            config,
+            serde_json::json!({"tasks.max": "1", "topics": "b", "insert.mode": "upsert"})
+        );
+    }
 
     #[test]
     fn error_message_prefers_connects_message_field() {
