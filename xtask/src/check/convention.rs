@@ -34,6 +34,18 @@ pub fn problems(chapter: &Chapter) -> Vec<String> {
     if chapter.exercises.is_empty() {
         problems.push("exercises.toml lists no [[exercise]]".to_string());
     }
+    for exercise in &chapter.exercises {
+        let translated = exercise.ko.iter().map(|ko| ("[exercise.ko] hint", ko.hint.as_str()));
+        for (which, hint) in std::iter::once(("hint", exercise.hint.as_str())).chain(translated) {
+            if !opens_with_a_question(hint) {
+                problems.push(format!(
+                    "the {which} of `{}` must open with a question (its first sentence ends with `?`): a hint \
+                     leads the learner towards the answer instead of stating it",
+                    exercise.name
+                ));
+            }
+        }
+    }
     for file in ["src/exercises.rs", "solutions/exercises.rs", "mistakes/exercises.rs"] {
         if let Some(text) = read(file) {
             for exercise in &chapter.exercises {
@@ -85,6 +97,19 @@ pub fn manifest_problems(package: &str, cargo_toml: &str) -> Vec<String> {
     problems
 }
 
+/// Does `hint` open with a question: is the end of its first sentence a `?` (not a `.` or `!`
+/// followed by a space, as in "The broker refuses it. Why?")? A `.` inside a name such as
+/// `pool.begin()` ends no sentence.
+fn opens_with_a_question(hint: &str) -> bool {
+    let hint = hint.trim();
+    let ends_sentence = |(at, c): &(usize, char)| match c {
+        '?' => true,
+        '.' | '!' => hint[at + c.len_utf8()..].chars().next().is_none_or(char::is_whitespace),
+        _ => false,
+    };
+    hint.char_indices().find(ends_sentence).is_some_and(|(_, c)| c == '?')
+}
+
 /// Does `source` define a function called `name` (`fn name(` or `fn name<`)?
 fn defines_fn(source: &str, name: &str) -> bool {
     source.match_indices(&format!("fn {name}")).any(|(at, found)| {
@@ -96,7 +121,7 @@ fn defines_fn(source: &str, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::chapters::Exercise;
+    use crate::check::chapters::{Exercise, Translated};
 
     const GOOD_MANIFEST: &str = r#"
 [package]
@@ -144,6 +169,39 @@ mod exercises;
         assert!(!declares_exercises("// pub mod exercises;\npub mod topics;\n"));
     }
 
+    /// The convention holds for the workbook's own chapters without a running environment, so a
+    /// slip shows up in `cargo test` before the audit runs.
+    #[test]
+    fn every_chapter_of_the_workbook_follows_it() {
+        let root = workbook_support::env::workspace_root();
+        let chapters = crate::check::chapters::discover(&root.join("chapters")).unwrap();
+        assert!(!chapters.is_empty(), "no chapter found under {}", root.display());
+        let found: Vec<String> = chapters
+            .iter()
+            .flat_map(|chapter| problems(chapter).into_iter().map(move |p| format!("{}: {p}", chapter.package)))
+            .collect();
+        assert!(found.is_empty(), "{}", found.join("\n"));
+    }
+
+    #[test]
+    fn a_hint_opens_with_a_question() {
+        assert!(opens_with_a_question("What does `pool.begin()` give you? Then commit."));
+        assert!(opens_with_a_question("The topic has no key: who decides where it goes?"));
+        assert!(opens_with_a_question("키가 없다면, 레코드가 어디로 갈지는 누가 정할까요? 그리고…"));
+        assert!(!opens_with_a_question("Chapter 10's sink inserted rows. What does it do with a second one?"));
+        assert!(!opens_with_a_question("Use insert.mode=upsert."));
+        assert!(!opens_with_a_question("10장의 싱크는 행을 삽입했습니다. 두 번째 이벤트는요?"));
+        assert!(!opens_with_a_question(""));
+    }
+
+    /// An exercise named `name` whose hints (English and Korean) ask.
+    fn asking(name: &str) -> Exercise {
+        let hint = format!("What does {name} need?");
+        let ko =
+            Translated { title: format!("{name} 제목"), hint: format!("{name}에는 무엇이 필요할까요?") };
+        Exercise { hint, ko: Some(ko), ..Exercise::named(name) }
+    }
+
     #[test]
     fn checks_a_whole_crate_on_disk() {
         let dir = tempfile::tempdir().unwrap();
@@ -161,18 +219,19 @@ mod exercises;
             dir: root.clone(),
             package: "ch99-probe".into(),
             id: "ch99".into(),
-            exercises: vec![Exercise::named("add")],
+            exercises: vec![asking("add")],
         };
         assert_eq!(problems(&chapter), Vec::<String>::new());
 
-        chapter.exercises.push(Exercise::named("sub"));
+        chapter.exercises.push(Exercise { hint: "Subtract.".into(), ..asking("sub") });
         std::fs::remove_file(root.join("solutions/exercises.rs")).unwrap();
         std::fs::write(root.join("src/lib.rs"), "pub mod exercises;\n").unwrap();
         let found = problems(&chapter);
-        assert_eq!(found.len(), 4, "{found:?}");
+        assert_eq!(found.len(), 5, "{found:?}");
         assert_eq!(found[0], "has no solutions/exercises.rs");
         assert!(found[1].starts_with("src/lib.rs must not declare `mod exercises`"), "{found:?}");
-        assert_eq!(found[2], "src/exercises.rs has no `fn sub` (listed in exercises.toml)");
-        assert_eq!(found[3], "mistakes/exercises.rs has no `fn sub` (listed in exercises.toml)");
+        assert!(found[2].starts_with("the hint of `sub` must open with a question"), "{found:?}");
+        assert_eq!(found[3], "src/exercises.rs has no `fn sub` (listed in exercises.toml)");
+        assert_eq!(found[4], "mistakes/exercises.rs has no `fn sub` (listed in exercises.toml)");
     }
 }
