@@ -171,7 +171,7 @@ pub fn unusable(daemon: &Daemon) -> Option<String> {
         Daemon::TooOld { endpoint, engine, api } => Some(format!(
             "the docker backend needs Docker Engine {MIN_ENGINE} or newer (Docker API {min} or newer);\n\
              the engine at {endpoint} is Docker {engine}, which speaks API {api}.\n\
-             Update Docker (Docker Desktop, or docker-ce from download.docker.com), point DOCKER_HOST at a newer engine,\n\
+             Update Docker (Docker Desktop, or Docker's own docker-ce packages), point DOCKER_HOST at a newer engine,\n\
              {local}",
             min = min_api()
         )),
