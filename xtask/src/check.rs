@@ -378,7 +378,8 @@ mod tests {
             write(
                 &format!("chapters/{package}/tests/exercises.rs"),
                 &format!(
-                    "{tests}#[test]\nfn quadruple() {{\n    assert_eq!(exercises::quadruple(3), 12, \"4 × 3\");\n}}\n"
+                    "{tests}#[test]\nfn quadruple() {{\n    println!(\"waiting for quadruple(3)\");\n    \
+                     assert_eq!(exercises::quadruple(3), 12, \"4 × 3\");\n}}\n"
                 ),
             );
         }
@@ -420,7 +421,56 @@ mod tests {
         assert!(status.success(), "every chapter's library builds whatever an exercise file holds");
     }
 
-    /// xtask builds the learner's tools (`up`, `check`, `down`): it must not need any chapter crate.
+    /// One exercise through every state a learner meets, as the checker judges it, saves it and
+    /// says it: the untouched stub, a wrong answer (twice: the hint comes after the second), a
+    /// typo, an answer that never returns, and the right one.
+    #[test]
+    fn one_exercise_from_not_started_to_done() {
+        let workspace = tempfile::tempdir().unwrap();
+        let root = workspace.path();
+        probe_workspace(root);
+        let chapter = all_chapters(root).unwrap().remove(0);
+        let mut exercise = chapter.exercises[0].clone();
+        // Short, so the endless answer below is stopped soon.
+        exercise.deadline = 3;
+        let file = chapter.dir.join("src/exercises.rs");
+        let mut checker = Checker::new(root, Variant::Learner).with_target_dir(&root.join("target"));
+        let mut progress = Progress::default();
+        let mut answer = |body: Option<&str>| {
+            if let Some(body) = body {
+                std::fs::write(&file, format!("pub fn quadruple(x: u32) -> u32 {{\n    {body}\n}}\n")).unwrap();
+            }
+            checker.forget_builds();
+            let verdict = checker.check(&chapter, &exercise).unwrap();
+            progress.record(&chapter.qualified(&exercise), verdict.status);
+            let failures = progress.failures_in_a_row(&chapter.qualified(&exercise));
+            let said = report::next_up(&chapter, &exercise, &verdict, failures);
+            (verdict, failures, said)
+        };
+
+        let (verdict, failures, said) = answer(None);
+        assert_eq!((verdict.status, failures), (Status::NotStarted, 0), "{verdict:?}");
+        assert!(said.contains("still the todo!() stub"), "{said}");
+
+        let (verdict, failures, said) = answer(Some("x * 3"));
+        assert_eq!((verdict.status, failures), (Status::Failing, 1), "{verdict:?}");
+        assert!(verdict.message.contains("4 × 3") && verdict.message.contains("left: 9"), "{verdict:?}");
+        assert!(said.contains("`cargo xtask hint ch01::quadruple`") && !said.contains("Hint:"), "{said}");
+
+        let (verdict, failures, said) = answer(Some("x * 3 +"));
+        assert_eq!((verdict.status, failures), (Status::DoesNotCompile, 2), "{verdict:?}");
+        assert!(verdict.message.starts_with("error") && verdict.message.contains("src/exercises.rs:"), "{verdict:?}");
+        assert!(said.contains("Hint: h"), "the second failure in a row brings the hint: {said}");
+
+        let (verdict, failures, _) = answer(Some("loop { std::thread::park() }"));
+        assert_eq!((verdict.status, failures), (Status::TimedOut, 3), "{verdict:?}");
+        assert!(verdict.message.starts_with("timed out after 3 s, waiting for quadruple(3)."), "{verdict:?}");
+
+        let (verdict, failures, _) = answer(Some("x * 4"));
+        assert_eq!((verdict.status, failures), (Status::Done, 0), "{verdict:?}");
+        assert_eq!(report::line(&chapter, &exercise, &verdict).split("  ").nth(1), Some("done"));
+    }
+
     #[test]
     fn every_exercise_has_its_korean_title_and_hint() {
         let untranslated: Vec<String> = all_chapters(&workspace_root())
@@ -431,6 +481,7 @@ mod tests {
         assert!(untranslated.is_empty(), "add an [exercise.ko] title and hint to: {untranslated:?}");
     }
 
+    /// xtask builds the learner's tools (`up`, `check`, `down`): it must not need any chapter crate.
     #[test]
     fn xtask_depends_on_no_chapter() {
         let manifest = std::fs::read_to_string(workspace_root().join("xtask/Cargo.toml")).unwrap();

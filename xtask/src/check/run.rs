@@ -4,12 +4,18 @@
 //! test, and with `--nocapture`, so what the test prints ("waiting for the connector…") arrives
 //! as it happens: the checker shows it while it runs and names it when the deadline passes.
 //! The test runs in a process group of its own, so a deadline stops it and anything it started.
+//! That group is not the terminal's foreground group, so Ctrl-C does not reach it: the checker
+//! stops it itself before it exits (see [`stop_tests_on_interrupt`]).
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Once, mpsc};
 use std::time::{Duration, Instant};
+
+use nix::sys::signal::{SigHandler, Signal, killpg};
+use nix::unistd::Pid;
 
 use anyhow::{Context, Result};
 
@@ -54,7 +60,9 @@ pub fn run_one(
     }
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let started = Instant::now();
+    stop_tests_on_interrupt();
     let mut child = cmd.spawn().with_context(|| format!("could not start {}", binary.display()))?;
+    let _running = Running::register(child.id());
     // The Command still holds the pipe's write ends: drop it, or the reader never sees the end.
     drop(cmd);
 
@@ -68,13 +76,16 @@ pub fn run_one(
     });
     let mut output = String::new();
     let mut timed_out = false;
+    let header = format!("test {name} ... ");
     loop {
         let left = deadline.saturating_sub(started.elapsed());
         match lines.recv_timeout(left.min(Duration::from_millis(200))) {
             Ok(line) => {
-                on_line(&line);
-                output.push_str(&line);
-                output.push('\n');
+                for line in own_lines(&line, &header) {
+                    on_line(line);
+                    output.push_str(line);
+                    output.push('\n');
+                }
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
             Err(mpsc::RecvTimeoutError::Timeout) if left.is_zero() => {
@@ -98,10 +109,71 @@ pub fn run_one(
     Ok(TestRun { ending, output, elapsed: started.elapsed() })
 }
 
+/// libtest writes `test name ... ` before the test runs and `ok` or `FAILED` after it, so the
+/// first line the test prints ("waiting for …") shares a line with that header: give it its own.
+fn own_lines<'a>(line: &'a str, header: &str) -> Vec<&'a str> {
+    match line.strip_prefix(header) {
+        Some(printed) if !matches!(printed.trim(), "" | "ok" | "FAILED" | "ignored") => {
+            vec![&line[..header.trim_end().len()], printed]
+        }
+        _ => vec![line],
+    }
+}
+
 /// SIGKILL the test's whole process group (it may have started consumers, clusters, children).
 fn stop_group(pid: u32) {
-    let group = nix::unistd::Pid::from_raw(pid as i32);
-    let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+    let _ = killpg(Pid::from_raw(pid as i32), Signal::SIGKILL);
+}
+
+/// The process groups of the tests running now (0: a free slot), for the signal handler: a
+/// handler may not take a lock, so this is a fixed row of atomics (the audit runs a few at once).
+static RUNNING: [AtomicI32; 32] = [const { AtomicI32::new(0) }; 32];
+
+/// One running test's slot in [`RUNNING`], freed when the run ends.
+struct Running(Option<usize>);
+
+impl Running {
+    fn register(pid: u32) -> Running {
+        let group = pid as i32;
+        Running(
+            RUNNING.iter().position(|slot| slot.compare_exchange(0, group, Ordering::SeqCst, Ordering::SeqCst).is_ok()),
+        )
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(index) = self.0 {
+            RUNNING[index].store(0, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Ctrl-C (or the terminal closing, or `kill`) while a test runs: stop the test's group too, or a
+/// learner's endless consumer loop would go on running after the checker is gone.
+fn stop_tests_on_interrupt() {
+    static INSTALLED: Once = Once::new();
+    INSTALLED.call_once(|| {
+        for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+            // SAFETY: the handler calls only async-signal-safe functions (kill, signal, raise).
+            let _ = unsafe { nix::sys::signal::signal(signal, SigHandler::Handler(stop_tests_then_die)) };
+        }
+    });
+}
+
+extern "C" fn stop_tests_then_die(signal: nix::libc::c_int) {
+    for slot in &RUNNING {
+        let group = slot.load(Ordering::SeqCst);
+        if group > 0 {
+            let _ = killpg(Pid::from_raw(group), Signal::SIGKILL);
+        }
+    }
+    // Then end as the signal would have ended us without a handler (the shell sees 130 for Ctrl-C).
+    if let Ok(signal) = Signal::try_from(signal) {
+        // SAFETY: restoring the default action is async-signal-safe.
+        let _ = unsafe { nix::sys::signal::signal(signal, SigHandler::SigDfl) };
+        let _ = nix::sys::signal::raise(signal);
+    }
 }
 
 /// The failure as a learner wants to read it: where the test panicked and its message, without
@@ -168,6 +240,16 @@ mod tests {
         assert!(run.elapsed < Duration::from_secs(10), "{:?}", run.elapsed);
         assert!(seen.contains(&"mistake=typo".to_string()), "{seen:?}");
         assert_eq!(last_wait(&run.output), Some("waiting for Godot"));
+
+        // libtest's header and the test's first line share a line; the wait is still found.
+        std::fs::write(
+            &script,
+            "#!/bin/sh\necho 'running 1 test'\necho 'test x ... waiting for the group'\nsleep 30\n",
+        )
+        .unwrap();
+        let run = run_one(&script, "x", None, Duration::from_millis(1500), |_| {}).unwrap();
+        assert_eq!((run.ending, last_wait(&run.output)), (Ending::TimedOut, Some("waiting for the group")));
+        assert_eq!(own_lines("test x ... ok", "test x ... "), ["test x ... ok"]);
 
         std::fs::write(&script, "#!/bin/sh\necho 'running 0 tests'\n").unwrap();
         let run = run_one(&script, "x", None, Duration::from_secs(5), |_| {}).unwrap();
