@@ -1,6 +1,8 @@
 //! Does a chapter crate follow the exercise convention (see `check.rs`)? Checked by `--audit`,
 //! so a chapter author learns about a slip from CI rather than from a confused learner.
 
+use std::path::Path;
+
 use super::chapters::Chapter;
 
 /// Every way `chapter` departs from the convention, as sentences; empty when it follows it.
@@ -22,6 +24,12 @@ pub fn problems(chapter: &Chapter) -> Vec<String> {
              learner's typo breaks only this chapter's exercises"
                 .to_string(),
         );
+    }
+    for file in library_files_reaching_exercises(&chapter.dir.join("src")) {
+        problems.push(format!(
+            "{file} compiles an exercises.rs (#[path] or include!): the chapter's library must not, so that \
+             a learner's typo breaks only this chapter's exercises and no chapter that uses the library"
+        ));
     }
     if let Some(tests) = read("tests/exercises.rs") {
         for path in EXERCISE_PATHS {
@@ -97,6 +105,41 @@ pub fn manifest_problems(package: &str, cargo_toml: &str) -> Vec<String> {
     problems
 }
 
+/// The files of the chapter's library (every `.rs` under `src/` but the exercise file itself and
+/// the programs, `main.rs` and `bin/`) that pull an `exercises.rs` in with `#[path]` or `include!`,
+/// relative to `src/`. Another chapter may use this library; the exercises must not be part of it.
+fn library_files_reaching_exercises(src: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut pending = vec![src.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for path in entries.flatten().map(|entry| entry.path()) {
+            let relative = path.strip_prefix(src).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+            if matches!(relative.as_str(), "exercises.rs" | "main.rs" | "bin") {
+                continue;
+            }
+            if path.is_dir() {
+                pending.push(path);
+            } else if relative.ends_with(".rs")
+                && std::fs::read_to_string(&path).is_ok_and(|text| reaches_exercises(&text))
+            {
+                found.push(format!("src/{relative}"));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Does `source` compile an `exercises.rs` through a `#[path]` attribute or `include!`?
+fn reaches_exercises(source: &str) -> bool {
+    source
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.starts_with("//"))
+        .any(|line| line.contains("exercises.rs\"") && (line.contains("#[path") || line.contains("include!")))
+}
+
 /// Does `hint` open with a question: is the end of its first sentence a `?` (not a `.` or `!`
 /// followed by a space, as in "The broker refuses it. Why?")? A `.` inside a name such as
 /// `pool.begin()` ends no sentence.
@@ -165,6 +208,9 @@ mod exercises;
         assert!(defines_fn("pub async fn create_topic(admin: &Admin)", "create_topic"));
         assert!(defines_fn("pub fn pick<T>(x: T)", "pick"));
         assert!(!defines_fn("pub fn create_topic_twice()", "create_topic"));
+        assert!(reaches_exercises("#[path = \"exercises.rs\"]\nmod answers;\n"));
+        assert!(reaches_exercises("include!(\"../solutions/exercises.rs\");\n"));
+        assert!(!reaches_exercises("// #[path = \"exercises.rs\"]\n//! see src/exercises.rs\n"));
         assert!(declares_exercises("//! lib\npub mod exercises;\n"));
         assert!(!declares_exercises("// pub mod exercises;\npub mod topics;\n"));
     }
@@ -225,13 +271,15 @@ mod exercises;
 
         chapter.exercises.push(Exercise { hint: "Subtract.".into(), ..asking("sub") });
         std::fs::remove_file(root.join("solutions/exercises.rs")).unwrap();
-        std::fs::write(root.join("src/lib.rs"), "pub mod exercises;\n").unwrap();
+        std::fs::write(root.join("src/lib.rs"), "pub mod exercises;\nmod helpers;\n").unwrap();
+        std::fs::write(root.join("src/helpers.rs"), "#[path = \"exercises.rs\"]\nmod answers;\n").unwrap();
         let found = problems(&chapter);
-        assert_eq!(found.len(), 5, "{found:?}");
+        assert_eq!(found.len(), 6, "{found:?}");
         assert_eq!(found[0], "has no solutions/exercises.rs");
         assert!(found[1].starts_with("src/lib.rs must not declare `mod exercises`"), "{found:?}");
-        assert!(found[2].starts_with("the hint of `sub` must open with a question"), "{found:?}");
-        assert_eq!(found[3], "src/exercises.rs has no `fn sub` (listed in exercises.toml)");
-        assert_eq!(found[4], "mistakes/exercises.rs has no `fn sub` (listed in exercises.toml)");
+        assert!(found[2].starts_with("src/helpers.rs compiles an exercises.rs"), "{found:?}");
+        assert!(found[3].starts_with("the hint of `sub` must open with a question"), "{found:?}");
+        assert_eq!(found[4], "src/exercises.rs has no `fn sub` (listed in exercises.toml)");
+        assert_eq!(found[5], "mistakes/exercises.rs has no `fn sub` (listed in exercises.toml)");
     }
 }
