@@ -469,6 +469,12 @@ mod tests {
         let (verdict, failures, _) = answer(Some("x * 4"));
         assert_eq!((verdict.status, failures), (Status::Done, 0), "{verdict:?}");
         assert_eq!(report::line(&chapter, &exercise, &verdict).split("  ").nth(1), Some("done"));
+
+        // A `todo!()` left in a helper is started work that fails, placed in the learner's file.
+        let (verdict, _, _) = answer(Some("helper(x)\n}\nfn helper(x: u32) -> u32 {\n    todo!()"));
+        assert_eq!(verdict.status, Status::Failing, "{verdict:?}");
+        assert!(verdict.message.contains("chapters/ch01-probe/src/exercises.rs:5:5"), "{verdict:?}");
+        assert!(verdict.message.contains("not yet implemented"), "{verdict:?}");
     }
 
     #[test]

@@ -73,7 +73,7 @@ impl Checker {
         spinner.finish();
         let mut verdict = judge(exercise, &run);
         if verdict.status != Status::Done {
-            for finding in connect_log.findings() {
+            for finding in connect_log.findings(run.pid) {
                 verdict.message.push_str(&format!("\n\n{finding}"));
             }
         }
@@ -106,7 +106,12 @@ impl Checker {
 pub fn judge(exercise: &Exercise, run: &run::TestRun) -> Verdict {
     match run.ending {
         Ending::Passed => Verdict::new(Status::Done, "", run.elapsed),
-        Ending::Failed => Verdict::new(Status::Failing, run::failure_message(&run.output, FAILURE_LINES), run.elapsed),
+        Ending::Failed => {
+            // A panic in the learner's file is placed at `tests/../src/exercises.rs` (the test
+            // target includes it by that path): name the file as the learner knows it.
+            let message = run::failure_message(&run.output, FAILURE_LINES).replace("/tests/../", "/");
+            Verdict::new(Status::Failing, message, run.elapsed)
+        }
         Ending::TimedOut => {
             let waiting = run::last_wait(&run.output).map(|w| format!(", {w}")).unwrap_or_default();
             let message = format!(

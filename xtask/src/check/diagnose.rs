@@ -3,6 +3,10 @@
 //! A connector whose *task* failed still shows the connector as RUNNING, and a source that
 //! writes to a topic the broker will not create (this broker has `auto.create.topics.enable=false`)
 //! only retries with a WARN. A test then waits until its deadline; the worker's log says why.
+//!
+//! The worker is shared: other programs' connectors may fail at the same time. Only what names
+//! the exercise's own connectors and topics counts, told apart by the test's process id, which
+//! every name the workbook's tests make carries (`names::unique`: `ch07-ex-source-<s>-<pid>-<n>`).
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -21,24 +25,28 @@ impl ConnectLog {
         ConnectLog { path, start }
     }
 
-    /// What went wrong with a connector since `mark`, one line per finding.
-    pub fn findings(&self) -> Vec<String> {
+    /// What went wrong since `mark` with a connector of the test whose process id is `pid`, one
+    /// line per finding.
+    pub fn findings(&self, pid: u32) -> Vec<String> {
         let Ok(mut file) = std::fs::File::open(&self.path) else { return Vec::new() };
         let mut text = String::new();
         if file.seek(SeekFrom::Start(self.start)).is_err() || file.read_to_string(&mut text).is_err() {
             return Vec::new();
         }
-        findings(&text)
+        findings(&text, pid)
     }
 }
 
-/// Reads worker log text: failed tasks (with their root cause) and topics that do not exist.
-pub fn findings(log: &str) -> Vec<String> {
+/// Reads worker log text: failed tasks (with their root cause) and topics that do not exist,
+/// of the connectors and topics named by the process `pid`.
+pub fn findings(log: &str, pid: u32) -> Vec<String> {
+    let ours = |name: &str| name.contains(&format!("-{pid}-"));
     let mut found = Vec::new();
     let lines: Vec<&str> = log.lines().collect();
     for (index, line) in lines.iter().enumerate() {
         if line.contains("Task threw an uncaught and unrecoverable exception")
             && let Some(task) = between(line, "{id=", "}")
+            && ours(task)
         {
             let cause = root_cause(&lines[index..]).unwrap_or("see the connector's status for the trace");
             push_once(
@@ -52,6 +60,7 @@ pub fn findings(log: &str) -> Vec<String> {
         if line.contains("UNKNOWN_TOPIC_OR_PARTITION")
             && line.contains("clientId=connector-producer")
             && let Some(topic) = between(line, ": {", "=UNKNOWN_TOPIC_OR_PARTITION")
+            && ours(topic)
         {
             push_once(
                 &mut found,
@@ -89,24 +98,25 @@ mod tests {
     use super::*;
 
     const LOG: &str = "\
-[2026-12-02 05:10:53,484] ERROR WorkerSinkTask{id=users-sink-0} Task threw an uncaught and unrecoverable exception. Task is being killed and will not recover until manually restarted (org.apache.kafka.connect.runtime.WorkerTask)
+[2026-12-02 05:10:53,484] ERROR WorkerSinkTask{id=users-1796212740-4227-0-sink-0} Task threw an uncaught and unrecoverable exception. Task is being killed and will not recover until manually restarted (org.apache.kafka.connect.runtime.WorkerTask)
 org.apache.kafka.connect.errors.ConnectException: Exiting WorkerSinkTask due to unrecoverable exception.
 \tat org.apache.kafka.connect.runtime.WorkerSinkTask.deliverMessages(WorkerSinkTask.java:658)
 Caused by: org.apache.kafka.connect.errors.ConnectException: Error while checking and applying table changes
 Caused by: java.sql.SQLException: Cannot alter table users because schema evolution is disabled
 \t... 17 more
-[2026-12-02 05:10:53,683] WARN [Producer clientId=connector-producer-lines-0] The metadata response from the cluster reported a recoverable issue with correlation id 46 : {lines-topic=UNKNOWN_TOPIC_OR_PARTITION} (org.apache.kafka.clients.NetworkClient)
-[2026-12-02 05:10:54,683] WARN [Producer clientId=connector-producer-lines-0] The metadata response from the cluster reported a recoverable issue with correlation id 47 : {lines-topic=UNKNOWN_TOPIC_OR_PARTITION} (org.apache.kafka.clients.NetworkClient)
+[2026-12-02 05:10:53,683] WARN [Producer clientId=connector-producer-lines-0] The metadata response from the cluster reported a recoverable issue with correlation id 46 : {lines-1796212740-4227-1=UNKNOWN_TOPIC_OR_PARTITION} (org.apache.kafka.clients.NetworkClient)
+[2026-12-02 05:10:54,683] WARN [Producer clientId=connector-producer-lines-0] The metadata response from the cluster reported a recoverable issue with correlation id 47 : {lines-1796212740-4227-1=UNKNOWN_TOPIC_OR_PARTITION} (org.apache.kafka.clients.NetworkClient)
 ";
 
     #[test]
     fn names_the_failed_task_and_the_missing_topic_once() {
-        let found = findings(LOG);
+        let found = findings(LOG, 4227);
         assert_eq!(found.len(), 2, "{found:?}");
-        assert!(found[0].starts_with("Connect: task users-sink-0 FAILED"), "{}", found[0]);
+        assert!(found[0].starts_with("Connect: task users-1796212740-4227-0-sink-0 FAILED"), "{}", found[0]);
         assert!(found[0].contains("Cannot alter table users because schema evolution is disabled"), "{}", found[0]);
-        assert!(found[1].contains("topic `lines-topic`, which does not exist"), "{}", found[1]);
-        assert!(findings("[x] INFO all good\n").is_empty());
+        assert!(found[1].contains("topic `lines-1796212740-4227-1`, which does not exist"), "{}", found[1]);
+        assert!(findings("[x] INFO all good\n", 4227).is_empty());
+        assert!(findings(LOG, 4187).is_empty(), "another program's connectors are not this exercise's trouble");
     }
 
     #[test]
@@ -116,8 +126,8 @@ Caused by: java.sql.SQLException: Cannot alter table users because schema evolut
         let path = dir.path().join("logs/connect.log");
         std::fs::write(&path, LOG).unwrap();
         let log = ConnectLog::mark(dir.path());
-        assert!(log.findings().is_empty(), "what was there before does not count");
+        assert!(log.findings(4227).is_empty(), "what was there before does not count");
         std::fs::write(&path, format!("{LOG}{LOG}")).unwrap();
-        assert_eq!(log.findings().len(), 2);
+        assert_eq!(log.findings(4227).len(), 2);
     }
 }

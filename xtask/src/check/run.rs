@@ -26,6 +26,9 @@ pub struct TestRun {
     /// Everything the test printed (stdout and stderr, interleaved as written).
     pub output: String,
     pub elapsed: Duration,
+    /// The test's process id: the workbook's tests put it in every name they make
+    /// (`names::unique`), so it tells this test's connectors and topics from anyone else's.
+    pub pid: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +65,8 @@ pub fn run_one(
     let started = Instant::now();
     stop_tests_on_interrupt();
     let mut child = cmd.spawn().with_context(|| format!("could not start {}", binary.display()))?;
-    let _running = Running::register(child.id());
+    let pid = child.id();
+    let _running = Running::register(pid);
     // The Command still holds the pipe's write ends: drop it, or the reader never sees the end.
     drop(cmd);
 
@@ -106,7 +110,7 @@ pub fn run_one(
     } else {
         Ending::Failed
     };
-    Ok(TestRun { ending, output, elapsed: started.elapsed() })
+    Ok(TestRun { ending, output, elapsed: started.elapsed(), pid })
 }
 
 /// libtest writes `test name ... ` before the test runs and `ok` or `FAILED` after it, so the
