@@ -68,7 +68,7 @@ impl Checker {
             }
         };
         spinner.phase("running");
-        let connect_log = ConnectLog::mark(&workbook_support::env::workbook_dir());
+        let connect_log = ConnectLog::mark();
         let run = run::run_one(&binary, &exercise.name, None, exercise.deadline(), |line| spinner.line(line))?;
         spinner.finish();
         let mut verdict = judge(exercise, &run);

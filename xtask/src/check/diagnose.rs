@@ -10,30 +10,66 @@
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
-/// The worker's log, and how much of it existed before the exercise ran.
-pub struct ConnectLog {
-    path: PathBuf,
-    start: u64,
+use crate::layout::Layout;
+use crate::state::State;
+
+/// The worker's log, and where it stood before the exercise ran.
+pub enum ConnectLog {
+    /// The local backend's log file (`.workbook/logs/connect.log`) and its length then.
+    File { path: PathBuf, start: u64 },
+    /// The docker backend's container, whose output is the worker's log, and the time then.
+    Container { id: String, since: SystemTime },
+    /// No worker of ours (no Connect, or the external backend's own).
+    Unknown,
 }
 
 impl ConnectLog {
-    /// Remembers where the log ends now (the local backend's `.workbook/logs/connect.log`).
-    pub fn mark(workbook_dir: &Path) -> ConnectLog {
-        let path = workbook_dir.join("logs/connect.log");
-        let start = std::fs::metadata(&path).map_or(0, |m| m.len());
-        ConnectLog { path, start }
+    /// Remembers where the running environment's Connect log stands now.
+    pub fn mark() -> ConnectLog {
+        let state = State::load(&Layout::current().state_file()).ok().flatten();
+        let Some(connect) = state.as_ref().and_then(|s| s.component("connect")) else { return ConnectLog::Unknown };
+        match (&connect.log, &connect.container) {
+            (Some(path), _) => ConnectLog::of_file(path),
+            (None, Some(id)) => ConnectLog::Container { id: id.clone(), since: SystemTime::now() },
+            (None, None) => ConnectLog::Unknown,
+        }
+    }
+
+    /// Remembers where the log file `path` ends now.
+    pub fn of_file(path: &Path) -> ConnectLog {
+        let start = std::fs::metadata(path).map_or(0, |m| m.len());
+        ConnectLog::File { path: path.to_path_buf(), start }
     }
 
     /// What went wrong since `mark` with a connector of the test whose process id is `pid`, one
     /// line per finding.
     pub fn findings(&self, pid: u32) -> Vec<String> {
-        let Ok(mut file) = std::fs::File::open(&self.path) else { return Vec::new() };
-        let mut text = String::new();
-        if file.seek(SeekFrom::Start(self.start)).is_err() || file.read_to_string(&mut text).is_err() {
-            return Vec::new();
+        findings(&self.since_mark().unwrap_or_default(), pid)
+    }
+
+    fn since_mark(&self) -> Option<String> {
+        match self {
+            ConnectLog::File { path, start } => {
+                let mut file = std::fs::File::open(path).ok()?;
+                file.seek(SeekFrom::Start(*start)).ok()?;
+                let mut text = String::new();
+                file.read_to_string(&mut text).ok()?;
+                Some(text)
+            }
+            ConnectLog::Container { id, since } => {
+                let since = since.duration_since(SystemTime::UNIX_EPOCH).ok()?.as_secs_f64();
+                // The worker logs to the container's output; `--since` takes a Unix time.
+                let output = std::process::Command::new("docker")
+                    .args(["logs", "--since", &format!("{since:.3}"), id])
+                    .stdin(std::process::Stdio::null())
+                    .output()
+                    .ok()?;
+                Some(format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)))
+            }
+            ConnectLog::Unknown => None,
         }
-        findings(&text, pid)
     }
 }
 
@@ -125,7 +161,7 @@ Caused by: java.sql.SQLException: Cannot alter table users because schema evolut
         std::fs::create_dir(dir.path().join("logs")).unwrap();
         let path = dir.path().join("logs/connect.log");
         std::fs::write(&path, LOG).unwrap();
-        let log = ConnectLog::mark(dir.path());
+        let log = ConnectLog::of_file(&path);
         assert!(log.findings(4227).is_empty(), "what was there before does not count");
         std::fs::write(&path, format!("{LOG}{LOG}")).unwrap();
         assert_eq!(log.findings(4227).len(), 2);
