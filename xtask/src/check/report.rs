@@ -55,9 +55,10 @@ pub fn next_up(chapter: &Chapter, exercise: &Exercise, verdict: &Verdict, failur
         out.push_str(&indent(&message));
         out.push('\n');
     }
+    // The hint is there from the start, but printed unasked only once trying has failed twice.
     if failures_in_a_row >= 2 {
         let _ = write!(out, "\nHint: {}\n", indent(exercise.hint().trim()).trim_start());
-    } else if verdict.status != Status::NotStarted {
+    } else {
         let _ = writeln!(out, "\nStuck? `cargo xtask hint {name}` gives a hint.");
     }
     out
@@ -133,7 +134,8 @@ mod tests {
 
         let untouched = Verdict { status: Status::NotStarted, message: String::new(), elapsed: Duration::ZERO };
         let text = next_up(&chapter, &chapter.exercises[2], &untouched, 0);
-        assert!(text.contains("still the todo!() stub") && !text.contains("hint"), "{text}");
+        assert!(text.contains("still the todo!() stub") && !text.contains("hint of delete"), "{text}");
+        assert!(text.contains("`cargo xtask hint ch03::delete` gives a hint"), "a hint exists from the start: {text}");
         assert_eq!(line(&chapter, &chapter.exercises[2], &untouched), "✗ ch03::delete  not started");
     }
 }
