@@ -206,7 +206,7 @@ fn finish_report(
     }
     if next_unfinished {
         let every: Vec<&Chapter> = all.iter().collect();
-        println!("{}", report::progress_line(&every, progress));
+        println!("\n{}", report::progress_line(&every, progress));
     } else {
         // Just what was asked for: the chapters it belongs to, and their progress.
         let mut chapters: Vec<&Chapter> = Vec::new();
