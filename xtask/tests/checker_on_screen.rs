@@ -76,6 +76,7 @@ fn no_argument_shows_progress_then_the_next_exercise() {
     assert!(table < next, "the table comes first:\n{screen}");
     assert!(screen.contains("Progress: ["), "{screen}");
     assert!(screen.contains("edit chapters/ch") && screen.contains("/src/exercises.rs, function `"), "{screen}");
+    assert!(screen.contains("Stuck? `cargo xtask hint ch"), "it says a hint exists:\n{screen}");
     assert!(screen.contains("[exit 1]"), "unfinished exercises are a non-zero exit:\n{screen}");
 }
 
