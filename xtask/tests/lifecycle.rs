@@ -86,6 +86,9 @@ fn three_brokers_then_down_then_up_again() {
     assert!(ok, "{output}");
     assert!(output.contains("active controller (metadata quorum leader): node"), "{output}");
     let env = env_of(root);
+    assert_eq!(env.connect_url, None, "no Connect, no CONNECT_URL: a chapter needing it says why");
+    let no_worker = workbook_support::connect::ConnectClient::new(&env).unwrap_err().to_string();
+    assert!(no_worker.contains("--no-connect"), "{no_worker}");
     let cluster = kafka::fetch_metadata_blocking(&env.bootstrap_servers, None, Duration::from_secs(10)).unwrap();
     let ids: Vec<i32> = cluster.brokers.iter().map(|b| b.id).collect();
     assert_eq!(ids, vec![1, 2, 3]);
@@ -272,7 +275,7 @@ fn the_external_backend_records_addresses_starts_nothing_and_status_checks_them(
     let mut up = xtask_in(root, &["up", "--backend", "external"]);
     up.args(["--bootstrap-servers", &shared.bootstrap_servers])
         .args(["--database-url", &shared.database_url])
-        .args(["--connect-url", &shared.connect_url]);
+        .args(["--connect-url", shared.connect_url.as_deref().expect("the shared environment has Connect")]);
     let (ok, output) = run(up);
     assert!(ok, "{output}");
     assert!(processes_using(root).is_empty(), "the external backend starts nothing");

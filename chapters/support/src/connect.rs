@@ -41,8 +41,18 @@ pub struct ConnectClient {
 }
 
 impl ConnectClient {
+    /// The worker of the running environment; an error naming the fix when the environment was
+    /// started without one.
     pub fn new(env: &Env) -> Result<ConnectClient> {
-        ConnectClient::for_url(&env.connect_url)
+        let url = env.connect_url.as_deref().with_context(|| {
+            format!(
+                "this environment has no Kafka Connect worker ({} is not set: it was started with \
+                 `cargo xtask up --no-connect`). `cargo xtask down`, then `cargo xtask up` starts \
+                 one (down keeps the topics and tables)",
+                crate::env::CONNECT_URL
+            )
+        })?;
+        ConnectClient::for_url(url)
     }
 
     pub fn for_url(url: &str) -> Result<ConnectClient> {

@@ -54,7 +54,9 @@ pub const WORKBOOK_DIR: &str = "WORKBOOK_DIR";
 pub struct Env {
     pub bootstrap_servers: String,
     pub database_url: String,
-    pub connect_url: String,
+    /// Kafka Connect's REST API; `None` when the environment was started without Connect
+    /// (`cargo xtask up --no-connect`). [`crate::connect::ConnectClient::new`] says so.
+    pub connect_url: Option<String>,
     /// MariaDB's URL as seen from the Connect worker (what connector configs use).
     pub connect_database_url: String,
     /// The brokers as seen from the Connect worker (what connector configs use). Defaults to
@@ -83,8 +85,8 @@ impl Env {
             .with_context(|| {
                 format!(
                     "the workbook environment is not configured ({} not found).\nStart it with \
-                     `cargo xtask up`, or export {KAFKA_BOOTSTRAP_SERVERS}, {DATABASE_URL} and \
-                     {CONNECT_URL}",
+                     `cargo xtask up`, or export {KAFKA_BOOTSTRAP_SERVERS} and {DATABASE_URL} \
+                     ({CONNECT_URL} too for the chapters that use Kafka Connect)",
                     file.display()
                 )
             })
@@ -105,7 +107,7 @@ impl Env {
             connect_database_url: lookup(CONNECT_DATABASE_URL)
                 .unwrap_or_else(|| database_url.clone()),
             database_url,
-            connect_url: required(CONNECT_URL)?.trim_end_matches('/').to_string(),
+            connect_url: lookup(CONNECT_URL).map(|url| url.trim_end_matches('/').to_string()),
             connect_files_dir: lookup(CONNECT_FILES_DIR)
                 .unwrap_or_else(|| files_dir.display().to_string())
                 .trim_end_matches('/')
@@ -179,7 +181,11 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(env.bootstrap_servers, "127.0.0.1:9092");
-        assert_eq!(env.connect_url, "http://127.0.0.1:8083", "trailing slash trimmed");
+        assert_eq!(
+            env.connect_url.as_deref(),
+            Some("http://127.0.0.1:8083"),
+            "trailing slash trimmed"
+        );
         assert_eq!(env.cdc_user, None);
         assert_eq!(env.connect_database_url, env.database_url, "defaults to DATABASE_URL");
         assert_eq!(

@@ -81,7 +81,8 @@ struct Plan {
     names: Names,
     nodes: Vec<KafkaNode>,
     mariadb_port: u16,
-    connect_port: u16,
+    /// `None` without Connect (`--no-connect`).
+    connect_port: Option<u16>,
     credentials: Credentials,
     files_dir: String,
     kafka: Vec<ContainerSpec>,
@@ -166,19 +167,19 @@ fn plan(options: &UpOptions, layout: &Layout, names: Names, credentials: Credent
         nodes.push(spec::kafka_node(&names, id, host_port));
     }
     let connect_port = match options.no_connect {
-        // Chapters that do not use Connect still find a URL; it simply does not answer.
-        true => options.connect_port.unwrap_or(ports::CONNECT_PORT),
-        false => ports::choose("Kafka Connect", options.connect_port, ports::CONNECT_PORT, &taken)?,
+        true => None,
+        false => Some(ports::choose("Kafka Connect", options.connect_port, ports::CONNECT_PORT, &taken)?),
     };
-    taken.push(connect_port);
+    taken.extend(connect_port);
     let mariadb_port = ports::choose("MariaDB", options.mariadb_port, ports::MARIADB_PORT, &taken)?;
     let files_dir = layout.files();
     std::fs::create_dir_all(&files_dir).with_context(|| format!("creating {}", files_dir.display()))?;
-    let connect = if options.no_connect {
-        None
-    } else {
-        let host = ConnectHost { files_dir: files_dir.display().to_string(), user: engine::owner_of(&files_dir)? };
-        Some(spec::connect_spec(&names, connect_port, &nodes, &host))
+    let connect = match connect_port {
+        None => None,
+        Some(port) => {
+            let host = ConnectHost { files_dir: files_dir.display().to_string(), user: engine::owner_of(&files_dir)? };
+            Some(spec::connect_spec(&names, port, &nodes, &host))
+        }
     };
     Ok(Plan {
         kafka: nodes.iter().map(|node| spec::kafka_spec(&names, node, &nodes)).collect(),
@@ -243,9 +244,9 @@ async fn start_and_wait(plan: &Plan, started: &mut Vec<Started>) -> Result<()> {
     wait_for_kafka(&plan.nodes, &kafka).await?;
     wait_for_mariadb(&database_url(plan), &plan.mariadb.container_name).await?;
     // Connect stores its state in Kafka topics, so it starts once the brokers answer.
-    if let Some(connect) = &plan.connect {
-        started.push(start(connect, connect_url(plan)).await?);
-        wait_for_connect(&connect_url(plan), &connect.container_name).await?;
+    if let (Some(connect), Some(url)) = (&plan.connect, connect_url(plan)) {
+        started.push(start(connect, url.clone()).await?);
+        wait_for_connect(&url, &connect.container_name).await?;
     }
     Ok(())
 }
@@ -377,8 +378,8 @@ fn database_url(plan: &Plan) -> String {
     description::database_url(&plan.credentials.app, &Address::new(ports::HOST.to_string(), plan.mariadb_port))
 }
 
-fn connect_url(plan: &Plan) -> String {
-    format!("http://{}:{}", ports::HOST, plan.connect_port)
+fn connect_url(plan: &Plan) -> Option<String> {
+    plan.connect_port.map(|port| format!("http://{}:{port}", ports::HOST))
 }
 
 fn running(plan: &Plan, started: &[Started], layout: &Layout) -> Running {
@@ -404,7 +405,6 @@ fn env_vars(plan: &Plan) -> BTreeMap<String, String> {
         (contract::CONNECT_BOOTSTRAP_SERVERS, description::internal_bootstrap(&plan.nodes)),
         (contract::DATABASE_URL, database_url(plan)),
         (contract::CONNECT_DATABASE_URL, description::database_url(&plan.credentials.app, &connect_database)),
-        (contract::CONNECT_URL, connect_url(plan)),
         (contract::WORKBOOK_FILES_DIR, plan.files_dir.clone()),
         (contract::CONNECT_FILES_DIR, spec::CONNECT_FILES_DIR.to_string()),
         (contract::CONNECT_PLUGIN_PATH, spec::CONNECT_PLUGIN_PATH.to_string()),
@@ -412,7 +412,9 @@ fn env_vars(plan: &Plan) -> BTreeMap<String, String> {
         (contract::CDC_PASSWORD, plan.credentials.cdc.clone()),
         (contract::MARIADB_ROOT_PASSWORD, plan.credentials.root.clone()),
     ];
-    vars.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    // Without Connect (`--no-connect`) there is no URL: a chapter that needs the worker says so.
+    let connect = connect_url(plan).map(|url| (contract::CONNECT_URL, url));
+    vars.into_iter().chain(connect).map(|(k, v)| (k.to_string(), v)).collect()
 }
 
 /// Best effort: remove these containers of ours (not the volumes), then the network if it is ours.

@@ -187,9 +187,10 @@ async fn start_and_wait(
     if let Some(plugin_path) = plugin_path {
         env.insert(contract::CONNECT_PLUGIN_PATH.to_string(), plugin_path.display().to_string());
     }
-    // Chapters that do not use Connect still find a URL; it simply does not answer.
-    let connect = connect_url(ports.connect.unwrap_or(ports::CONNECT_PORT));
-    env.insert(contract::CONNECT_URL.to_string(), connect);
+    // Without Connect (`--no-connect`) there is no URL: a chapter that needs the worker says so.
+    if let Some(port) = ports.connect {
+        env.insert(contract::CONNECT_URL.to_string(), connect_url(port));
+    }
     Ok(env)
 }
 
