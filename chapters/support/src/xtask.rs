@@ -12,13 +12,36 @@ use crate::{Env, env, envfile};
 /// `cargo xtask up ARGS` for the environment in `dir`, then the [`Env`] of the env file it wrote
 /// there. If `up` fails, `cargo xtask down --purge` stops whatever nodes it had started.
 pub fn up(dir: &Path, args: &[&str]) -> Result<Env> {
-    let up_args: Vec<&str> = ["up"].into_iter().chain(args.iter().copied()).collect();
+    let backend = same_backend_as_the_shared_environment();
+    let mut up_args: Vec<&str> = vec!["up"];
+    if let Some(backend) = &backend {
+        up_args.extend(["--backend", backend.as_str()]);
+    }
+    up_args.extend(args.iter().copied());
     if let Err(error) = run(dir, &up_args) {
         let _ = run(dir, &["down", "--purge"]);
         return Err(error);
     }
     let vars = envfile::read(&dir.join("env"))?;
     Env::from_sources(|key| vars.get(key).cloned())
+}
+
+/// The backend the workbook's shared environment runs on (`local` or `docker`), so that a
+/// chapter's own cluster runs on it too: on a machine with Docker, where `up` alone would choose
+/// containers, a learner who chose local processes gets local processes (and no image pulls).
+/// `None` (let `up` choose) when none runs, or when it is your own cluster (`external`).
+fn same_backend_as_the_shared_environment() -> Option<String> {
+    backend_in(&env::workbook_dir().join("state.json"))
+}
+
+/// The backend an environment's `state.json` names, if it is one `up` can start.
+fn backend_in(state_file: &Path) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct State {
+        backend: String,
+    }
+    let state: State = serde_json::from_str(&std::fs::read_to_string(state_file).ok()?).ok()?;
+    matches!(state.backend.as_str(), "local" | "docker").then_some(state.backend)
 }
 
 /// Runs `cargo xtask ARGS` for the environment in `dir` and returns its standard output, or an
@@ -67,6 +90,19 @@ fn command() -> (Command, Option<PathBuf>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chapters_cluster_runs_on_the_shared_environments_backend() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state.json");
+        assert_eq!(backend_in(&state), None, "no shared environment: up chooses");
+        for (backend, chosen) in
+            [("local", Some("local")), ("docker", Some("docker")), ("external", None)]
+        {
+            std::fs::write(&state, format!(r#"{{"backend": "{backend}", "brokers": 1}}"#)).unwrap();
+            assert_eq!(backend_in(&state).as_deref(), chosen, "{backend}");
+        }
+    }
 
     #[test]
     fn a_failed_command_is_an_error_with_what_xtask_printed() {
