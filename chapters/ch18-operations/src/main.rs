@@ -12,12 +12,13 @@ use ch18_operations::lag::{self as group_lag, LagTrend, group_state, observer};
 use ch18_operations::metrics::{StatsContext, consumer_summary, producer_summary};
 use ch18_operations::partitions::{add_partitions, produce_keyed};
 use ch18_operations::reassign::{create_pinned_topic, describe, reassignment_json};
-use ch18_operations::secure::{self, SecureBroker, scram_client_config};
+use ch18_operations::secure::{self, ALICE, ClientErrors, SecureBroker, sasl_client_config};
 use ch18_operations::tools;
 use clap::{Parser, Subcommand};
 use rdkafka::admin::{AdminOptions, NewTopic, TopicReplication};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, StreamConsumer};
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::message::BorrowedMessage;
+use rdkafka::producer::{BaseProducer, FutureProducer, FutureRecord, Producer};
 use rdkafka::statistics::Statistics;
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use workbook_support::cleanup::Cleanup;
@@ -59,7 +60,8 @@ enum Task {
     Reassign,
     /// A producer's and a consumer's own statistics (statistics.interval.ms).
     Metrics,
-    /// A SASL/SCRAM broker with ACLs: a user, what it may do, and the clients that log in.
+    /// A broker with SASL/SCRAM and SASL/PLAIN listeners and ACLs: a user, what it may do, and the
+    /// clients that log in.
     Security,
 }
 
@@ -558,7 +560,8 @@ fn consume_then_watch(
 
 fn security() -> Result<()> {
     println!(
-        "starting a broker of our own: SASL/SCRAM listener, StandardAuthorizer, super user admin"
+        "starting a broker of our own: SASL/SCRAM and SASL/PLAIN listeners, StandardAuthorizer, \
+         super user admin"
     );
     let broker = SecureBroker::start()?;
     let bootstrap = broker.bootstrap.clone();
@@ -566,11 +569,8 @@ fn security() -> Result<()> {
     let login = |user: &str, password: &str| {
         broker.login_file(user, password).map(|p| p.display().to_string())
     };
-    let (admin, alice, wrong) = (
-        login("admin", secure::ADMIN.1)?,
-        login("alice", "alice-secret")?,
-        login("mallory", "guess")?,
-    );
+    let (admin, alice, wrong) =
+        (login("admin", secure::ADMIN.1)?, login(ALICE.0, ALICE.1)?, login("mallory", "guess")?);
     let as_user = |file: &str, tool: &str, args: &[&str]| {
         let mut full = vec!["--bootstrap-server", bootstrap.as_str(), "--command-config", file];
         full.extend_from_slice(args);
@@ -635,7 +635,7 @@ fn security() -> Result<()> {
     show(as_user(&admin, "kafka-acls", &["--list"])?);
 
     println!("7. a Rust client as alice");
-    rust_client(&bootstrap)?;
+    rust_client(&broker)?;
     println!("\nstopping the secure broker");
     Ok(())
 }
@@ -662,29 +662,117 @@ fn produce_as(
     Ok(child.wait_with_output()?)
 }
 
-/// Logs in from Rust with SCRAM when this build of librdkafka can; says why not otherwise.
-fn rust_client(bootstrap: &str) -> Result<()> {
+/// alice from Rust. SCRAM needs a librdkafka built with OpenSSL; PLAIN, on the broker's second
+/// listener, is in every build. Either way the broker sees User:alice, and the same ACLs apply.
+fn rust_client(broker: &SecureBroker) -> Result<()> {
     let features = secure::librdkafka_features()?;
     println!(
         "librdkafka {} built with: {}",
         rdkafka::util::get_rdkafka_version().1,
         features.join(",")
     );
-    let config: ClientConfig = scram_client_config(bootstrap, "alice", "alice-secret");
-    match config.create::<FutureProducer>() {
-        Err(e) => println!("creating a SCRAM client fails: {e}"),
-        Ok(producer) => {
-            let record = FutureRecord::to("payments").key("rust").payload("paid 7");
-            let delivery = tokio::runtime::Handle::current()
-                .block_on(producer.send(record, Duration::from_secs(15)));
-            match delivery {
-                Ok(d) => {
-                    println!("alice's Rust producer wrote payments-{}@{}", d.partition, d.offset)
-                }
-                Err((e, _)) => println!("alice's Rust producer failed: {e}"),
-            }
-            producer.flush(Duration::from_secs(5))?;
-        }
+    println!("with SCRAM-SHA-256 on {}:", broker.bootstrap);
+    let scram = sasl_client_config(&broker.bootstrap, "SCRAM-SHA-256", ALICE.0, ALICE.1);
+    match scram.create::<BaseProducer>() {
+        Err(e) => say(&format!("creating the client fails: {e}")),
+        Ok(_) => say("this librdkafka has SCRAM (the ssl feature); PLAIN works as well"),
+    }
+
+    let plain = &broker.plain_bootstrap;
+    println!("with PLAIN on {plain}, a wrong password:");
+    let refusal = login_refusal(&sasl_client_config(plain, "PLAIN", ALICE.0, "guess"))?;
+    say(&format!("the client's error callback: {refusal}"));
+
+    println!("with PLAIN, the right password:");
+    let alice = sasl_client_config(plain, "PLAIN", ALICE.0, ALICE.1);
+    let (partition, offset) = write_as(&alice, "payments", "paid 7")?;
+    say(&format!("wrote payments-{partition}@{offset}"));
+    let read = read_as(&alice, "payments", "billing", |m| m.payload() == Some(b"paid 7"))?;
+    say(&format!("read {read} in group billing"));
+    // No ACL names refunds (which does not exist either: a user without Describe cannot tell).
+    match write_as(&alice, "refunds", "refund 7") {
+        Ok((partition, offset)) => say(&format!("wrote refunds-{partition}@{offset}")),
+        Err(e) => say(&format!("writing to refunds: {e}")),
+    }
+    match read_as(&alice, "payments", "audit", |_| true) {
+        Ok(read) => say(&format!("read {read} in group audit")),
+        Err(e) => say(&format!("reading in group audit: {e}")),
     }
     Ok(())
+}
+
+/// Prints `text` indented by two spaces, wrapped at 100 columns (the next lines by four).
+fn say(text: &str) {
+    let mut line = String::from(" ");
+    for word in text.split(' ') {
+        if line.chars().count() + 1 + word.chars().count() > 100 && !line.trim().is_empty() {
+            println!("{line}");
+            line = String::from("   ");
+        }
+        line.push(' ');
+        line.push_str(word);
+    }
+    println!("{line}");
+}
+
+/// What librdkafka reports when the broker refuses a client's login. The client does not fail:
+/// it logs in again after a pause, and a request only times out in the end; the refusal itself
+/// reaches the client context's error callback.
+fn login_refusal(config: &ClientConfig) -> Result<String> {
+    let errors = ClientErrors::default();
+    // A FutureProducer polls its client on a thread of its own: that thread runs the callbacks.
+    let producer: FutureProducer<ClientErrors> = config.create_with_context(errors.clone())?;
+    // Any request makes librdkafka connect, and so log in.
+    let _ = producer.client().fetch_metadata(Some("payments"), Duration::from_secs(1));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(error) = errors.first() {
+            return Ok(error);
+        }
+        if Instant::now() > deadline {
+            bail!("no login error reported within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Writes one record; returns its partition and offset, or the broker's refusal.
+fn write_as(config: &ClientConfig, topic: &str, value: &str) -> Result<(i32, i64)> {
+    let producer: FutureProducer = config.clone().set("message.timeout.ms", "15000").create()?;
+    let record = FutureRecord::to(topic).key("rust").payload(value);
+    let delivery = tokio::runtime::Handle::current()
+        .block_on(producer.send(record, Duration::from_secs(15)))
+        .map_err(|(e, _)| e)?;
+    Ok((delivery.partition, delivery.offset))
+}
+
+/// Reads `topic` as a member of `group` until a record satisfies `wanted`; returns it as
+/// `topic-partition@offset: value`, or the first error the consumer gets.
+fn read_as(
+    config: &ClientConfig,
+    topic: &str,
+    group: &str,
+    wanted: impl Fn(&BorrowedMessage) -> bool,
+) -> Result<String> {
+    let consumer: BaseConsumer =
+        config.clone().set("group.id", group).set("auto.offset.reset", "earliest").create()?;
+    consumer.subscribe(&[topic])?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(message) = consumer.poll(Duration::from_millis(100)) {
+            let message = message?;
+            if wanted(&message) {
+                let value = String::from_utf8_lossy(message.payload().unwrap_or_default());
+                return Ok(format!(
+                    "{}-{}@{}: {value}",
+                    message.topic(),
+                    message.partition(),
+                    message.offset()
+                ));
+            }
+        }
+        if Instant::now() > deadline {
+            bail!("nothing read from {topic} in group {group} within 30 s");
+        }
+    }
 }

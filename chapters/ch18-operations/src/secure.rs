@@ -1,37 +1,61 @@
-//! A Kafka broker of the chapter's own that wants a user name and a password (SASL/SCRAM) and
-//! checks every request against ACLs: one KRaft node (broker + controller), in a temporary
-//! directory, on free loopback ports. The workbook's shared broker is never touched.
+//! A Kafka broker of the chapter's own that wants a user name and a password (SASL/SCRAM on one
+//! listener, SASL/PLAIN on another) and checks every request against ACLs: one KRaft node
+//! (broker + controller), in a temporary directory, on free loopback ports. The workbook's shared
+//! broker is never touched.
 
 use std::fs::File;
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Child;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use rdkafka::ClientConfig;
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::ConsumerContext;
+use rdkafka::error::KafkaError;
 
 use crate::tools::{self, Kafka};
 
 /// The broker's own administrator: a super user, also used by the broker for its own connections.
 pub const ADMIN: (&str, &str) = ("admin", "admin-secret");
 
+/// The user the example creates. Her SCRAM credentials are added at run time (kafka-configs);
+/// her PLAIN password is written in the PLAIN listener's configuration.
+pub const ALICE: (&str, &str) = ("alice", "alice-secret");
+
+/// The ports the secure broker listens on (all on 127.0.0.1).
+#[derive(Clone, Copy, Debug)]
+pub struct Ports {
+    /// Clients logging in with SCRAM-SHA-256.
+    pub scram: u16,
+    /// Clients logging in with PLAIN.
+    pub plain: u16,
+    /// The controller (this node's own broker part is its only client).
+    pub controller: u16,
+}
+
 // ANCHOR: server_properties
-/// The broker's configuration: a SASL listener for clients (SCRAM-SHA-256) and the standard
-/// authorizer. Everything not listed here keeps Kafka's defaults.
-pub fn server_properties(port: u16, controller_port: u16, log_dir: &Path) -> String {
+/// The broker's configuration: two SASL listeners for clients (SCRAM-SHA-256 and PLAIN) and the
+/// standard authorizer. Everything not listed here keeps Kafka's defaults.
+pub fn server_properties(ports: &Ports, log_dir: &Path) -> String {
+    let Ports { scram: port, plain: plain_port, controller: controller_port } = *ports;
     let (user, password) = ADMIN;
+    let (alice, alice_password) = ALICE;
     format!(
         "process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:{controller_port}
 # Listener names are ours; the map says which security protocol each one speaks.
-listeners=CLIENTS://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
-advertised.listeners=CLIENTS://127.0.0.1:{port}
-listener.security.protocol.map=CLIENTS:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT
+listeners=CLIENTS://127.0.0.1:{port},PLAIN_CLIENTS://127.0.0.1:{plain_port},\
+CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners=CLIENTS://127.0.0.1:{port},PLAIN_CLIENTS://127.0.0.1:{plain_port}
+listener.security.protocol.map=CLIENTS:SASL_PLAINTEXT,PLAIN_CLIENTS:SASL_PLAINTEXT,\
+CONTROLLER:SASL_PLAINTEXT
 inter.broker.listener.name=CLIENTS
 controller.listener.names=CONTROLLER
 # Clients: SCRAM. The credentials live in the cluster metadata (kafka-storage --add-scram,
@@ -41,6 +65,13 @@ sasl.mechanism.inter.broker.protocol=SCRAM-SHA-256
 listener.name.clients.scram-sha-256.sasl.jaas.config=\
 org.apache.kafka.common.security.scram.ScramLoginModule required \
 username=\"{user}\" password=\"{password}\";
+# A second client listener, PLAIN, for clients without SCRAM; its users are listed here, one
+# user_NAME entry each. PLAIN sends the password itself: in production, only inside TLS
+# (SASL_SSL). The principal is User:alice on either listener, so the same ACLs apply.
+listener.name.plain_clients.sasl.enabled.mechanisms=PLAIN
+listener.name.plain_clients.plain.sasl.jaas.config=\
+org.apache.kafka.common.security.plain.PlainLoginModule required \
+user_{user}=\"{password}\" user_{alice}=\"{alice_password}\";
 # The controller listener cannot use SCRAM (the credentials are in the metadata the controller
 # serves); PLAIN with its user list in the configuration is the usual choice.
 listener.name.controller.sasl.enabled.mechanisms=PLAIN
@@ -79,20 +110,50 @@ username=\"{user}\" password=\"{password}\";
     )
 }
 
-/// The same for a Rust (librdkafka) client.
-pub fn scram_client_config(bootstrap: &str, user: &str, password: &str) -> ClientConfig {
+/// The same for a Rust (librdkafka) client: `SCRAM-SHA-256` on the `CLIENTS` listener, `PLAIN` on
+/// the `PLAIN_CLIENTS` one.
+pub fn sasl_client_config(
+    bootstrap: &str,
+    mechanism: &str,
+    user: &str,
+    password: &str,
+) -> ClientConfig {
     let mut config = ClientConfig::new();
     config
         .set("bootstrap.servers", bootstrap)
         // SASL on a plain TCP connection; SASL_SSL would add TLS (encryption, broker identity).
         .set("security.protocol", "SASL_PLAINTEXT")
-        .set("sasl.mechanism", "SCRAM-SHA-256")
+        .set("sasl.mechanism", mechanism)
         .set("sasl.username", user)
         .set("sasl.password", password)
         .set("socket.connection.setup.timeout.ms", "5000");
     config
 }
 // ANCHOR_END: client_properties
+
+// ANCHOR: client_errors
+/// A client context that keeps the errors librdkafka reports outside any request. A refused
+/// login is one: the client is not closed, librdkafka logs in again after a pause (the password
+/// may be fixed on the broker in the meantime) and reports each refusal here.
+#[derive(Clone, Default)]
+pub struct ClientErrors(Arc<Mutex<Vec<String>>>);
+
+impl ClientErrors {
+    /// The first error reported so far.
+    pub fn first(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).first().cloned()
+    }
+}
+
+impl ClientContext for ClientErrors {
+    fn error(&self, error: KafkaError, reason: &str) {
+        let mut errors = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        errors.push(format!("{error}: {reason}"));
+    }
+}
+
+impl ConsumerContext for ClientErrors {}
+// ANCHOR_END: client_errors
 
 // ANCHOR: features
 /// The optional parts this build of librdkafka was compiled with (`builtin.features`), e.g.
@@ -107,7 +168,10 @@ pub fn librdkafka_features() -> Result<Vec<String>> {
 
 /// The running secure broker; stopped (by its pid) and deleted when dropped.
 pub struct SecureBroker {
+    /// The SCRAM listener (`CLIENTS`).
     pub bootstrap: String,
+    /// The PLAIN listener (`PLAIN_CLIENTS`).
+    pub plain_bootstrap: String,
     pub kafka: Kafka,
     dir: tempfile::TempDir,
     child: Child,
@@ -122,11 +186,12 @@ impl SecureBroker {
             .prefix("ch18-secure-")
             .tempdir()
             .context("creating a temp dir")?;
-        let (port, controller_port) = free_ports()?;
+        let [scram, plain, controller] = free_ports()?;
+        let ports = Ports { scram, plain, controller };
         let config = tools::write_file(
             dir.path(),
             "server.properties",
-            &server_properties(port, controller_port, &dir.path().join("data")),
+            &server_properties(&ports, &dir.path().join("data")),
         )?;
         let config_arg = config.display().to_string();
         let cluster_id = kafka.run_ok("kafka-storage", &["random-uuid"])?.trim().to_string();
@@ -154,8 +219,17 @@ impl SecureBroker {
             .process_group(0)
             .spawn()
             .context("starting the secure broker")?;
-        let mut broker = SecureBroker { bootstrap: format!("127.0.0.1:{port}"), kafka, dir, child };
-        println!("waiting for the secure broker on {} to start", broker.bootstrap);
+        let mut broker = SecureBroker {
+            bootstrap: format!("127.0.0.1:{}", ports.scram),
+            plain_bootstrap: format!("127.0.0.1:{}", ports.plain),
+            kafka,
+            dir,
+            child,
+        };
+        println!(
+            "waiting for the secure broker on {} (SCRAM) and {} (PLAIN) to start",
+            broker.bootstrap, broker.plain_bootstrap
+        );
         broker.wait_started(&log_path, Duration::from_secs(90))?;
         Ok(broker)
     }
@@ -214,11 +288,17 @@ impl Drop for SecureBroker {
     }
 }
 
-/// Two ports nobody listens on right now (the OS picks them; both are held until both are known).
-fn free_ports() -> Result<(u16, u16)> {
-    let first = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    let second = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    Ok((first.local_addr()?.port(), second.local_addr()?.port()))
+/// `N` ports nobody listens on right now (the OS picks them; all are held until all are known,
+/// so they differ).
+fn free_ports<const N: usize>() -> Result<[u16; N]> {
+    let held: Vec<TcpListener> = (0..N)
+        .map(|_| TcpListener::bind("127.0.0.1:0").context("finding a free port"))
+        .collect::<Result<_>>()?;
+    let mut ports = [0; N];
+    for (port, listener) in ports.iter_mut().zip(&held) {
+        *port = listener.local_addr()?.port();
+    }
+    Ok(ports)
 }
 
 /// `salt=[1, 2, 3]` -> `salt=[…]`.

@@ -54,9 +54,10 @@ fn statistics_show_deliveries_and_consumer_lag() {
 }
 
 #[test]
-fn scram_and_acls_decide_who_may_do_what() {
+fn sasl_logins_and_acls_decide_who_may_do_what() {
     let _one_at_a_time = HEAVY.lock().unwrap_or_else(|e| e.into_inner());
     let out = run(&["security"]);
+    // The CLI tools, with SCRAM.
     for expected in [
         "SaslAuthenticationException: Authentication failed",
         "TopicAuthorizationException: Not authorized to access topics: [payments]",
@@ -65,11 +66,26 @@ fn scram_and_acls_decide_who_may_do_what() {
     ] {
         assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
     }
+    // The Rust client prints long messages over several lines, the next ones indented by four.
+    let rust = out.split("7. a Rust client as alice").nth(1).expect(&out).replace("\n    ", " ");
     assert!(
-        out.contains("No provider for SASL mechanism SCRAM-SHA-256")
-            || out.contains("alice's Rust producer wrote"),
+        rust.contains("No provider for SASL mechanism SCRAM-SHA-256")
+            || rust.contains("this librdkafka has SCRAM"),
         "{out}"
     );
+    for expected in [
+        // A wrong password: the broker refuses the login.
+        "the client's error callback: Global error: Authentication (Local: Authentication failure)",
+        "SASL authentication error: Authentication failed: Invalid username or password",
+        // The right one: what the ACLs allow (payments-0@0 is the console producer's record) ...
+        "  wrote payments-0@1\n",
+        "  read payments-0@1: paid 7 in group billing\n",
+        // ... and what they do not.
+        "writing to refunds: Message production error: TopicAuthorizationFailed",
+        "reading in group audit: Message consumption error: GroupAuthorizationFailed",
+    ] {
+        assert!(rust.contains(expected), "missing {expected:?} in:\n{out}");
+    }
 }
 
 #[test]
