@@ -559,10 +559,8 @@ fn consume_then_watch(
 // security
 
 fn security() -> Result<()> {
-    println!(
-        "starting a broker of our own: SASL/SCRAM and SASL/PLAIN listeners, StandardAuthorizer, \
-         super user admin"
-    );
+    let listeners = "SCRAM and PLAIN listeners";
+    println!("starting a broker of our own: {listeners}, StandardAuthorizer, super user admin");
     let broker = SecureBroker::start()?;
     let bootstrap = broker.bootstrap.clone();
     let kafka_tools = broker.kafka.clone();
