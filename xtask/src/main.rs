@@ -12,6 +12,7 @@ mod broker;
 mod check;
 mod ci;
 mod cli;
+mod logs;
 mod status;
 
 // The environment, described once and shared by the backends: what `up` is asked for and hands
@@ -64,6 +65,8 @@ enum Command {
     Broker(broker::BrokerOptions),
     /// Run a real Kafka command-line tool against the environment, e.g. `cargo xtask cli kafka-topics --list`.
     Cli(cli::CliOptions),
+    /// Print one service's log (a local file or a container's output), e.g. `cargo xtask logs kafka-1 --tail 50`.
+    Logs(logs::LogsOptions),
     /// Check your exercises against the running environment (starts it if needed): the next unfinished one,
     /// a chapter (ch03), one exercise (ch03::ensure_partitions), or --all.
     Check(check::CheckOptions),
@@ -100,6 +103,7 @@ fn main() -> ExitCode {
             Command::Status => status::run().await,
             Command::Broker(options) => broker::run(&options).await,
             Command::Cli(options) => cli::run(&options).await,
+            Command::Logs(options) => logs::run(&options),
             Command::Check(options) => check::run(&options).await,
             Command::Hint(options) => check::hint(&options),
             Command::Reset(options) => check::reset(&options),
@@ -129,7 +133,9 @@ fn needs_docker_endpoint(command: &Command) -> bool {
     match command {
         Command::Up(options) => matches!(options.backend, None | Some(state::Backend::Docker)),
         Command::Check(_) | Command::Bench(_) | Command::Ci(_) => true,
-        Command::Down(_) | Command::Status | Command::Broker(_) | Command::Cli(_) => running_on_docker(),
+        Command::Down(_) | Command::Status | Command::Broker(_) | Command::Cli(_) | Command::Logs(_) => {
+            running_on_docker()
+        }
         Command::Hint(_) | Command::Reset(_) | Command::Book(_) => false,
     }
 }

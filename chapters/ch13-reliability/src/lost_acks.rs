@@ -45,7 +45,7 @@ pub struct Outcome {
     /// Whether the marker record, written right after the followers froze, is in the partition at
     /// the end (it is when a follower's fetch was waiting at the leader and carried it off).
     pub marker_kept: bool,
-    /// Where the old leader cut its log when it came back (from its log file: local backend only).
+    /// Where the old leader cut its log when it came back (as the broker's own log says).
     pub truncated_to: Option<i64>,
     /// From the topic's creation to the final read.
     pub took: Duration,
@@ -269,11 +269,11 @@ async fn watermarks_at(env: &Env, topic: &str) -> Result<(i64, i64)> {
 }
 
 /// The offset broker `id` truncated `topic`'s partition 0 to when it became a follower again, as
-/// its log file (local backend: `logs/kafka-<id>.log` in the cluster's directory) reports it:
+/// its log reports it (`cargo xtask logs kafka-<id>`: a file, or a container's output):
 /// `Truncating partition acks-1-0 with TruncationState(offset=101, completed=true) due to leader
 /// epoch and offset …`.
 fn truncated_to(dir: &Path, id: i32, topic: &str) -> Option<i64> {
-    let log = std::fs::read_to_string(dir.join("logs").join(format!("kafka-{id}.log"))).ok()?;
+    let log = workbook_support::xtask::run(dir, &["logs", &format!("kafka-{id}")]).ok()?;
     let needle = format!("Truncating partition {topic}-0 with TruncationState(offset=");
     log.lines().filter(|line| line.contains("due to leader epoch")).find_map(|line| {
         let rest = &line[line.find(&needle)? + needle.len()..];

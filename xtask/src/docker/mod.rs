@@ -34,7 +34,7 @@ use crate::state::{Backend, Component, State};
 use crate::{ports, readiness, versions};
 pub use broker::{freeze_broker, start_broker, stop_broker};
 pub use cli::tool_command;
-pub use engine::{Daemon, MIN_ENGINE, adopt_cli_context, probe};
+pub use engine::{Daemon, MIN_ENGINE, adopt_cli_context, docker as docker_cli, probe};
 
 /// Deadlines for readiness; generous because a first start on a small machine is slow.
 const KAFKA_READY: Duration = Duration::from_secs(120);
