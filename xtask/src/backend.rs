@@ -18,7 +18,7 @@ use crate::environment::{BrokerDone, DownOptions, Running, UpOptions};
 use crate::layout::Layout;
 use crate::state::{Backend, Component, State};
 use crate::tools::Tool;
-use crate::{docker, external, local};
+use crate::{docker, external, local, ports};
 
 pub async fn up(options: &UpOptions) -> Result<()> {
     let layout = Layout::current();
@@ -46,7 +46,11 @@ pub async fn up(options: &UpOptions) -> Result<()> {
         options.brokers,
         if options.no_connect { ", no Connect" } else { "" }
     );
+    // Another `up` on this machine chooses its ports after ours are taken (the external backend
+    // starts nothing, so takes no port).
+    let ports_lock = (backend != Backend::External).then(ports::lock_while_starting).transpose()?;
     let running = backend.up(options, &layout).await?;
+    drop(ports_lock);
     running.state.save(&layout.state_file())?;
     write_env_file(&layout, &running.env)?;
     println!("\nReady in {:.1} s. Wrote {}:", started.elapsed().as_secs_f64(), layout.env_file().display());

@@ -57,6 +57,44 @@ pub fn choose(what: &str, requested: Option<u16>, default: u16, avoid: &[u16]) -
     }
 }
 
+/// Held while one `cargo xtask up` chooses its ports and starts the services on them.
+///
+/// A port is "free" only until somebody listens on it: two `up`s at the same moment (two
+/// chapters' own clusters, or two test programs) would both see 9094 free and both give it to
+/// a broker, and one of the two brokers would fail to start. One lock for the whole machine makes
+/// the second `up` choose after the first one's services hold their ports.
+pub struct PortsLock {
+    _lock: nix::fcntl::Flock<std::fs::File>,
+}
+
+/// Takes the machine's port lock, waiting (and saying so) while another `up` holds it. The
+/// operating system releases it when this process ends, however it ends.
+pub fn lock_while_starting() -> Result<PortsLock> {
+    use nix::fcntl::{Flock, FlockArg};
+    let path = std::env::temp_dir().join("kafka-workbook-ports.lock");
+    let open = || {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            // Created by another user: reading is enough to lock it.
+            .or_else(|_| std::fs::File::open(&path))
+            .with_context(|| format!("opening {}", path.display()))
+    };
+    let lock = match Flock::lock(open()?, FlockArg::LockExclusiveNonblock) {
+        Ok(lock) => lock,
+        Err((file, _)) => {
+            drop(file);
+            println!("  waiting for another `cargo xtask up` on this machine to start its services (ports)");
+            Flock::lock(open()?, FlockArg::LockExclusive)
+                .map_err(|(_, errno)| errno)
+                .with_context(|| format!("locking {}", path.display()))?
+        }
+    };
+    Ok(PortsLock { _lock: lock })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,6 +114,22 @@ mod tests {
         let chosen = choose("test", None, taken, &[]).unwrap();
         assert_ne!(chosen, taken);
         assert!(is_free(chosen));
+    }
+
+    #[test]
+    fn a_second_up_waits_for_the_first_ones_ports() {
+        let first = lock_while_starting().unwrap();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let second = std::thread::spawn(move || {
+            let lock = lock_while_starting().unwrap();
+            sender.send(()).unwrap();
+            lock
+        });
+        let waited = receiver.recv_timeout(std::time::Duration::from_millis(300));
+        assert!(waited.is_err(), "the second took the lock while the first held it");
+        drop(first);
+        receiver.recv_timeout(std::time::Duration::from_secs(10)).expect("the second gets it once the first is done");
+        drop(second.join().unwrap());
     }
 
     #[test]
