@@ -1,8 +1,8 @@
 //! The instance's tables and how they come to exist: numbered SQL migrations, embedded in the
 //! binary and applied at start-up.
 
-use anyhow::{Context, Result, ensure};
-use sqlx::migrate::{Migration, Migrator};
+use anyhow::{Context, Result, anyhow, ensure};
+use sqlx::migrate::{MigrateError, Migration, Migrator};
 use sqlx::mysql::MySqlPool;
 use sqlx::{AssertSqlSafe, SqlSafeStr};
 
@@ -65,10 +65,22 @@ pub fn migrator(tables: &Tables) -> Migrator {
 pub async fn migrate(pool: &MySqlPool, tables: &Tables) -> Result<Vec<(i64, String)>> {
     let migrator = migrator(tables);
     let before = applied_versions(pool, tables).await?;
-    migrator
-        .run(pool)
-        .await
-        .with_context(|| format!("migrating the tables of {}", tables.orders))?;
+    migrator.run(pool).await.map_err(|error| match error {
+        // sqlx keeps each applied migration's checksum: an applied file was edited since.
+        MigrateError::VersionMismatch(version) => anyhow!(
+            "migration {version} was applied to {} from a different file than this program's \
+             (the file was edited after it ran). A real service never edits an applied migration, \
+             it adds a new one. Here, start this instance afresh: DROP TABLE {}, {}, {} (or use \
+             another --instance)",
+            tables.orders,
+            tables.orders,
+            tables.outbox,
+            tables.migrations
+        ),
+        other => {
+            anyhow::Error::new(other).context(format!("migrating the tables of {}", tables.orders))
+        }
+    })?;
     Ok(migrator
         .iter()
         .filter(|m| !before.contains(&m.version))
