@@ -30,6 +30,43 @@ fn env_of(dir: &Path) -> Env {
     Env::from_sources(|key| vars.get(key).cloned()).expect("a complete env file")
 }
 
+/// The output of `up --brokers 3 --no-connect` that chapter 2 shows.
+fn chapter_2s_up() -> String {
+    let page = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src/ch02-brokers.md"))
+        .expect("chapter 2's page");
+    let command = "$ WORKBOOK_DIR=/tmp/ch02-three cargo xtask up --brokers 3 --no-connect\n";
+    let start = page.find(command).expect("chapter 2 shows `up --brokers 3 --no-connect`") + command.len();
+    page[start..start + page[start..].find("```").expect("the end of its block")].to_string()
+}
+
+/// `up`'s output with what differs between two runs made alike: the directory, numbers (ports,
+/// times, node ids), the cluster id, where the jars are cached. The notes about taken ports depend on what else runs, and the
+/// wait for another `up`'s ports on who else starts, so they are left out.
+fn shape_of_up(output: &str, dir: &str) -> Vec<String> {
+    output
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("note: port") && !line.contains("waiting for another"))
+        .map(|line| {
+            let line = line.replace(dir, "DIR");
+            let line = match (line.find("(cluster id "), line.find(" jars: ")) {
+                (Some(at), _) => format!("{}(cluster id ID)", &line[..at]),
+                // Under the home directory of whoever ran it.
+                (None, Some(at)) => format!("{} jars: CACHE", &line[..at]),
+                (None, None) => line,
+            };
+            let mut shape = String::new();
+            for c in line.chars() {
+                if !c.is_ascii_digit() {
+                    shape.push(c);
+                } else if !shape.ends_with('0') {
+                    shape.push('0');
+                }
+            }
+            shape
+        })
+        .collect()
+}
+
 /// Pids of live processes whose command line mentions `dir` (ours, by construction).
 fn processes_using(dir: &Path) -> Vec<u32> {
     let needle = dir.display().to_string();
@@ -85,6 +122,11 @@ fn three_brokers_then_down_then_up_again() {
     let (ok, output) = run(xtask_in(root, &["up", "--backend", "local", "--brokers", "3", "--no-connect"]));
     assert!(ok, "{output}");
     assert!(output.contains("active controller (metadata quorum leader): node"), "{output}");
+    assert_eq!(
+        shape_of_up(&output, &root.display().to_string()),
+        shape_of_up(&chapter_2s_up(), "/tmp/ch02-three"),
+        "chapter 2 shows this very command's output (book/src/ch02-brokers.md): run it again and paste it"
+    );
     let env = env_of(root);
     assert_eq!(env.connect_url, None, "no Connect, no CONNECT_URL: a chapter needing it says why");
     let no_worker = workbook_support::connect::ConnectClient::new(&env).unwrap_err().to_string();
