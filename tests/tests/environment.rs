@@ -202,3 +202,38 @@ fn every_connector_created_since_up_used_connects_view_only() -> Result<()> {
     );
     Ok(())
 }
+
+/// A test the checker stopped at its deadline never ran its own cleanup; the checker removes what
+/// its process made (the names carry its pid) and nothing else.
+#[tokio::test]
+async fn what_a_stopped_test_process_made_is_found_by_its_pid_and_removed() -> Result<()> {
+    let env = Env::load()?;
+    let pid = 4_000_000 + std::process::id() % 100_000; // no running process has it
+    let topic = format!("leftover-{}-{pid}-0", 1_800_000_000);
+    let table = format!("leftover_{}_{pid}_1", 1_800_000_000);
+    let bystander = names::unique("not-a-leftover");
+    let mut ours = workbook_support::cleanup::Cleanup::new(&env);
+    ours.topic(&bystander);
+    kafka::create_topic(&env, &topic, 1).await?;
+    kafka::create_topic(&env, &bystander, 1).await?;
+    let pool = db::pool(&env).await?;
+    db::execute(&pool, &format!("CREATE TABLE {table} (id INT PRIMARY KEY)")).await?;
+
+    let leftovers = workbook_support::cleanup::Cleanup::left_by_process(&env, pid).await;
+    let found = leftovers.describe();
+    assert_eq!(leftovers.len(), 2, "{found}");
+    assert!(found.contains(&topic) && found.contains(&table) && !found.contains(&bystander), "{found}");
+    leftovers.run().await;
+
+    let cluster = kafka::fetch_metadata(&env.bootstrap_servers, None, kafka::METADATA_TIMEOUT).await?;
+    assert!(!cluster.topics.iter().any(|t| t.name == topic), "the leftover topic is deleted");
+    assert!(cluster.topics.iter().any(|t| t.name == bystander), "another process's topic stays");
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
+    )
+    .bind(&table)
+    .fetch_all(&pool)
+    .await?;
+    assert!(tables.is_empty(), "the leftover table is dropped: {tables:?}");
+    Ok(())
+}

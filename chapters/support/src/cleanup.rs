@@ -142,6 +142,52 @@ impl Drop for Cleanup {
 }
 // ANCHOR_END: cleanup
 
+impl Cleanup {
+    /// A guard holding what a stopped test process left behind: every topic, connector and table
+    /// whose name carries its process id, as [`crate::names::unique`] makes them. A test that a
+    /// deadline killed never ran its own guard; the checker runs this one for it.
+    pub async fn left_by_process(env: &Env, pid: u32) -> Cleanup {
+        let marks = [format!("-{pid}-"), format!("_{pid}_")];
+        let ours = |name: &str| marks.iter().any(|mark| name.contains(mark.as_str()));
+        let mut cleanup = Cleanup::new(env);
+        if let Ok(cluster) =
+            kafka::fetch_metadata(&env.bootstrap_servers, None, kafka::METADATA_TIMEOUT).await
+        {
+            cluster.topics.iter().filter(|t| ours(&t.name)).for_each(|t| {
+                cleanup.topic(t.name.clone());
+            });
+        }
+        if let Ok(client) = ConnectClient::new(env)
+            && let Ok(connectors) = client.connectors().await
+        {
+            connectors.into_iter().filter(|name| ours(name)).for_each(|name| {
+                cleanup.connector(name);
+            });
+        }
+        if let Ok(pool) = db::pool(env).await {
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()",
+            )
+            .fetch_all(&pool)
+            .await
+            .unwrap_or_default();
+            tables.into_iter().filter(|name| ours(name)).for_each(|name| {
+                cleanup.table(name);
+            });
+        }
+        cleanup
+    }
+
+    /// How many things the guard holds.
+    pub fn len(&self) -> usize {
+        self.topics.len() + self.connectors.len() + self.tables.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// Adds `name` to `list` (once) and returns it.
 fn remember(list: &mut Vec<String>, name: impl Into<String>) -> String {
     let name = name.into();

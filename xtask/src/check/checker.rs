@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
+use workbook_support::cleanup::Cleanup;
 
 use super::build::{self, Built, Variant};
 use super::chapters::{Chapter, Exercise};
@@ -72,6 +73,11 @@ impl Checker {
         let run = run::run_one(&binary, &exercise.name, None, exercise.deadline(), |line| spinner.line(line))?;
         spinner.finish();
         let mut verdict = judge(exercise, &run);
+        if verdict.status == Status::TimedOut
+            && let Some(removed) = remove_leftovers(run.pid)
+        {
+            verdict.message.push_str(&format!("\n{removed}"));
+        }
         if verdict.status != Status::Done {
             for finding in connect_log.findings(run.pid) {
                 verdict.message.push_str(&format!("\n\n{finding}"));
@@ -100,6 +106,25 @@ impl Checker {
     pub fn forget_builds(&mut self) {
         self.builds.clear();
     }
+}
+
+/// A test stopped at its deadline never ran its own cleanup: remove what it created (every name
+/// it made carries its process id) so the shared environment does not fill up with leftovers.
+fn remove_leftovers(pid: u32) -> Option<String> {
+    let env = workbook_support::Env::load().ok()?;
+    // The checker runs inside the command's runtime: clean up on a thread with a runtime of its own.
+    let removed = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+        runtime.block_on(async {
+            let leftovers = Cleanup::left_by_process(&env, pid).await;
+            let count = leftovers.len();
+            leftovers.run().await;
+            Some(count)
+        })
+    })
+    .join()
+    .ok()??;
+    (removed > 0).then(|| format!("What it had created ({removed} topic(s), table(s) or connector(s)) was removed."))
 }
 
 /// The verdict of one test run.
