@@ -43,3 +43,16 @@ fn the_cli_adds_the_bootstrap_server_the_environment_uses() {
         "{output}"
     );
 }
+
+#[test]
+fn logs_shows_a_services_log_and_names_the_components_there_are() {
+    let (ok, output) = run(xtask(&["logs", "kafka-1", "--tail", "5"]));
+    assert!(ok, "{output}");
+    assert_eq!(output.lines().count(), 5, "{output}");
+    // Kafka's log lines start with their time, `[2026-…]` (a stack trace's lines do not).
+    assert!(output.lines().any(|line| line.starts_with("[20")), "Kafka's log lines: {output}");
+
+    let (ok, output) = run(xtask(&["logs", "kafka-9"]));
+    assert!(!ok, "{output}");
+    assert!(output.contains("no component \"kafka-9\"") && output.contains("kafka-1"), "{output}");
+}
